@@ -1,0 +1,95 @@
+"""The learning switch: MAC learning for one OpenFlow switch, as plain Python.
+
+Ryu's simple_switch_13, with what it lacks: MAC ageing, host moves, idle timeouts
+on learned flows, and no flow installed for broadcast, multicast or flooded frames
+(a flow for a flood would pin the flood and hide every later station).
+"""
+
+import logging
+from dataclasses import dataclass
+
+from controllers.rules import CONTROLLER, FLOOD, DeleteFlows, Flow, Output, PacketOut
+
+log = logging.getLogger("vmnet.learning")
+
+TABLE_MISS_PRIORITY = 0
+LEARNED_PRIORITY = 10
+
+
+def mac_text(raw: bytes) -> str:
+    return ":".join("%02x" % b for b in raw)
+
+
+def is_group(mac: str) -> bool:
+    """Broadcast and multicast addresses have the I/G bit set."""
+    return bool(int(mac[:2], 16) & 1)
+
+
+@dataclass
+class Station:
+    port: int
+    seen: float
+
+
+class LearningSwitch:
+    """MAC table and flow rules of one switch.
+
+    ageing: seconds a learned MAC is kept without being seen.
+    idle_timeout: seconds a learned flow lives without traffic.
+    """
+
+    def __init__(self, name="", ageing=300.0, idle_timeout=60):
+        self.name = name
+        self.ageing = ageing
+        self.idle_timeout = idle_timeout
+        self.stations = {}
+
+    def connected(self):
+        """Rules for a switch that has just connected: send what is not known to us."""
+        return [Flow(TABLE_MISS_PRIORITY, {}, (Output(CONTROLLER),))]
+
+    def port_of(self, mac, now):
+        station = self.stations.get(mac)
+        if station is None:
+            return None
+        if now - station.seen > self.ageing:
+            del self.stations[mac]
+            log.info("%s: %s aged out", self.name, mac)
+            return None
+        return station.port
+
+    def learn(self, mac, port, now):
+        """Remember where `mac` lives; return the rules a host move makes stale."""
+        if is_group(mac):
+            return []
+        old = self.stations.get(mac)
+        self.stations[mac] = Station(port, now)
+        if old is None or now - old.seen > self.ageing:
+            log.info("%s: learned %s on port %d", self.name, mac, port)
+            return []
+        if old.port != port:
+            log.info("%s: %s moved from port %d to %d", self.name, mac, old.port, port)
+            return [DeleteFlows({"eth_dst": mac})]
+        return []
+
+    def packet_in(self, in_port, data, now):
+        """A frame the switch had no rule for: learn its source, forward it, maybe add a rule."""
+        if len(data) < 14:
+            return []
+        dst, src = mac_text(data[0:6]), mac_text(data[6:12])
+        out = self.learn(src, in_port, now)
+        port = None if is_group(dst) else self.port_of(dst, now)
+        if port is None:
+            return out + [PacketOut(in_port, (Output(FLOOD),), data)]
+        if port == in_port:
+            return out  # the destination sits on the segment the frame came from
+        out.append(
+            Flow(
+                LEARNED_PRIORITY,
+                {"in_port": in_port, "eth_src": src, "eth_dst": dst},
+                (Output(port),),
+                idle_timeout=self.idle_timeout,
+            )
+        )
+        out.append(PacketOut(in_port, (Output(port),), data))
+        return out

@@ -1,0 +1,61 @@
+"""Turn rule data (controllers.rules) into OpenFlow 1.3 messages for one datapath.
+
+Only the datapath's own parser is used, so this runs unchanged under Ryu and os-ken.
+"""
+
+from controllers.rules import DeleteFlows, Flow, Output, PacketOut, SetField
+
+
+def _actions(parser, actions):
+    out = []
+    for action in actions:
+        if isinstance(action, Output):
+            # max_len: whole frames to the controller, no switch-side buffering
+            out.append(parser.OFPActionOutput(action.port, 0xFFFF))
+        elif isinstance(action, SetField):
+            out.append(parser.OFPActionSetField(**{action.field: action.value}))
+        else:
+            raise TypeError("unknown action %r" % (action,))
+    return out
+
+
+def encode(datapath, message):
+    """The OpenFlow message that carries out one rule on `datapath`."""
+    ofp, parser = datapath.ofproto, datapath.ofproto_parser
+    if isinstance(message, Flow):
+        instructions = []
+        if message.actions:
+            instructions = [
+                parser.OFPInstructionActions(
+                    ofp.OFPIT_APPLY_ACTIONS, _actions(parser, message.actions)
+                )
+            ]
+        return parser.OFPFlowMod(
+            datapath=datapath,
+            table_id=message.table_id,
+            cookie=message.cookie,
+            priority=message.priority,
+            idle_timeout=message.idle_timeout,
+            hard_timeout=message.hard_timeout,
+            flags=ofp.OFPFF_SEND_FLOW_REM if message.notify_removed else 0,
+            match=parser.OFPMatch(**message.match),
+            instructions=instructions,
+        )
+    if isinstance(message, DeleteFlows):
+        return parser.OFPFlowMod(
+            datapath=datapath,
+            table_id=message.table_id,
+            command=ofp.OFPFC_DELETE,
+            out_port=ofp.OFPP_ANY,
+            out_group=ofp.OFPG_ANY,
+            match=parser.OFPMatch(**message.match),
+        )
+    if isinstance(message, PacketOut):
+        return parser.OFPPacketOut(
+            datapath=datapath,
+            buffer_id=ofp.OFP_NO_BUFFER,
+            in_port=message.in_port,
+            actions=_actions(parser, message.actions),
+            data=message.data,
+        )
+    raise TypeError("unknown rule %r" % (message,))

@@ -1,0 +1,58 @@
+"""OpenFlow rules as plain data: what the cores return and one place turns into messages.
+
+The cores never see a datapath or a framework; tests read these objects directly or
+apply them to a software flow table.
+"""
+
+from dataclasses import dataclass, field
+from typing import Mapping, Optional, Tuple
+
+# OpenFlow 1.3 reserved port numbers (the protocol's, not a framework's).
+IN_PORT = 0xFFFFFFF8
+FLOOD = 0xFFFFFFFB
+CONTROLLER = 0xFFFFFFFD
+
+
+@dataclass(frozen=True)
+class Output:
+    port: int
+
+
+@dataclass(frozen=True)
+class SetField:
+    """Rewrite one header field; `field` is an OXM name such as 'ipv4_src'."""
+
+    field: str
+    value: object
+
+
+@dataclass(frozen=True)
+class Flow:
+    """Add (or replace) a flow entry."""
+
+    priority: int
+    match: Mapping[str, object]
+    actions: Tuple[object, ...]
+    idle_timeout: int = 0
+    hard_timeout: int = 0
+    cookie: int = 0
+    notify_removed: bool = False  # ask for a flow-removed message when it expires
+    table_id: int = 0
+
+
+@dataclass(frozen=True)
+class DeleteFlows:
+    """Delete every flow whose match includes `match` (a non-strict OpenFlow delete)."""
+
+    match: Mapping[str, object]
+    table_id: int = 0
+
+
+@dataclass(frozen=True)
+class PacketOut:
+    """Send one frame (the one that came to the controller) out through `actions`."""
+
+    in_port: int
+    actions: Tuple[object, ...]
+    data: bytes = field(repr=False, default=b"")
+    note: Optional[str] = None

@@ -1,0 +1,58 @@
+"""vmnetlab's OpenFlow 1.3 controller app, for `ryu-manager` or `osken-manager`.
+
+    osken-manager controllers/vmnet.py      (os-ken, Debian 12 / Ubuntu 22.04+)
+    ryu-manager controllers/vmnet.py        (Ryu, e.g. the Mininet 2.3.0 VM)
+
+A thin shell: each event is handed to the pure cores (controllers.learning, ...)
+and the rules they return are sent. It listens on 127.0.0.1 unless told another
+loopback-only address: the lab never exposes its controller to the network.
+"""
+
+import os
+import sys
+import time
+
+if __package__ in (None, ""):
+    # Loaded by file path (the managers import it as a top-level module `vmnet`):
+    # make the project's packages importable.
+    sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+from controllers import framework  # noqa: E402
+from controllers.learning import LearningSwitch  # noqa: E402
+from controllers.openflow import encode  # noqa: E402
+
+fw = framework.load()
+
+
+class VmnetApp(fw.App):
+    OFP_VERSIONS = [fw.ofproto_v1_3.OFP_VERSION]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        conf = fw.cfg.CONF
+        if conf.ofp_listen_host in (None, "", "0.0.0.0", "::"):
+            conf.set_override("ofp_listen_host", "127.0.0.1")
+        self.logger.info(
+            "vmnet controller (%s) on %s:%s",
+            fw.name, conf.ofp_listen_host, conf.ofp_tcp_listen_port or 6653,
+        )
+        self.switches = {}
+
+    def send(self, datapath, rules):
+        for rule in rules:
+            datapath.send_msg(encode(datapath, rule))
+
+    @fw.set_ev_cls(fw.ofp_event.EventOFPSwitchFeatures, fw.CONFIG_DISPATCHER)
+    def switch_features(self, ev):
+        datapath = ev.msg.datapath
+        core = LearningSwitch(name="%016x" % datapath.id)
+        self.switches[datapath.id] = core
+        self.logger.info("switch %016x connected", datapath.id)
+        self.send(datapath, core.connected())
+
+    @fw.set_ev_cls(fw.ofp_event.EventOFPPacketIn, fw.MAIN_DISPATCHER)
+    def packet_in(self, ev):
+        msg = ev.msg
+        core = self.switches.get(msg.datapath.id)
+        if core is not None:
+            self.send(msg.datapath, core.packet_in(msg.match["in_port"], msg.data, time.monotonic()))

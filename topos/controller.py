@@ -1,0 +1,84 @@
+"""The controller node: our app (controllers/vmnet.py) run by osken-manager or ryu-manager.
+
+A child process of the lab, listening on 127.0.0.1 only, its PID file and log in
+the lab's run folder, stopped by PID.
+"""
+
+import os
+import shutil
+import signal
+import socket
+import subprocess
+
+from mininet.node import Controller
+
+from topos.errors import LabError
+from topos.poll import until
+
+APP = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
+                   "controllers", "vmnet.py")
+MANAGERS = ("osken-manager", "ryu-manager")
+HOST = "127.0.0.1"
+PORT = 6653
+
+
+def listening(port, host=HOST):
+    with socket.socket() as s:
+        s.settimeout(0.5)
+        return s.connect_ex((host, port)) == 0
+
+
+def find_manager():
+    for name in MANAGERS:
+        path = shutil.which(name)
+        if path:
+            return path
+    raise LabError("no OpenFlow controller framework: install os-ken (Debian: python3-os-ken) "
+                   "or Ryu (vm/provision.sh does)")
+
+
+class VmnetController(Controller):
+    def __init__(self, name="c0", rundir=None, port=PORT, **params):
+        self.rundir = rundir
+        self.process = None
+        self.manager = find_manager()
+        super().__init__(name, ip=HOST, port=port, command=self.manager, **params)
+
+    def checkListening(self):
+        if listening(self.port):
+            raise LabError("port %d on %s is already in use: stop that controller first, "
+                           "or use --controller remote to use it" % (self.port, HOST))
+
+    def paths(self):
+        base = os.path.join(self.rundir or ".", "controller")
+        return base + ".log", base + ".pid"
+
+    def start(self):
+        log, pidfile = self.paths()
+        argv = [self.manager, "--ofp-listen-host", HOST,
+                "--ofp-tcp-listen-port", str(self.port), APP]
+        with open(log, "ab") as out:
+            self.process = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=out,
+                                            stderr=subprocess.STDOUT, start_new_session=True)
+        with open(pidfile, "w") as f:
+            f.write("%d\n" % self.process.pid)
+
+        def up():
+            if self.process.poll() is not None:
+                with open(log) as f:
+                    tail = f.read()[-800:]
+                raise LabError("the controller exited (%s): %s" % (self.process.returncode, tail))
+            return listening(self.port)
+
+        until(up, 20, "the controller to listen on %s:%d" % (HOST, self.port))
+
+    def stop(self, *args, **kwargs):
+        if self.process and self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+            try:
+                self.process.wait(5)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+        self.process = None
+        super(Controller, self).stop(*args, **kwargs)  # Node.stop: our shell, by PID

@@ -1,0 +1,77 @@
+"""DHCP in the lab: dnsmasq as the server, busybox udhcpc as the client.
+
+Both run inside a node's namespace and write only into the lab's run folder.
+"""
+
+import os
+from dataclasses import dataclass
+from typing import Optional, Tuple
+
+CLIENT_SCRIPT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "udhcpc.script")
+
+
+@dataclass(frozen=True)
+class Reservation:
+    mac: str
+    ip: str
+    name: str
+
+
+@dataclass(frozen=True)
+class DhcpServer:
+    """A DHCP server on one interface of a node (r1's LAN, host1's vboxnet0, ...)."""
+
+    interface: str
+    first: str
+    last: str
+    netmask: str = "255.255.255.0"
+    router: Optional[str] = None  # None: hand out no default gateway (host-only)
+    reservations: Tuple[Reservation, ...] = ()
+    lease_time: str = "1h"
+
+    def argv(self, rundir, node):
+        base = os.path.join(rundir, "%s-dnsmasq" % node)
+        argv = [
+            "dnsmasq",
+            "--keep-in-foreground",
+            "--conf-file=/dev/null",  # no /etc/dnsmasq.conf: the lab sets everything here
+            "--port=0",  # DHCP only, no DNS
+            "--no-hosts",
+            "--no-resolv",
+            "--interface=%s" % self.interface,
+            "--bind-interfaces",
+            "--dhcp-authoritative",
+            "--dhcp-range=%s,%s,%s,%s" % (self.first, self.last, self.netmask, self.lease_time),
+            "--dhcp-leasefile=%s.leases" % base,
+            "--pid-file=%s.pid" % base,
+            "--log-facility=%s.log" % base,
+            "--log-dhcp",
+            # dnsmasq may not be able to write its files after dropping to 'nobody'
+            "--user=root",
+        ]
+        if self.router:
+            argv.append("--dhcp-option=option:router,%s" % self.router)
+        else:
+            argv.append("--dhcp-option=option:router")  # empty: no gateway at all
+        for r in self.reservations:
+            argv.append("--dhcp-host=%s,%s,%s" % (r.mac, r.ip, r.name))
+        return argv
+
+
+def client_argv(interface, script, hostname):
+    """udhcpc in the foreground (its PID is the one we stop), asking every second."""
+    return [
+        "udhcpc", "-f", "-R",  # -R: release the lease when stopped
+        "-i", interface, "-s", script,
+        "-t", "30", "-T", "1", "-A", "1",
+        "-x", "hostname:%s" % hostname,
+    ]
+
+
+def read_lease(path):
+    """The lease the client script recorded, as a dict, or None while there is none."""
+    try:
+        with open(path) as f:
+            return dict(line.rstrip("\n").split("=", 1) for line in f if "=" in line)
+    except FileNotFoundError:
+        return None

@@ -1,0 +1,46 @@
+"""Host-only mode (DESIGN.md section 2): each host PC has a private network with its VMs.
+
+   host1 vboxnet0 192.168.56.1 ----[host1-vbox]---- vm1 .101, vm2 .102, ...
+   host2 vboxnet0 192.168.57.1 ----[host2-vbox]---- vm3 192.168.57.101
+
+A host-only DHCP server (on the host PC) hands out .101 upwards and no gateway;
+the host PC does not forward, so the VMs reach their host and each other only.
+"""
+
+from topos.dhcp import DhcpServer, Reservation
+from topos.world import MAX_VMS, World, vm_mac, whole_number
+
+VBOX_MAC = "0a:00:27:00:00:%02x"  # VirtualBox's host-only adapter MACs
+
+
+def hostonly_net(pc_index):
+    return "192.168.%d." % (55 + pc_index)  # host1: 192.168.56.0/24, host2: 192.168.57.0/24
+
+
+class HostOnly(World):
+    mode = "hostonly"
+    parameters = {"vms": 2, "vms2": 1}  # VMs on host1, on host2
+
+    def validate(self, options):
+        whole_number("vms", options["vms"], 1, MAX_VMS)
+        whole_number("vms2", options["vms2"], 1, MAX_VMS)
+
+    def add_mode(self):
+        number = 1
+        for index, (pc, count) in enumerate(
+                (("host1", self.options["vms"]), ("host2", self.options["vms2"])), start=1):
+            net = hostonly_net(index)
+            switch = self.switch("%s-vbox" % pc, 0x10 + index)
+            first = number
+            for _ in range(count):
+                self.add_vm(number, pc, switch)
+                number += 1
+            self.plug(pc, "vboxnet0", switch, VBOX_MAC % (index - 1))
+            host = self.nodeInfo(pc)
+            host["addresses"] = {"vboxnet0": net + "1/24"}
+            host["dhcp_server"] = DhcpServer(
+                "vboxnet0", net + "101", net + "250", router=None,
+                reservations=tuple(
+                    Reservation(vm_mac(n), "%s%d" % (net, 100 + n - first + 1), "vm%d" % n)
+                    for n in range(first, number)))
+

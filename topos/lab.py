@@ -1,0 +1,166 @@
+"""A running lab: Mininet plus what makes it ready and what takes it down again.
+
+Ready means every switch is connected to the controller and every DHCP client
+has its lease. Taking it down removes exactly what it created - its processes by
+PID, its switches and links by name - on success, failure, Ctrl-C and SIGTERM.
+Nothing here kills by name (never `mn -c` or Mininet's cleanup()).
+"""
+
+import atexit
+import os
+import shutil
+import signal
+import subprocess
+import tempfile
+import threading
+
+from mininet.net import Mininet
+from mininet.node import RemoteController
+
+from topos.controller import HOST, PORT, VmnetController, listening
+from topos.dhcp import CLIENT_SCRIPT
+from topos.errors import LabError
+from topos.nodes import LabNode
+from topos.poll import until
+from topos.switch import VmnetSwitch
+from topos.world import World
+
+ACTIVE = set()  # labs started and not yet stopped, for the safe cleanup hooks
+
+
+def ovs_running():
+    try:
+        return subprocess.run(["ovs-vsctl", "--timeout=3", "show"], capture_output=True,
+                              timeout=5).returncode == 0
+    except (OSError, subprocess.TimeoutExpired):
+        return False
+
+
+def preflight(controller_classes):
+    """What must hold before anything is built; raise LabError naming what is missing."""
+    if os.geteuid() != 0:
+        raise LabError("the lab needs root (network namespaces, Open vSwitch): run it with sudo")
+    for tool in ("ovs-vsctl", "mnexec", "dnsmasq", "udhcpc", "iptables"):
+        if not shutil.which(tool):
+            raise LabError("%s is not installed: run vm/provision.sh" % tool)
+    if not ovs_running():
+        raise LabError("Open vSwitch is not running (ovs-vsctl show fails): run vm/provision.sh")
+    for cls in controller_classes:
+        if isinstance(cls, type) and issubclass(cls, RemoteController):
+            if not listening(PORT):
+                raise LabError("no controller listens on %s:%d: start it first with "
+                               "`osken-manager controllers/vmnet.py`" % (HOST, PORT))
+        elif isinstance(cls, type) and issubclass(cls, VmnetController):
+            if listening(PORT):
+                raise LabError("port %d on %s is already in use by another controller: stop it, "
+                               "or pass --controller remote to use it" % (PORT, HOST))
+
+
+class Lab(Mininet):
+    """The lab for a World topology. `rundir` receives logs, leases and PID files."""
+
+    def __init__(self, topo, rundir=None, controller=VmnetController, **params):
+        if not isinstance(topo, World):
+            raise LabError("not a vmnetlab topology: %r" % (topo,))
+        controllers = controller if isinstance(controller, (list, tuple)) else [controller]
+        preflight(controllers)
+        self.rundir = rundir or tempfile.mkdtemp(prefix="vmnetlab-")
+        os.makedirs(os.path.join(self.rundir, "leases"), exist_ok=True)
+        self.started = False
+        self._old_sigterm = None
+        params.setdefault("switch", VmnetSwitch)
+        params.setdefault("host", LabNode)
+        params.setdefault("waitConnected", False)  # start() waits, polling faster
+        try:
+            super().__init__(topo=topo, controller=controller, **params)
+        except BaseException:
+            self.teardown()
+            raise
+
+    def addController(self, name="c0", controller=None, **params):
+        if isinstance(controller, type) and issubclass(controller, VmnetController):
+            params.setdefault("rundir", self.rundir)
+        return super().addController(name, controller, **params)
+
+    # --- bringing it up ---
+    def start(self):
+        ACTIVE.add(self)
+        self._catch_sigterm()
+        self.started = True
+        super().start()
+        until(lambda: all(s.connected() for s in self.switches), 30,
+              "switches to connect to the controller")
+        script = os.path.join(self.rundir, "udhcpc.script")
+        shutil.copy(CLIENT_SCRIPT, script)
+        os.chmod(script, 0o755)
+        for node in self.hosts:
+            node.start_dhcp_server(self.rundir)
+        for node in self.hosts:
+            node.start_dhcp_clients(self.rundir, script)
+        self.wait_leases()
+
+    def wait_leases(self, timeout=30):
+        def missing():
+            return ["%s:%s" % (n.name, i) for n in self.hosts for i in n.dhcp
+                    if not n.lease(self.rundir, i)]
+
+        try:
+            until(lambda: not missing(), timeout, "DHCP leases")
+        except LabError as e:
+            raise LabError("%s (no lease: %s; see %s)" % (e, ", ".join(missing()), self.rundir))
+
+    # --- what it holds ---
+    def lease(self, node, intf="eth0"):
+        return self.get(node).lease(self.rundir, intf)
+
+    def ip(self, node, intf="eth0"):
+        """A node's IPv4 address on `intf`: static or leased."""
+        n = self.get(node)
+        if intf in n.addresses:
+            return n.addresses[intf].split("/")[0]
+        lease = n.lease(self.rundir, intf)
+        if not lease:
+            raise LabError("%s has no address on %s" % (node, intf))
+        return lease["ip"]
+
+    # --- taking it down ---
+    def stop(self):
+        self.teardown()
+
+    def teardown(self):
+        """Stop everything this lab started; safe to call more than once."""
+        ACTIVE.discard(self)
+        for node in getattr(self, "hosts", []):
+            node.stop_processes()
+        if any(getattr(self, a, None) for a in ("hosts", "switches", "links", "controllers")):
+            super().stop()
+            self.switches, self.hosts, self.links, self.controllers = [], [], [], []
+        self.started = False
+        self._restore_sigterm()
+
+    def _catch_sigterm(self):
+        if threading.current_thread() is threading.main_thread():
+            self._old_sigterm = signal.signal(signal.SIGTERM, _exit_on_sigterm)
+
+    def _restore_sigterm(self):
+        if self._old_sigterm is not None and threading.current_thread() is threading.main_thread():
+            signal.signal(signal.SIGTERM, self._old_sigterm)
+            self._old_sigterm = None
+
+    def __enter__(self):
+        self.start()
+        return self
+
+    def __exit__(self, *exc):
+        self.teardown()
+
+
+def _exit_on_sigterm(signum, frame):
+    raise SystemExit(128 + signum)  # unwinds through finally blocks and atexit
+
+
+@atexit.register
+def teardown_all():
+    """Stop every lab still running in this process (Ctrl-C, SIGTERM, errors)."""
+    for lab in list(ACTIVE):
+        lab.teardown()

@@ -1,0 +1,126 @@
+"""The lab's nodes: a Mininet host that configures itself from plain parameters.
+
+One class serves every role (server, router, PC, VM); what differs is data:
+static addresses, a default gateway, DHCP clients and servers, forwarding, NAT.
+Every process a node starts is kept by PID and stopped by PID.
+"""
+
+import os
+import signal
+import subprocess
+
+from mininet.node import Host
+
+from topos import dhcp
+
+
+class LabNode(Host):
+    """A node of the lab.
+
+    addresses:   {'eth0': '203.0.113.10/24'} static addresses
+    gateway:     default gateway for static nodes
+    dhcp:        interfaces configured by a DHCP client
+    dhcp_server: a dhcp.DhcpServer run on this node
+    forwarding:  route between interfaces (ip_forward)
+    masquerade:  interface behind which this node hides the others (source NAT),
+                 with a stateful firewall that lets nothing new in through it
+    role:        what the node stands for, in words
+    """
+
+    def __init__(self, name, addresses=None, gateway=None, dhcp=(), dhcp_server=None,
+                 forwarding=False, masquerade=None, role="", **params):
+        self.addresses = dict(addresses or {})
+        self.gateway = gateway
+        self.dhcp = tuple(dhcp)
+        self.dhcp_server = dhcp_server
+        self.forwarding = forwarding
+        self.masquerade = masquerade
+        self.role = role
+        self.processes = []
+        super().__init__(name, **params)
+
+    # --- configuration that needs no traffic (Mininet calls it while building) ---
+    def config(self, **params):
+        result = super().config(**params)
+        self.sysctl("net.ipv6.conf.all.disable_ipv6", 1)  # keeps the lab's captures IPv4 only
+        self.sysctl("net.ipv6.conf.default.disable_ipv6", 1)
+        self.sysctl("net.ipv4.ip_forward", 1 if self.forwarding else 0)
+        for intf, cidr in self.addresses.items():
+            self.check("ip addr add %s dev %s" % (cidr, intf))
+        if self.gateway:
+            self.check("ip route replace default via %s" % self.gateway)
+        if self.masquerade:
+            self.firewall(self.masquerade)
+        return result
+
+    def sysctl(self, key, value):
+        self.check("sysctl -qw %s=%s" % (key, value))
+
+    def check(self, command):
+        """Run a configuration command in the node; fail loudly if it fails."""
+        out = self.cmd(command + "; echo rc=$?")
+        body, _, rc = out.rstrip().rpartition("rc=")
+        if rc.strip() != "0":
+            raise RuntimeError("%s: `%s` failed: %s" % (self.name, command, body.strip()))
+        return body
+
+    def firewall(self, outside):
+        """A home router: masquerade out through `outside`, nothing new in through it."""
+        rules = [
+            "-t nat -A POSTROUTING -o {o} -j MASQUERADE",
+            "-P FORWARD DROP",
+            "-A FORWARD -m conntrack --ctstate ESTABLISHED,RELATED -j ACCEPT",
+            "-A FORWARD ! -i {o} -o {o} -j ACCEPT",
+            "-A INPUT -i {o} -m conntrack --ctstate ESTABLISHED,RELATED -j ACCEPT",
+            "-A INPUT -i {o} -j DROP",
+        ]
+        for rule in rules:
+            self.check("iptables " + rule.format(o=outside))
+
+    # --- processes, kept by PID ---
+    def spawn(self, argv, log, env=None):
+        """Start a long-running process in this node, its output in `log`."""
+        with open(log, "ab") as out:
+            proc = self.popen(
+                argv, stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT,
+                env=dict(os.environ, **(env or {})),
+            )
+        self.processes.append(proc)
+        return proc
+
+    def stop_processes(self, grace=2.0):
+        for proc in self.processes:
+            if proc.poll() is None:
+                proc.send_signal(signal.SIGTERM)
+        for proc in self.processes:
+            try:
+                proc.wait(grace)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
+        self.processes = []
+
+    # --- services that need the switches up (the lab calls them in order) ---
+    def start_dhcp_server(self, rundir):
+        if self.dhcp_server:
+            self.spawn(self.dhcp_server.argv(rundir, self.name),
+                       os.path.join(rundir, "%s-dnsmasq.out" % self.name))
+
+    def start_dhcp_clients(self, rundir, script):
+        for intf in self.dhcp:
+            self.spawn(
+                dhcp.client_argv(intf, script, self.name),
+                os.path.join(rundir, "%s-udhcpc-%s.log" % (self.name, intf)),
+                env={"VMNET_LEASES": os.path.join(rundir, "leases"), "VMNET_NODE": self.name},
+            )
+
+    def lease(self, rundir, intf="eth0"):
+        return dhcp.read_lease(os.path.join(rundir, "leases", "%s.%s" % (self.name, intf)))
+
+    def stop(self, deleteIntfs=True):
+        self.stop_processes()
+        super().stop(deleteIntfs)
+
+    def terminate(self):
+        self.stop_processes()
+        super().terminate()

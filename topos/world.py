@@ -1,0 +1,116 @@
+"""The world every mode shares (DESIGN.md section 1), as a Mininet topology.
+
+                     inet (203.0.113.10)            a server "on the internet"
+                        |
+                     [wan]                          switch
+                        |
+   r1  WAN 203.0.113.1 / LAN 192.168.1.1            home router: NAT + firewall + DHCP
+                        |
+                     [lan]                          the physical LAN switch
+          +-------------+--------------+
+         pc1          host1           host2         PCs on the LAN (DHCP, reserved)
+    192.168.1.20   192.168.1.10    192.168.1.11
+                   vm1, vm2         vm3             the VMs: how they attach is the mode's
+
+Inside a node, interfaces are named as on a real machine (eth0, eth1, vboxnet0);
+a switch port is named after the node and interface it faces (pc1-eth0).
+A mode subclasses World and adds its VMs in add_mode().
+"""
+
+from mininet.topo import Topo
+
+from topos.dhcp import DhcpServer, Reservation
+from topos.errors import LabError
+from topos.nodes import LabNode
+from topos.switch import VmnetSwitch
+
+LAN_PREFIX = "192.168.1."
+PCS = {"pc1": 20, "host1": 10, "host2": 11}  # name -> last octet, reserved at r1
+INET_IP = "203.0.113.10"
+R1_WAN_IP = "203.0.113.1"
+R1_LAN_IP = LAN_PREFIX + "1"
+LAN_POOL = (LAN_PREFIX + "100", LAN_PREFIX + "199")
+MAX_VMS = 150  # a host-only network hands out .101 - .250
+
+
+def pc_mac(last_octet):
+    """A locally administered MAC for the LAN's PCs: 02:00 then the reserved IPv4 address."""
+    return "02:00:c0:a8:01:%02x" % last_octet
+
+
+def vm_mac(number):
+    """VirtualBox's prefix 08:00:27, fixed per VM so that leases repeat run after run."""
+    return "08:00:27:00:%02x:%02x" % (number >> 8, number & 0xFF)
+
+
+def whole_number(name, value, low, high):
+    """A topology parameter that must be an integer in [low, high]."""
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise LabError("%s=%r: must be a whole number from %d to %d" % (name, value, low, high))
+    if not low <= value <= high:
+        raise LabError("%s=%d: must be from %d to %d" % (name, value, low, high))
+    return value
+
+
+class World(Topo):
+    """inet, r1, pc1, host1, host2 and the wan/lan switches; VMs by mode."""
+
+    mode = None
+    parameters = {}  # name -> default, for the mode's own parameters
+
+    def build(self, **params):
+        unknown = sorted(set(params) - set(self.parameters))
+        if unknown:
+            raise LabError("unknown parameter %s for mode %s (it takes: %s)" % (
+                ", ".join(unknown), self.mode, ", ".join(sorted(self.parameters)) or "none"))
+        self.options = dict(self.parameters, **params)
+        self.validate(self.options)
+        self.vms = {}  # VM name -> host PC name
+        self.add_world()
+        self.add_mode()
+
+    def validate(self, options):
+        """Check the mode's parameters; raise LabError naming the bad one."""
+
+    def add_mode(self):
+        raise NotImplementedError
+
+    # --- building blocks ---
+    def switch(self, name, dpid):
+        return self.addSwitch(name, cls=VmnetSwitch, dpid="%016x" % dpid)
+
+    def node(self, name, **params):
+        return self.addHost(name, cls=LabNode, ip=None, **params)
+
+    def plug(self, node, intf, switch, mac, port_name=None):
+        """Connect `node`'s interface `intf` to `switch` (port named after node and intf)."""
+        self.addLink(node, switch, intfName1=intf,
+                     intfName2=port_name or "%s-%s" % (node, intf), addr1=mac)
+
+    def add_vm(self, number, pc, switch, **params):
+        name = "vm%d" % number
+        self.node(name, dhcp=["eth0"], role="VM on %s" % pc, **params)
+        self.plug(name, "eth0", switch, vm_mac(number))
+        self.vms[name] = pc
+        return name
+
+    def add_world(self):
+        wan = self.switch("wan", 1)
+        lan = self.switch("lan", 2)
+        self.node("inet", addresses={"eth0": INET_IP + "/24"}, gateway=R1_WAN_IP,
+                  role="a server on the internet")
+        self.plug("inet", "eth0", wan, "02:00:cb:00:71:0a")
+        self.node(
+            "r1", role="home router (NAT, firewall, DHCP)",
+            addresses={"eth0": R1_WAN_IP + "/24", "eth1": R1_LAN_IP + "/24"},
+            forwarding=True, masquerade="eth0",
+            dhcp_server=DhcpServer(
+                "eth1", *LAN_POOL, router=R1_LAN_IP,
+                reservations=tuple(Reservation(pc_mac(o), LAN_PREFIX + str(o), n)
+                                   for n, o in PCS.items())),
+        )
+        self.plug("r1", "eth0", wan, "02:00:cb:00:71:01")
+        self.plug("r1", "eth1", lan, pc_mac(1))
+        for name, octet in PCS.items():
+            self.node(name, dhcp=["eth0"], role="PC on the LAN" if name == "pc1" else "host PC")
+            self.plug(name, "eth0", lan, pc_mac(octet))
