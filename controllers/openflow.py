@@ -3,6 +3,7 @@
 Only the datapath's own parser is used, so this runs unchanged under Ryu and os-ken.
 """
 
+from controllers.checksum import complete
 from controllers.rules import DeleteFlows, Flow, Output, PacketOut, SetField
 
 
@@ -56,6 +57,6 @@ def encode(datapath, message):
             buffer_id=ofp.OFP_NO_BUFFER,
             in_port=message.in_port,
             actions=_actions(parser, message.actions),
-            data=message.data,
+            data=complete(message.data),  # see controllers.checksum
         )
     raise TypeError("unknown rule %r" % (message,))

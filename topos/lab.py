@@ -17,6 +17,7 @@ import threading
 from mininet.net import Mininet
 from mininet.node import RemoteController
 
+from topos import probe
 from topos.controller import HOST, PORT, VmnetController, listening
 from topos.dhcp import CLIENT_SCRIPT
 from topos.errors import LabError
@@ -96,8 +97,13 @@ class Lab(Mininet):
         for node in self.hosts:
             node.start_dhcp_server(self.rundir)
         for node in self.hosts:
+            if node.echo:
+                probe.start_echo_servers(node, self.rundir)
+        for node in self.hosts:
             node.start_dhcp_clients(self.rundir, script)
         self.wait_leases()
+        until(lambda: all(probe.echo_listening(n) for n in self.hosts if n.echo), 10,
+              "the echo servers to listen")
 
     def wait_leases(self, timeout=30):
         def missing():

@@ -25,10 +25,11 @@ class LabNode(Host):
     masquerade:  interface behind which this node hides the others (source NAT),
                  with a stateful firewall that lets nothing new in through it
     role:        what the node stands for, in words
+    echo:        run the lab's echo servers (topos.probe) here
     """
 
     def __init__(self, name, addresses=None, gateway=None, dhcp=(), dhcp_server=None,
-                 forwarding=False, masquerade=None, role="", **params):
+                 forwarding=False, masquerade=None, role="", echo=True, **params):
         self.addresses = dict(addresses or {})
         self.gateway = gateway
         self.dhcp = tuple(dhcp)
@@ -36,6 +37,7 @@ class LabNode(Host):
         self.forwarding = forwarding
         self.masquerade = masquerade
         self.role = role
+        self.echo = echo
         self.processes = []
         super().__init__(name, **params)
 

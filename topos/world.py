@@ -103,7 +103,7 @@ class World(Topo):
         self.node(
             "r1", role="home router (NAT, firewall, DHCP)",
             addresses={"eth0": R1_WAN_IP + "/24", "eth1": R1_LAN_IP + "/24"},
-            forwarding=True, masquerade="eth0",
+            forwarding=True, masquerade="eth0", echo=False,
             dhcp_server=DhcpServer(
                 "eth1", *LAN_POOL, router=R1_LAN_IP,
                 reservations=tuple(Reservation(pc_mac(o), LAN_PREFIX + str(o), n)

@@ -1,0 +1,97 @@
+"""Real traffic between the lab's nodes: ping, a TCP exchange and a UDP exchange.
+
+Every node runs echo servers (socat) that answer with the address and port they saw
+the request come from - which is how the lab shows what a NAT rewrote.
+"""
+
+import os
+import subprocess
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+
+TCP_PORT = 7001
+UDP_PORT = 7002
+PROTOCOLS = ("icmp", "tcp", "udp")
+REPLY = "SYSTEM:echo from=$SOCAT_PEERADDR port=$SOCAT_PEERPORT"  # no ':' or ',' inside
+
+
+@dataclass(frozen=True)
+class Result:
+    ok: bool
+    detail: str
+
+
+def start_echo_servers(node, rundir, tcp_port=TCP_PORT, udp_port=UDP_PORT):
+    """TCP and UDP echo servers in `node` that report the peer they saw."""
+    log = os.path.join(rundir, "%s-echo.log" % node.name)
+    node.spawn(["socat", "TCP4-LISTEN:%d,fork,reuseaddr" % tcp_port, REPLY], log)
+    node.spawn(["socat", "UDP4-RECVFROM:%d,fork,reuseaddr" % udp_port, REPLY], log)
+
+
+def echo_listening(node, tcp_port=TCP_PORT):
+    return ":%d " % tcp_port in node.cmd("ss -Hltn sport = :%d" % tcp_port)
+
+
+def _run(node, argv, stdin=b"", timeout=10):
+    proc = node.popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                      stderr=subprocess.STDOUT)
+    try:
+        out, _ = proc.communicate(stdin, timeout=timeout)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        out, _ = proc.communicate()
+    return proc.returncode, out.decode(errors="replace").strip()
+
+
+def ping(node, ip, timeout=1):
+    rc, out = _run(node, ["ping", "-n", "-c1", "-W%d" % timeout, ip])
+    line = next((s for s in out.splitlines() if "bytes from" in s), "")
+    return Result(rc == 0, line.split(": ", 1)[-1] if line else "no reply")
+
+
+def tcp(node, ip, port=TCP_PORT, timeout=1):
+    rc, out = _run(node, ["socat", "-t2", "-", "TCP4:%s:%d,connect-timeout=%d" % (ip, port, timeout)])
+    ok = rc == 0 and out.startswith("from=")
+    return Result(ok, out if ok else "no answer (%s)" % (out.splitlines() or ["timeout"])[-1][-80:])
+
+
+# A UDP request is retried as a real client would (a datagram may be lost); the probe
+# returns as soon as the answer arrives.
+UDP_CLIENT = """
+import socket, sys, time
+ip, port, timeout = sys.argv[1], int(sys.argv[2]), float(sys.argv[3])
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+deadline = time.monotonic() + timeout
+while time.monotonic() < deadline:
+    try:
+        s.sendto(b"hello\\n", (ip, port))
+        s.settimeout(min(0.3, max(0.01, deadline - time.monotonic())))
+        print(s.recv(512).decode().strip())
+        sys.exit(0)
+    except socket.timeout:
+        continue
+    except OSError as e:
+        print(e)
+        sys.exit(1)
+sys.exit(1)
+"""
+
+
+def udp(node, ip, port=UDP_PORT, timeout=1):
+    rc, out = _run(node, ["python3", "-c", UDP_CLIENT, ip, str(port), str(timeout)])
+    ok = rc == 0 and out.startswith("from=")
+    return Result(ok, out if ok else "no answer (%s)" % (out or "timeout"))
+
+
+PROBES = {"icmp": ping, "tcp": tcp, "udp": udp}
+
+
+def exchange(node, ip, protocols=PROTOCOLS, ports=None):
+    """One exchange per protocol from `node` to `ip`, run side by side: {proto: Result}."""
+    ports = ports or {}
+    with ThreadPoolExecutor(len(protocols)) as pool:
+        futures = {
+            p: pool.submit(PROBES[p], node, ip, *([ports[p]] if p in ports else []))
+            for p in protocols
+        }
+        return {p: f.result() for p, f in futures.items()}
