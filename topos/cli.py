@@ -1,1 +1,122 @@
-x
+"""The `vmnet` command: check the contract, run a mode, measure.
+
+    vmnet check [MODE|all] [--json]     build each mode, run every claim, print the tables
+    vmnet run MODE [name=value ...]     the lab with Mininet's CLI
+    vmnet bench [--seconds N] [--json]  throughput next to a bare veth pair
+"""
+
+import argparse
+import json
+import shutil
+import sys
+import tempfile
+
+from topos.errors import LabError
+from topos.modes import MODES
+
+
+def progress_printer(quiet):
+    def say(text):
+        if not quiet:
+            print("... " + text, file=sys.stderr, flush=True)
+
+    return say
+
+
+def build(mode, params, rundir):
+    from topos.lab import Lab
+    from topos.modes import topology
+
+    return Lab(topology(mode, *params), rundir=rundir)
+
+
+def cmd_check(args):
+    from topos import check, report
+
+    modes = list(MODES) if args.mode == "all" else [args.mode]
+    for mode in modes:
+        if mode not in MODES:
+            raise LabError("unknown mode %r: choose one of %s, all" % (mode, ", ".join(MODES)))
+    say = progress_printer(args.json or not sys.stderr.isatty())
+    everything, ok = [], True
+    for mode in modes:
+        rundir = tempfile.mkdtemp(prefix="vmnetlab-%s-" % mode)
+        say("%s: building the lab (run folder %s)" % (mode, rundir))
+        with build(mode, [], rundir) as lab:
+            say("%s: lab ready, checking the claims" % mode)
+            observations = check.check(lab, progress=lambda s, m=mode: say("%s: %s" % (m, s)))
+        everything += observations
+        held = all(o.holds for o in observations)
+        ok = ok and held
+        if held:
+            shutil.rmtree(rundir, ignore_errors=True)
+        else:
+            say("%s: evidence kept in %s" % (mode, rundir))
+        if not args.json:
+            print(report.table(observations, colour=sys.stdout.isatty()))
+            print(report.summary(mode, observations))
+            print()
+    if args.json:
+        print(json.dumps([o.as_dict() for o in everything], indent=1))
+    return 0 if ok else 1
+
+
+def cmd_run(args):
+    from mininet.cli import CLI
+    from mininet.log import setLogLevel
+
+    setLogLevel("info")
+    rundir = tempfile.mkdtemp(prefix="vmnetlab-%s-" % args.mode)
+    with build(args.mode, args.params, rundir) as lab:
+        print("*** vmnetlab %s ready; run folder %s" % (args.mode, rundir))
+        CLI(lab)
+    return 0
+
+
+def cmd_bench(args):
+    from topos import bench
+
+    say = progress_printer(args.json or not sys.stderr.isatty())
+    say("measuring a bare veth pair, then one lab switch (%ss each)" % args.seconds)
+    figures = bench.switch_vs_veth(args.seconds)
+    if args.json:
+        print(json.dumps(figures, indent=1))
+    else:
+        print("bare veth pair      %6.2f Gbit/s" % figures["veth_gbps"])
+        print("one lab switch      %6.2f Gbit/s  (%.0f%% of the veth pair)" % (
+            figures["one_switch_gbps"], 100 * figures["ratio"]))
+    return 0
+
+
+def parser():
+    p = argparse.ArgumentParser(prog="vmnet", description=__doc__.split("\n\n")[0])
+    sub = p.add_subparsers(dest="command", required=True)
+    c = sub.add_parser("check", help="build each mode and check every claim of DESIGN.md")
+    c.add_argument("mode", nargs="?", default="all", help="%s or all" % "|".join(MODES))
+    c.add_argument("--json", action="store_true", help="print a JSON list of observations")
+    c.set_defaults(run=cmd_check)
+    r = sub.add_parser("run", help="run a mode with Mininet's CLI")
+    r.add_argument("mode", choices=sorted(MODES))
+    r.add_argument("params", nargs="*", help="topology parameters, name=value")
+    r.set_defaults(run=cmd_run)
+    b = sub.add_parser("bench", help="throughput next to a bare veth pair")
+    b.add_argument("--seconds", type=float, default=4)
+    b.add_argument("--json", action="store_true")
+    b.set_defaults(run=cmd_bench)
+    return p
+
+
+def main(argv=None):
+    args = parser().parse_args(argv)
+    try:
+        return args.run(args)
+    except LabError as e:
+        print("vmnet: error: %s" % e, file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("vmnet: interrupted; the lab was taken down", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

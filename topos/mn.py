@@ -1,0 +1,79 @@
+"""What `mn --custom topos/vmnet.py` gets: our lab class, controller and safe clean-up.
+
+mn lets a custom file replace its globals. We replace three:
+  Mininet         builds our topologies as a ready Lab (leases done, switches connected);
+  findController  makes our controller the default one;
+  cleanup         mn calls it on errors and Ctrl-C: ours stops only this lab, by PID
+                  and by name - Mininet's own kills by name across the whole machine.
+"""
+
+import functools
+import sys
+
+from mininet.log import error, info
+from mininet.net import Mininet as PlainMininet
+
+from topos import check, report
+from topos.controller import VmnetController
+from topos.errors import LabError
+from topos.lab import Lab, teardown_all
+from topos.modes import MODES
+from topos.world import World
+
+
+def fail(message):
+    error("*** vmnet: %s\n" % message)
+    teardown_all()
+    sys.exit(2)  # not an Exception: mn must not go on to its own clean-up
+
+
+def guarded(build):
+    @functools.wraps(build)
+    def wrapper(*args, **kwargs):
+        try:
+            return build(*args, **kwargs)
+        except LabError as e:
+            fail(str(e))
+
+    return wrapper
+
+
+@guarded
+def MnLab(topo=None, **params):  # noqa: N802 - stands in for mn's class Mininet
+    if not isinstance(topo, World):
+        return PlainMininet(topo=topo, **params)
+    for ignored in ("ipBase", "autoSetMacs", "autoStaticArp", "inNamespace", "xterms"):
+        params.pop(ignored, None)  # the lab sets its addresses and namespaces itself
+    lab = GuardedLab(topo=topo, **params)
+    info("*** vmnetlab %s: run folder %s\n" % (topo.mode, lab.rundir))
+    return lab
+
+
+class GuardedLab(Lab):
+    def start(self):
+        try:
+            super().start()
+        except LabError as e:
+            fail(str(e))
+
+
+def find_controller():
+    return VmnetController
+
+
+def cleanup():
+    teardown_all()
+
+
+def reach(net):
+    """mn --test reach: check every claim of the mode; exit 1 when one does not hold."""
+    observations = check.check(net, progress=lambda s: info("*** %s\n" % s))
+    print(report.table(observations))
+    print(report.summary(net.topo.mode, observations))
+    if not all(o.holds for o in observations):
+        net.stop()
+        sys.exit(1)
+
+
+TOPOS = {name: guarded(cls) for name, cls in MODES.items()}
+TESTS = {"reach": reach}
