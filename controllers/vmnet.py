@@ -55,4 +55,5 @@ class VmnetApp(fw.App):
         msg = ev.msg
         core = self.switches.get(msg.datapath.id)
         if core is not None:
-            self.send(msg.datapath, core.packet_in(msg.match["in_port"], msg.data, time.monotonic()))
+            rules = core.packet_in(msg.match["in_port"], msg.data, time.monotonic())
+            self.send(msg.datapath, rules)

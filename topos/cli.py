@@ -9,7 +9,6 @@ import argparse
 import json
 import shutil
 import sys
-import tempfile
 
 from topos.errors import LabError
 from topos.modes import MODES
@@ -23,11 +22,12 @@ def progress_printer(quiet):
     return say
 
 
-def build(mode, params, rundir):
+def build(mode, params):
+    """The lab for `mode`; parameters are checked before anything is built."""
     from topos.lab import Lab
     from topos.modes import topology
 
-    return Lab(topology(mode, *params), rundir=rundir)
+    return Lab(topology(mode, *params))
 
 
 def cmd_check(args):
@@ -40,10 +40,11 @@ def cmd_check(args):
     say = progress_printer(args.json or not sys.stderr.isatty())
     everything, ok = [], True
     for mode in modes:
-        rundir = tempfile.mkdtemp(prefix="vmnetlab-%s-" % mode)
-        say("%s: building the lab (run folder %s)" % (mode, rundir))
-        with build(mode, [], rundir) as lab:
-            say("%s: lab ready, checking the claims" % mode)
+        say("%s: building the lab" % mode)
+        lab = build(mode, [])
+        rundir = lab.rundir
+        with lab:
+            say("%s: lab ready (run folder %s), checking the claims" % (mode, rundir))
             observations = check.check(lab, progress=lambda s, m=mode: say("%s: %s" % (m, s)))
         everything += observations
         held = all(o.holds for o in observations)
@@ -66,10 +67,11 @@ def cmd_run(args):
     from mininet.log import setLogLevel
 
     setLogLevel("info")
-    rundir = tempfile.mkdtemp(prefix="vmnetlab-%s-" % args.mode)
-    with build(args.mode, args.params, rundir) as lab:
-        print("*** vmnetlab %s ready; run folder %s" % (args.mode, rundir))
+    lab = build(args.mode, args.params)
+    with lab:
+        print("*** vmnetlab %s ready; run folder %s" % (args.mode, lab.rundir))
         CLI(lab)
+    shutil.rmtree(lab.rundir, ignore_errors=True)
     return 0
 
 

@@ -113,7 +113,8 @@ class Lab(Mininet):
         try:
             until(lambda: not missing(), timeout, "DHCP leases")
         except LabError as e:
-            raise LabError("%s (no lease: %s; see %s)" % (e, ", ".join(missing()), self.rundir))
+            raise LabError("%s (no lease: %s; see %s)" % (
+                e, ", ".join(missing()), self.rundir)) from None
 
     # --- what it holds ---
     def lease(self, node, intf="eth0"):
@@ -129,6 +130,22 @@ class Lab(Mininet):
             raise LabError("%s has no address on %s" % (node, intf))
         return lease["ip"]
 
+    def nodes(self):
+        return list(getattr(self, "hosts", [])) + list(getattr(self, "switches", [])) + list(
+            getattr(self, "controllers", []))
+
+    def pids(self):
+        """Every process this lab runs: node shells, services, the controller."""
+        pids = [n.shell.pid for n in self.nodes() if getattr(n, "shell", None)]
+        pids += [p.pid for n in self.hosts for p in n.processes]
+        pids += [c.process.pid for c in self.controllers if getattr(c, "process", None)]
+        return pids
+
+    def names(self):
+        """The switches and root-namespace interfaces this lab creates."""
+        return {"switches": [s.name for s in self.switches],
+                "links": [i.name for s in self.switches for i in s.intfList() if i.name != "lo"]}
+
     # --- taking it down ---
     def stop(self):
         self.teardown()
@@ -139,7 +156,14 @@ class Lab(Mininet):
         for node in getattr(self, "hosts", []):
             node.stop_processes()
         if any(getattr(self, a, None) for a in ("hosts", "switches", "links", "controllers")):
+            shells = [n.shell for n in self.nodes() if getattr(n, "shell", None)]
             super().stop()
+            for shell in shells:  # reap the nodes' shells: no zombies left behind
+                try:
+                    shell.wait(5)
+                except subprocess.TimeoutExpired:
+                    shell.kill()
+                    shell.wait()
             self.switches, self.hosts, self.links, self.controllers = [], [], [], []
         self.started = False
         self._restore_sigterm()

@@ -50,7 +50,8 @@ def ping(node, ip, timeout=1):
 
 
 def tcp(node, ip, port=TCP_PORT, timeout=1):
-    rc, out = _run(node, ["socat", "-t2", "-", "TCP4:%s:%d,connect-timeout=%d" % (ip, port, timeout)])
+    target = "TCP4:%s:%d,connect-timeout=%d" % (ip, port, timeout)
+    rc, out = _run(node, ["socat", "-t2", "-", target])
     ok = rc == 0 and out.startswith("from=")
     reason = out.splitlines()[-1].rsplit(": ", 1)[-1] if out else "timeout"
     return Result(ok, out if ok else "no answer (%s)" % reason)

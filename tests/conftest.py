@@ -1,0 +1,6 @@
+import os
+import sys
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, ROOT)  # the tests import the packages the users run, from this tree
+sys.path.insert(0, os.path.join(ROOT, "tests"))

@@ -1,0 +1,23 @@
+"""A small software flow table: apply the rules a core returns, then ask where a frame goes."""
+
+from controllers.rules import DeleteFlows, Flow
+
+
+class FlowTable:
+    def __init__(self):
+        self.flows = []
+
+    def apply(self, rules):
+        for rule in rules:
+            if isinstance(rule, Flow):
+                self.flows = [f for f in self.flows
+                              if (f.priority, dict(f.match)) != (rule.priority, dict(rule.match))]
+                self.flows.append(rule)
+            elif isinstance(rule, DeleteFlows):
+                self.flows = [f for f in self.flows
+                              if not all(f.match.get(k) == v for k, v in rule.match.items())]
+
+    def lookup(self, **fields):
+        """The highest-priority flow matching a packet with these header fields."""
+        hits = [f for f in self.flows if all(fields.get(k) == v for k, v in f.match.items())]
+        return max(hits, key=lambda f: f.priority, default=None)

@@ -1,0 +1,28 @@
+"""The vmnet command's argument handling, without root."""
+
+import pytest
+
+from topos import cli
+
+
+def test_unknown_mode_is_one_clear_error(capsys):
+    assert cli.main(["check", "natt"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err == ["vmnet: error: unknown mode 'natt': choose one of hostonly, all"]
+
+
+def test_run_rejects_unknown_modes_before_building():
+    with pytest.raises(SystemExit) as exit_:
+        cli.main(["run", "bogus"])
+    assert exit_.value.code == 2
+
+
+def test_bad_topology_parameter_is_reported_before_anything_is_built(capsys, monkeypatch):
+    import topos.lab
+
+    def must_not_build(*a, **k):
+        raise AssertionError("the lab was built despite a bad parameter")
+
+    monkeypatch.setattr(topos.lab.Lab, "__init__", must_not_build)
+    assert cli.main(["run", "hostonly", "vms=0"]) == 2
+    assert "vms=0: must be from 1 to 150" in capsys.readouterr().err

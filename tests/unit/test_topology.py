@@ -1,0 +1,58 @@
+"""Topologies are data: parameters are checked, names and addresses follow the contract."""
+
+import pytest
+
+from topos.errors import LabError
+from topos.hostonly import HostOnly
+from topos.modes import topology
+
+
+@pytest.mark.parametrize("params, message", [
+    (["vms=0"], "vms=0: must be from 1 to 150"),
+    (["vms=x"], "vms='x': must be a whole number"),
+    (["vms=2.5"], "vms='2.5': must be a whole number"),
+    (["vms2=999"], "vms2=999"),
+    (["colour=blue"], "unknown parameter colour"),
+    (["vms"], "bad parameter 'vms'"),
+])
+def test_bad_parameters_are_named(params, message):
+    with pytest.raises(LabError, match=message.replace("(", r"\(")):
+        topology("hostonly", *params)
+
+
+def test_unknown_mode_lists_the_modes():
+    with pytest.raises(LabError, match="unknown mode 'natt': choose one of hostonly"):
+        topology("natt")
+
+
+def test_hostonly_world_and_vms():
+    topo = HostOnly()
+    assert set(topo.hosts()) == {"inet", "r1", "pc1", "host1", "host2", "vm1", "vm2", "vm3"}
+    assert set(topo.switches()) == {"wan", "lan", "host1-vbox", "host2-vbox"}
+    assert topo.vms == {"vm1": "host1", "vm2": "host1", "vm3": "host2"}
+    vm1 = topo.nodeInfo("vm1")
+    assert vm1["dhcp"] == ["eth0"] and vm1["ip"] is None
+
+
+def test_hostonly_dhcp_servers_hand_out_101_upwards_and_no_gateway():
+    topo = HostOnly(vms=3)
+    server = topo.nodeInfo("host1")["dhcp_server"]
+    assert server.router is None
+    assert [(r.name, r.ip) for r in server.reservations] == [
+        ("vm1", "192.168.56.101"), ("vm2", "192.168.56.102"), ("vm3", "192.168.56.103")]
+    assert [r.mac for r in server.reservations][0].startswith("08:00:27:")
+    host2 = topo.nodeInfo("host2")
+    assert host2["addresses"] == {"vboxnet0": "192.168.57.1/24"}
+    assert [(r.name, r.ip) for r in host2["dhcp_server"].reservations] == [
+        ("vm4", "192.168.57.101")]
+    assert "--dhcp-option=option:router" in server.argv("/run/x", "host1")
+
+
+def test_port_names_say_which_node_and_interface_they_face():
+    topo = HostOnly()
+    names = {(a, b): info for a, b, info in topo.links(withInfo=True)}
+    ends = {(i["node1"], i["intfName1"], i["intfName2"]) for i in names.values()}
+    assert ("vm1", "eth0", "vm1-eth0") in ends
+    assert ("host1", "vboxnet0", "host1-vboxnet0") in ends
+    assert ("r1", "eth1", "r1-eth1") in ends
+    assert all(len(i["intfName2"]) <= 15 for i in names.values())  # Linux's limit
