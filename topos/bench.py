@@ -16,6 +16,7 @@ from topos.errors import LabError
 from topos.lab import preflight
 from topos.nodes import LabNode
 from topos.poll import until
+from topos.probe import listening
 from topos.switch import VmnetSwitch
 
 
@@ -23,7 +24,7 @@ def iperf_tcp(client, server, server_ip, seconds):
     """TCP throughput client -> server in Gbit/s (iperf3, one stream)."""
     proc = server.popen(["iperf3", "-s", "-1", "-B", server_ip])
     try:
-        until(lambda: ":5201 " in server.cmd("ss -Hltn sport = :5201"), 5, "iperf3 to listen")
+        until(lambda: listening(server, 5201), 5, "iperf3 to listen")
         out = client.cmd("iperf3 -J -c %s -t %s" % (server_ip, seconds))
     finally:
         proc.terminate()

@@ -102,7 +102,7 @@ class Lab(Mininet):
         for node in self.hosts:
             node.start_dhcp_clients(self.rundir, script)
         self.wait_leases()
-        until(lambda: all(probe.echo_listening(n) for n in self.hosts if n.echo), 10,
+        until(lambda: all(probe.listening(n) for n in self.hosts if n.echo), 10,
               "the echo servers to listen")
 
     def wait_leases(self, timeout=30):

@@ -28,7 +28,8 @@ def start_echo_servers(node, rundir, tcp_port=TCP_PORT, udp_port=UDP_PORT):
     node.spawn(["socat", "UDP4-RECVFROM:%d,fork,reuseaddr" % udp_port, REPLY], log)
 
 
-def echo_listening(node, tcp_port=TCP_PORT):
+def listening(node, tcp_port=TCP_PORT):
+    """Does something in `node` listen on this TCP port?"""
     return ":%d " % tcp_port in node.cmd("ss -Hltn sport = :%d" % tcp_port)
 
 

@@ -1,0 +1,98 @@
+"""Host-only mode in the real lab: the host-only column of DESIGN.md section 3 and more."""
+
+import json
+import subprocess
+
+import pytest
+from labkit import build, save_evidence, stop_and_check
+from leftovers import root_state
+
+from topos import check, probe
+from topos.claims import for_mode
+from topos.hostonly import HostOnly
+from topos.poll import until
+
+
+@pytest.fixture(scope="module")
+def lab(tmp_path_factory):
+    before = root_state()
+    lab = build(HostOnly(), tmp_path_factory.mktemp("hostonly"))
+    yield lab
+    stop_and_check(lab, before)
+
+
+@pytest.fixture(autouse=True)
+def keep_evidence(request, lab):
+    yield
+    if getattr(request.node, "failed_call", False):
+        print("evidence in", save_evidence(lab, request.node.name))
+
+
+@pytest.mark.parametrize("claim", for_mode("hostonly"), ids=lambda c: "claim%d" % c.number)
+def test_claim(lab, claim):
+    observations = check.check_claim(lab, claim)
+    wrong = ["%s: expected %s, saw %s (%s)" % (o.proto, o.expected, o.observed, o.detail)
+             for o in observations if not o.holds]
+    assert not wrong, "claim %d (%s): %s" % (claim.number, claim.text, "; ".join(wrong))
+    assert {o.proto for o in observations} == {"icmp", "tcp", "udp"}
+
+
+def test_leases_come_from_real_dhcp_exchanges(lab):
+    assert lab.lease("pc1")["ip"] == "192.168.1.20"
+    assert lab.lease("host1")["ip"] == "192.168.1.10"
+    assert lab.lease("host2")["ip"] == "192.168.1.11"
+    assert all(lab.lease(n)["router"] == "192.168.1.1" for n in ("pc1", "host1", "host2"))
+    assert (lab.lease("vm1")["ip"], lab.lease("vm2")["ip"]) == ("192.168.56.101", "192.168.56.102")
+    assert lab.lease("vm3")["ip"] == "192.168.57.101"
+    assert lab.lease("vm1")["server"] == "192.168.56.1"
+    # no gateway for host-only VMs: the lease has none and so has the VM
+    assert lab.lease("vm1")["router"] == ""
+    assert "default" not in lab.get("vm1").cmd("ip -4 route")
+    # and the servers' own records agree
+    leases = open("%s/host1-dnsmasq.leases" % lab.rundir).read()
+    assert "08:00:27:00:00:01 192.168.56.101 vm1" in leases
+
+
+def test_nodes_show_the_interface_names_of_real_machines(lab):
+    def names(node):
+        return {line.split()[0].split("@")[0]
+                for line in lab.get(node).cmd("ip -br link").splitlines()}
+
+    assert names("vm1") == {"lo", "eth0"}
+    assert names("host1") == {"lo", "eth0", "vboxnet0"}
+    assert names("r1") == {"lo", "eth0", "eth1"}
+    assert lab.get("vm1").cmd("cat /sys/class/net/eth0/address").strip().startswith("08:00:27")
+
+
+def test_host1_does_not_forward(lab):
+    assert lab.get("host1").cmd("sysctl -n net.ipv4.ip_forward").strip() == "0"
+
+
+def test_controller_listens_on_loopback_only():
+    out = subprocess.run(["ss", "-Hltn", "sport = :6653"], capture_output=True, text=True).stdout
+    listeners = [line.split()[3] for line in out.splitlines()]
+    assert listeners == ["127.0.0.1:6653"]
+
+
+def test_learned_flows_expire_and_floods_get_none(lab):
+    vm1, vm2 = lab.get("vm1", "vm2")
+    assert probe.ping(vm1, lab.ip("vm2")).ok
+    flows = lab.get("host1-vbox").flows()
+    learned = [f for f in flows.splitlines() if "dl_dst=08:00:27:00:00:02" in f]
+    assert learned and all("idle_timeout=60" in f for f in learned)
+    assert "ff:ff:ff:ff:ff:ff" not in flows
+    assert "priority=0 actions=CONTROLLER:65535" in flows
+
+
+def test_iperf3_vm1_to_host1(lab):
+    vm1, host1 = lab.get("vm1", "host1")
+    server = host1.popen(["iperf3", "-s", "-1", "-B", "192.168.56.1"])
+    try:
+        until(lambda: probe.listening(host1, 5201), 5, "iperf3 to listen")
+        out = json.loads(vm1.cmd("iperf3 -J -t 2 -c 192.168.56.1"))
+    finally:
+        server.terminate()
+        server.wait()
+    gbps = out["end"]["sum_received"]["bits_per_second"] / 1e9
+    print("iperf3 vm1 -> host1 (host-only): %.2f Gbit/s" % gbps)
+    assert out["end"]["sum_received"]["bytes"] > 0

@@ -1,0 +1,34 @@
+"""Building, stopping and inspecting labs in tests."""
+
+import os
+
+from leftovers import left_behind, root_state
+
+
+def save_evidence(lab, name):
+    """Flow tables and the OVS view next to the lab's logs and leases."""
+    folder = os.path.join(lab.rundir, "evidence-%s" % name.replace("/", "_")[:80])
+    os.makedirs(folder, exist_ok=True)
+    for switch in lab.switches:
+        with open(os.path.join(folder, "flows-%s.txt" % switch.name), "w") as f:
+            f.write(switch.flows())
+    for node in lab.hosts:
+        with open(os.path.join(folder, "%s-ip.txt" % node.name), "w") as f:
+            f.write(node.cmd("ip -br addr; ip route; ip neigh"))
+    return folder
+
+
+def build(topo, rundir):
+    from topos.lab import Lab
+
+    lab = Lab(topo, rundir=str(rundir))
+    lab.start()
+    return lab
+
+
+def stop_and_check(lab, before):
+    pids, names = lab.pids(), lab.names()
+    lab.teardown()
+    left = left_behind(pids, names)
+    assert not left, "the lab left behind: %s" % ", ".join(left)
+    assert root_state() == before, "the lab changed the root namespace"
