@@ -1,0 +1,135 @@
+"""How the lab starts, refuses and stops: through the Python API, `mn` and `vmnet`."""
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+
+import pytest
+from leftovers import bridges, left_behind, root_state
+
+from topos.controller import listening
+from topos.errors import LabError
+from topos.hostonly import HostOnly
+from topos.lab import Lab
+from topos.poll import until
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+LAB_SWITCHES = {"wan", "lan", "host1-vbox", "host2-vbox"}
+MN = ["mn", "--custom", os.path.join(ROOT, "topos", "vmnet.py")]
+VMNET = [sys.executable, "-m", "topos.cli"]
+
+
+def run(argv, timeout=120, **kw):
+    return subprocess.run(argv, capture_output=True, text=True, timeout=timeout, cwd=ROOT, **kw)
+
+
+@pytest.fixture
+def port_taken():
+    with socket.socket() as s:
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        s.bind(("127.0.0.1", 6653))
+        s.listen()
+        yield
+
+
+def test_controller_port_taken_is_refused_before_anything_is_built(port_taken, tmp_path):
+    with pytest.raises(LabError, match="port 6653 on 127.0.0.1 is already in use"):
+        Lab(HostOnly(), rundir=str(tmp_path / "run"))
+    assert not LAB_SWITCHES & bridges()
+    assert not (tmp_path / "run").exists()
+
+
+def test_remote_controller_must_be_running_first():
+    from mininet.node import RemoteController
+
+    with pytest.raises(LabError, match="no controller listens on 127.0.0.1:6653"):
+        Lab(HostOnly(), controller=RemoteController)
+    assert not LAB_SWITCHES & bridges()
+
+
+def test_mn_custom_reach_builds_checks_and_cleans_up():
+    before = root_state()
+    result = run(MN + ["--topo", "hostonly", "--test", "reach"])
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "hostonly: 30 of 30 checks hold" in result.stdout
+    assert not LAB_SWITCHES & bridges()
+    assert root_state() == before
+
+
+@pytest.mark.parametrize("topo, message", [
+    ("hostonly,vms=0", "*** vmnet: vms=0: must be from 1 to 150"),
+    ("hostonly,vms=x", "*** vmnet: vms='x': must be a whole number from 1 to 150"),
+])
+def test_mn_bad_parameter_is_one_line_and_builds_nothing(topo, message):
+    result = run(MN + ["--topo", topo, "--test", "none"])
+    assert message in (result.stdout + result.stderr).splitlines()
+    assert result.returncode != 0
+    assert not LAB_SWITCHES & bridges()
+
+
+def test_mn_with_a_controller_started_by_hand(tmp_path):
+    log = open(tmp_path / "controller.log", "w")
+    manager = "osken-manager" if run(["which", "osken-manager"]).returncode == 0 else "ryu-manager"
+    controller = subprocess.Popen([manager, "controllers/vmnet.py"], cwd=ROOT,
+                                  stdout=log, stderr=subprocess.STDOUT)
+    try:
+        until(lambda: listening(6653), 20, "the controller to listen")
+        result = run(MN + ["--topo", "hostonly", "--controller", "remote", "--test", "reach"])
+        assert result.returncode == 0, result.stdout + result.stderr
+        assert "hostonly: 30 of 30 checks hold" in result.stdout
+    finally:
+        controller.terminate()
+        controller.wait(10)
+    assert "switch 0000000000000011 connected" in open(tmp_path / "controller.log").read()
+
+
+def test_sigterm_takes_the_lab_down(tmp_path):
+    before = root_state()
+    script = (
+        "import json, sys, time\n"
+        "from topos.hostonly import HostOnly\n"
+        "from topos.lab import Lab\n"
+        "lab = Lab(HostOnly(), rundir=sys.argv[1])\n"
+        "lab.start()\n"
+        "print(json.dumps({'pids': lab.pids(), 'names': lab.names()}), flush=True)\n"
+        "time.sleep(120)\n"
+    )
+    proc = subprocess.Popen([sys.executable, "-c", script, str(tmp_path)], cwd=ROOT,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        ready = json.loads(proc.stdout.readline() or "null")
+        assert ready, proc.stderr.read()
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(60) == 128 + signal.SIGTERM
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    deadline = time.monotonic() + 10
+    while left_behind(ready["pids"], ready["names"]) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert left_behind(ready["pids"], ready["names"]) == []
+    assert root_state() == before
+
+
+def test_vmnet_check_json_agrees_with_the_contract():
+    result = run(VMNET + ["check", "hostonly", "--json"])
+    assert result.returncode == 0, result.stderr
+    observations = json.loads(result.stdout)
+    assert {(o["claim"], o["proto"]) for o in observations} == {
+        (c, p) for c in range(1, 11) for p in ("icmp", "tcp", "udp")}
+    assert all(o["expected"] == o["observed"] for o in observations)
+    assert all(set(o) == {"mode", "claim", "text", "proto", "expected", "observed", "detail"}
+               for o in observations)
+
+
+def test_vmnet_refuses_without_open_vswitch_named(monkeypatch):
+    import topos.lab
+
+    monkeypatch.setattr(topos.lab, "ovs_running", lambda: False)
+    with pytest.raises(LabError, match="Open vSwitch is not running"):
+        Lab(HostOnly())
