@@ -106,4 +106,4 @@ if [ "$datapath" = userspace ]; then
 else
   say "Open vSwitch $(ovs-vsctl --version | head -1 | awk '{print $NF}'): kernel datapath"
 fi
-say "ready: $venv/bin/vmnet, $venv/bin/pytest"
+say "ready: $venv/bin/vmnet; tests: $venv/bin/python -m pytest"
