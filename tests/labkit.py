@@ -32,3 +32,14 @@ def stop_and_check(lab, before):
     left = left_behind(pids, names)
     assert not left, "the lab left behind: %s" % ", ".join(left)
     assert root_state() == before, "the lab changed the root namespace"
+
+
+def assert_claim(lab, claim):
+    """Every protocol of one claim behaves as the contract says, in this lab."""
+    from topos import check
+
+    observations = check.check_claim(lab, claim)
+    wrong = ["%s: expected %s, saw %s (%s)" % (o.proto, o.expected, o.observed, o.detail)
+             for o in observations if not o.holds]
+    assert not wrong, "claim %d (%s): %s" % (claim.number, claim.text, "; ".join(wrong))
+    assert {o.proto for o in observations} == {"icmp", "tcp", "udp"}

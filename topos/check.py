@@ -3,9 +3,10 @@
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 
+from topos.capture import Capture
 from topos.claims import for_mode
-from topos.probe import PROTOCOLS, exchange
-from topos.world import INET_IP
+from topos.probe import PROTOCOLS, TCP_PORT, UDP_PORT, exchange
+from topos.world import INET_IP, R1_WAN_IP
 
 
 @dataclass(frozen=True)
@@ -50,8 +51,12 @@ def nothing(_lab):
 
 @contextmanager
 def route_on_pc1_via_host1(lab):
+    """Claim 5 holds even for a pc1 that knows the way to the VM network."""
     pc1 = lab.get("pc1")
     net = vm_network(lab)
+    if net == lab.ip("pc1").rsplit(".", 1)[0] + ".0/24":
+        yield  # bridged: the VMs are on pc1's own LAN already
+        return
     pc1.check("ip route replace %s via %s" % (net, lab.ip("host1")))
     try:
         yield
@@ -90,6 +95,8 @@ def plan(lab, number):
 
 
 def check_claim(lab, claim, protocols=PROTOCOLS):
+    if claim.number in SOURCE_SEEN:
+        return check_source(lab, claim, protocols)
     mode = lab.topo.mode
     situation, exchanges = plan(lab, claim.number)
     with situation(lab):
@@ -100,6 +107,43 @@ def check_claim(lab, claim, protocols=PROTOCOLS):
         detail = "; ".join("%s->%s: %s" % (s, d, r[proto].detail) for s, d, r in results)
         observations.append(Observation(mode, claim.number, claim.text, proto,
                                         claim.expected[mode], observed, detail))
+    return observations
+
+
+# Claims about what the far end sees: (observer, the source it should see, per mode).
+SOURCE_SEEN = {11: "pc1", 12: "inet"}
+FILTERS = {
+    "icmp": "icmp[icmptype] = icmp-echo and dst host %s",
+    "tcp": "tcp dst port %d and tcp[tcpflags] & tcp-syn != 0 and dst host %%s" % TCP_PORT,
+    "udp": "udp dst port %d and dst host %%s" % UDP_PORT,
+}
+
+
+def expected_source(lab, observer):
+    """(IP, MAC) that `observer` must see vm1's traffic come from, in this lab's mode."""
+    if observer == "inet":
+        r1 = lab.get("r1")
+        return R1_WAN_IP, r1.intf("eth0").MAC()
+    if lab.topo.mode == "nat":
+        host1 = lab.get("host1")
+        return lab.ip("host1"), host1.intf(host1.primary).MAC()
+    return lab.ip("vm1"), lab.get("vm1").intf("eth0").MAC()
+
+
+def check_source(lab, claim, protocols):
+    observer = lab.get(SOURCE_SEEN[claim.number])
+    address = lab.ip(observer.name)
+    want_ip, want_mac = expected_source(lab, observer.name)
+    observations = []
+    for proto in protocols:
+        capture = Capture(observer, observer.primary, FILTERS[proto] % address)
+        result = exchange(lab.get("vm1"), address, [proto])[proto]
+        seen = capture.first()
+        observed = bool(result.ok and seen and (seen.src_ip, seen.src_mac) == (want_ip, want_mac))
+        detail = "%s saw %s; expected %s (MAC %s)" % (observer.name, seen or "nothing",
+                                                       want_ip, want_mac)
+        observations.append(Observation(lab.topo.mode, claim.number, claim.text, proto,
+                                        claim.expected[lab.topo.mode], observed, detail))
     return observations
 
 

@@ -117,12 +117,14 @@ class Lab(Mininet):
                 e, ", ".join(missing()), self.rundir)) from None
 
     # --- what it holds ---
-    def lease(self, node, intf="eth0"):
-        return self.get(node).lease(self.rundir, intf)
-
-    def ip(self, node, intf="eth0"):
-        """A node's IPv4 address on `intf`: static or leased."""
+    def lease(self, node, intf=None):
         n = self.get(node)
+        return n.lease(self.rundir, intf or n.primary)
+
+    def ip(self, node, intf=None):
+        """A node's IPv4 address on `intf` (default: its main interface): static or leased."""
+        n = self.get(node)
+        intf = intf or n.primary
         if intf in n.addresses:
             return n.addresses[intf].split("/")[0]
         lease = n.lease(self.rundir, intf)

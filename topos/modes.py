@@ -1,9 +1,10 @@
 """The lab's modes by name, and building one from `mode[,param=value...]` text."""
 
+from topos.bridged import Bridged
 from topos.errors import LabError
 from topos.hostonly import HostOnly
 
-MODES = {"hostonly": HostOnly}
+MODES = {"hostonly": HostOnly, "bridged": Bridged}
 
 
 def parse_value(text):

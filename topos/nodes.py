@@ -116,6 +116,11 @@ class LabNode(Host):
                 env={"VMNET_LEASES": os.path.join(rundir, "leases"), "VMNET_NODE": self.name},
             )
 
+    @property
+    def primary(self):
+        """The interface that carries the node's own address (eth0, or br0 on a bridged PC)."""
+        return (self.dhcp or tuple(self.addresses) or ("eth0",))[0]
+
     def lease(self, rundir, intf="eth0"):
         return dhcp.read_lease(os.path.join(rundir, "leases", "%s.%s" % (self.name, intf)))
 

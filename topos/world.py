@@ -87,10 +87,10 @@ class World(Topo):
         self.addLink(node, switch, intfName1=intf,
                      intfName2=port_name or "%s-%s" % (node, intf), addr1=mac)
 
-    def add_vm(self, number, pc, switch, **params):
+    def add_vm(self, number, pc, switch, port_name=None):
         name = "vm%d" % number
-        self.node(name, dhcp=["eth0"], role="VM on %s" % pc, **params)
-        self.plug(name, "eth0", switch, vm_mac(number))
+        self.node(name, dhcp=["eth0"], role="VM on %s" % pc)
+        self.plug(name, "eth0", switch, vm_mac(number), port_name)
         self.vms[name] = pc
         return name
 
@@ -112,5 +112,9 @@ class World(Topo):
         self.plug("r1", "eth0", wan, "02:00:cb:00:71:01")
         self.plug("r1", "eth1", lan, pc_mac(1))
         for name, octet in PCS.items():
-            self.node(name, dhcp=["eth0"], role="PC on the LAN" if name == "pc1" else "host PC")
-            self.plug(name, "eth0", lan, pc_mac(octet))
+            self.add_pc(name, pc_mac(octet), lan)
+
+    def add_pc(self, name, mac, lan):
+        """A PC with its network card on the LAN (a mode may attach host PCs otherwise)."""
+        self.node(name, dhcp=["eth0"], role="PC on the LAN" if name == "pc1" else "host PC")
+        self.plug(name, "eth0", lan, mac)

@@ -7,6 +7,8 @@ DHCP logs) in the lab's run folder under pytest's tmp folder, named in the repor
 import os
 
 import pytest
+from labkit import build, save_evidence, stop_and_check
+from leftovers import root_state
 
 
 def pytest_collection_modifyitems(items):
@@ -26,3 +28,22 @@ def pytest_runtest_makereport(item, call):
         item.failed_call = report.failed
 
 
+
+
+@pytest.fixture(scope="module")
+def lab(request, tmp_path_factory):
+    """The module's lab (its TOPOLOGY), built once; after it, nothing of it may remain."""
+    topo = request.module.TOPOLOGY()
+    before = root_state()
+    lab = build(topo, tmp_path_factory.mktemp(topo.mode))
+    yield lab
+    stop_and_check(lab, before)
+
+
+@pytest.fixture(autouse=True)
+def keep_evidence(request):
+    """When a test that uses the module's lab fails, save the evidence while it still runs."""
+    yield
+    if "lab" in request.fixturenames and getattr(request.node, "failed_call", False):
+        lab = request.getfixturevalue("lab")
+        print("evidence in", save_evidence(lab, request.node.name))

@@ -1,40 +1,21 @@
 """Host-only mode in the real lab: the host-only column of DESIGN.md section 3 and more."""
 
-import json
 import subprocess
 
 import pytest
-from labkit import build, save_evidence, stop_and_check
-from leftovers import root_state
+from labkit import assert_claim
 
-from topos import check, probe
+from topos import probe
+from topos.bench import iperf_tcp
 from topos.claims import for_mode
 from topos.hostonly import HostOnly
-from topos.poll import until
 
-
-@pytest.fixture(scope="module")
-def lab(tmp_path_factory):
-    before = root_state()
-    lab = build(HostOnly(), tmp_path_factory.mktemp("hostonly"))
-    yield lab
-    stop_and_check(lab, before)
-
-
-@pytest.fixture(autouse=True)
-def keep_evidence(request, lab):
-    yield
-    if getattr(request.node, "failed_call", False):
-        print("evidence in", save_evidence(lab, request.node.name))
+TOPOLOGY = HostOnly
 
 
 @pytest.mark.parametrize("claim", for_mode("hostonly"), ids=lambda c: "claim%d" % c.number)
 def test_claim(lab, claim):
-    observations = check.check_claim(lab, claim)
-    wrong = ["%s: expected %s, saw %s (%s)" % (o.proto, o.expected, o.observed, o.detail)
-             for o in observations if not o.holds]
-    assert not wrong, "claim %d (%s): %s" % (claim.number, claim.text, "; ".join(wrong))
-    assert {o.proto for o in observations} == {"icmp", "tcp", "udp"}
+    assert_claim(lab, claim)
 
 
 def test_leases_come_from_real_dhcp_exchanges(lab):
@@ -85,14 +66,6 @@ def test_learned_flows_expire_and_floods_get_none(lab):
 
 
 def test_iperf3_vm1_to_host1(lab):
-    vm1, host1 = lab.get("vm1", "host1")
-    server = host1.popen(["iperf3", "-s", "-1", "-B", "192.168.56.1"])
-    try:
-        until(lambda: probe.listening(host1, 5201), 5, "iperf3 to listen")
-        out = json.loads(vm1.cmd("iperf3 -J -t 2 -c 192.168.56.1"))
-    finally:
-        server.terminate()
-        server.wait()
-    gbps = out["end"]["sum_received"]["bits_per_second"] / 1e9
+    gbps = iperf_tcp(lab.get("vm1"), lab.get("host1"), "192.168.56.1", seconds=2)
     print("iperf3 vm1 -> host1 (host-only): %.2f Gbit/s" % gbps)
-    assert out["end"]["sum_received"]["bytes"] > 0
+    assert gbps > 0

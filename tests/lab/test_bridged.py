@@ -1,0 +1,59 @@
+"""Bridged mode in the real lab: the VMs are plain stations of the physical LAN."""
+
+import pytest
+from labkit import assert_claim
+
+from topos import probe
+from topos.bench import iperf_tcp, measure_pair
+from topos.bridged import Bridged
+from topos.claims import for_mode
+
+TOPOLOGY = Bridged
+
+
+@pytest.mark.parametrize("claim", for_mode("bridged"), ids=lambda c: "claim%d" % c.number)
+def test_claim(lab, claim):
+    assert_claim(lab, claim)
+
+
+def test_vms_lease_from_r1s_pool_through_the_bridge(lab):
+    for vm in ("vm1", "vm2", "vm3"):
+        lease = lab.lease(vm)
+        assert lease["server"] == "192.168.1.1" and lease["router"] == "192.168.1.1"
+        assert 100 <= int(lease["ip"].split(".")[-1]) <= 199
+        assert lease["ip"].startswith("192.168.1.")
+    r1_leases = open("%s/r1-dnsmasq.leases" % lab.rundir).read()
+    assert "08:00:27:00:00:01 %s vm1" % lab.ip("vm1") in r1_leases
+    # host1's address moved to br0, as on a real bridged host
+    assert lab.lease("host1", "br0")["ip"] == "192.168.1.10"
+
+
+def test_host_pc_and_vms_show_real_interface_names(lab):
+    def names(node):
+        return {line.split()[0].split("@")[0]
+                for line in lab.get(node).cmd("ip -br link").splitlines()}
+
+    assert names("host1") == {"lo", "br0"}
+    assert names("vm1") == {"lo", "eth0"}
+    ports = {i.name for i in lab.get("br0-host1").intfList()}
+    assert {"host1-br0", "host1-vnet0", "host1-vnet1", "br0-host1-eth0"} <= ports
+
+
+def test_the_bridge_rewrites_nothing(lab):
+    vm1, pc1 = lab.get("vm1", "pc1")
+    assert probe.ping(vm1, lab.ip("pc1")).ok
+    neighbour = pc1.cmd("ip neigh show %s" % lab.ip("vm1"))
+    assert vm1.intf("eth0").MAC() in neighbour  # pc1 knows vm1 by vm1's own MAC
+    for switch in ("br0-host1", "lan"):
+        flows = lab.get(switch).flows()
+        assert "actions=output" in flows
+        assert "set_field" not in flows and "mod_" not in flows
+
+
+def test_iperf3_pc1_to_vm1_and_vm1_to_vm3(lab):
+    veth = measure_pair(False, 2, lab.rundir)
+    pc1_vm1 = iperf_tcp(lab.get("pc1"), lab.get("vm1"), lab.ip("vm1"), seconds=2)
+    vm1_vm3 = iperf_tcp(lab.get("vm1"), lab.get("vm3"), lab.ip("vm3"), seconds=2)
+    print("bare veth %.2f Gbit/s; bridged pc1->vm1 %.2f (%.2f); vm1->vm3 %.2f (%.2f)" % (
+        veth, pc1_vm1, pc1_vm1 / veth, vm1_vm3, vm1_vm3 / veth))
+    assert pc1_vm1 > 0 and vm1_vm3 > 0
