@@ -49,3 +49,11 @@ def load(name=None):
         MAIN_DISPATCHER=handler.MAIN_DISPATCHER,
         ofproto_v1_3=mod("ofproto.ofproto_v1_3"),
     )
+
+
+def packet_lib(name=None):
+    """The framework's packet library (parsing and building frames), under one set of names."""
+    name = name or pick()
+    base = "%s.lib.packet" % name
+    names = ("packet", "ethernet", "arp", "ipv4", "icmp", "tcp", "udp", "dhcp")
+    return SimpleNamespace(**{n: importlib.import_module("%s.%s" % (base, n)) for n in names})

@@ -36,10 +36,12 @@ class LearningSwitch:
 
     ageing: seconds a learned MAC is kept without being seen.
     idle_timeout: seconds a learned flow lives without traffic.
+    flood: where unknown and group destinations go (a segment of the switch's ports).
     """
 
-    def __init__(self, name="", ageing=300.0, idle_timeout=60):
+    def __init__(self, name="", ageing=300.0, idle_timeout=60, flood=None):
         self.name = name
+        self.flood = flood  # in_port -> ports to flood to; None: every port (OFPP_FLOOD)
         self.ageing = ageing
         self.idle_timeout = idle_timeout
         self.stations = {}
@@ -80,7 +82,8 @@ class LearningSwitch:
         out = self.learn(src, in_port, now)
         port = None if is_group(dst) else self.port_of(dst, now)
         if port is None:
-            return out + [PacketOut(in_port, (Output(FLOOD),), data)]
+            ports = [FLOOD] if self.flood is None else self.flood(in_port)
+            return out + [PacketOut(in_port, tuple(Output(p) for p in ports), data)]
         if port == in_port:
             return out  # the destination sits on the segment the frame came from
         out.append(

@@ -42,10 +42,12 @@ class Flow:
 
 @dataclass(frozen=True)
 class DeleteFlows:
-    """Delete every flow whose match includes `match` (a non-strict OpenFlow delete)."""
+    """Delete every flow whose match includes `match` (a non-strict OpenFlow delete),
+    and - when `cookie` is given - whose cookie is that one."""
 
     match: Mapping[str, object]
     table_id: int = 0
+    cookie: Optional[int] = None
 
 
 @dataclass(frozen=True)

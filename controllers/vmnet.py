@@ -17,9 +17,10 @@ if __package__ in (None, ""):
     # make the project's packages importable.
     sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-from controllers import framework  # noqa: E402
+from controllers import config, framework  # noqa: E402
 from controllers.learning import LearningSwitch  # noqa: E402
 from controllers.openflow import encode  # noqa: E402
+from controllers.virtual_router import VirtualRouter  # noqa: E402
 
 fw = framework.load()
 
@@ -36,6 +37,7 @@ class VmnetApp(fw.App):
             "vmnet controller (%s) on %s:%s",
             fw.name, conf.ofp_listen_host, conf.ofp_tcp_listen_port or 6653,
         )
+        self.routers = config.load()  # dpid -> RouterConfig: these switches are NAT routers
         self.switches = {}
 
     def send(self, datapath, rules):
@@ -45,9 +47,14 @@ class VmnetApp(fw.App):
     @fw.set_ev_cls(fw.ofp_event.EventOFPSwitchFeatures, fw.CONFIG_DISPATCHER)
     def switch_features(self, ev):
         datapath = ev.msg.datapath
-        core = LearningSwitch(name="%016x" % datapath.id)
+        router = self.routers.get(datapath.id)
+        if router:
+            core = VirtualRouter(router)
+        else:
+            core = LearningSwitch(name="%016x" % datapath.id)
         self.switches[datapath.id] = core
-        self.logger.info("switch %016x connected", datapath.id)
+        self.logger.info("switch %016x connected (%s)", datapath.id,
+                         "virtual router of %s" % router.name if router else "learning switch")
         self.send(datapath, core.connected())
 
     @fw.set_ev_cls(fw.ofp_event.EventOFPPacketIn, fw.MAIN_DISPATCHER)
@@ -57,3 +64,10 @@ class VmnetApp(fw.App):
         if core is not None:
             rules = core.packet_in(msg.match["in_port"], msg.data, time.monotonic())
             self.send(msg.datapath, rules)
+
+    @fw.set_ev_cls(fw.ofp_event.EventOFPFlowRemoved, fw.MAIN_DISPATCHER)
+    def flow_removed(self, ev):
+        msg = ev.msg
+        core = self.switches.get(msg.datapath.id)
+        if isinstance(core, VirtualRouter) and msg.cookie:
+            self.send(msg.datapath, core.flow_removed(msg.cookie, time.monotonic()))

@@ -97,6 +97,8 @@ def plan(lab, number):
 def check_claim(lab, claim, protocols=PROTOCOLS):
     if claim.number in SOURCE_SEEN:
         return check_source(lab, claim, protocols)
+    if claim.number == 13:
+        return check_port_forward(lab, claim)
     mode = lab.topo.mode
     situation, exchanges = plan(lab, claim.number)
     with situation(lab):
@@ -145,6 +147,18 @@ def check_source(lab, claim, protocols):
         observations.append(Observation(lab.topo.mode, claim.number, claim.text, proto,
                                         claim.expected[lab.topo.mode], observed, detail))
     return observations
+
+
+def check_port_forward(lab, claim):
+    """pc1 -> host1:2222 must be answered by vm1's port 22 (the lab's one forward is TCP)."""
+    forward = next(f for f in lab.topo.forwards if f[2] == "vm1")
+    proto, outside, vm, inside = forward
+    result = exchange(lab.get("pc1"), lab.ip("host1"), [proto], {proto: outside})[proto]
+    observed = result.ok and ("by=%s" % vm) in result.detail
+    detail = "pc1->%s:%d: %s (forward %s:%d:%s:%d)" % (
+        lab.ip("host1"), outside, result.detail, proto, outside, vm, inside)
+    return [Observation(lab.topo.mode, claim.number, claim.text, proto,
+                        claim.expected[lab.topo.mode], observed, detail)]
 
 
 def check(lab, protocols=PROTOCOLS, progress=None):

@@ -57,9 +57,14 @@ class VmnetController(Controller):
         log, pidfile = self.paths()
         argv = [self.manager, "--ofp-listen-host", HOST,
                 "--ofp-tcp-listen-port", str(self.port), APP]
+        env = dict(os.environ)
+        routers = os.path.join(self.rundir or ".", "controller.json")
+        if os.path.exists(routers):
+            env["VMNET_CONFIG"] = routers  # the lab's virtual routers (controllers.config)
         with open(log, "ab") as out:
             self.process = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=out,
-                                            stderr=subprocess.STDOUT, start_new_session=True)
+                                            stderr=subprocess.STDOUT, start_new_session=True,
+                                            env=env)
         with open(pidfile, "w") as f:
             f.write("%d\n" % self.process.pid)
 

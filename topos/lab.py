@@ -17,6 +17,7 @@ import threading
 from mininet.net import Mininet
 from mininet.node import RemoteController
 
+from controllers import config
 from topos import probe
 from topos.controller import HOST, PORT, VmnetController, listening
 from topos.dhcp import CLIENT_SCRIPT
@@ -88,6 +89,9 @@ class Lab(Mininet):
         ACTIVE.add(self)
         self._catch_sigterm()
         self.started = True
+        routers = self.topo.routers(self.rundir)
+        if routers:  # what the controller must know about the virtual routers
+            config.dump(routers, os.path.join(self.rundir, "controller.json"))
         super().start()
         until(lambda: all(s.connected() for s in self.switches), 30,
               "switches to connect to the controller")
@@ -98,7 +102,7 @@ class Lab(Mininet):
             node.start_dhcp_server(self.rundir)
         for node in self.hosts:
             if node.echo:
-                probe.start_echo_servers(node, self.rundir)
+                probe.start_echo_servers(node, self.rundir, node.echo_extra)
         for node in self.hosts:
             node.start_dhcp_clients(self.rundir, script)
         self.wait_leases()

@@ -3,8 +3,9 @@
 from topos.bridged import Bridged
 from topos.errors import LabError
 from topos.hostonly import HostOnly
+from topos.nat import Nat
 
-MODES = {"hostonly": HostOnly, "bridged": Bridged}
+MODES = {"hostonly": HostOnly, "nat": Nat, "bridged": Bridged}
 
 
 def parse_value(text):

@@ -26,10 +26,12 @@ class LabNode(Host):
                  with a stateful firewall that lets nothing new in through it
     role:        what the node stands for, in words
     echo:        run the lab's echo servers (topos.probe) here
+    echo_extra:  more echo servers, [(proto, port)] (the target of a port forward)
     """
 
     def __init__(self, name, addresses=None, gateway=None, dhcp=(), dhcp_server=None,
-                 forwarding=False, masquerade=None, role="", echo=True, **params):
+                 forwarding=False, masquerade=None, role="", echo=True, echo_extra=(),
+                 **params):
         self.addresses = dict(addresses or {})
         self.gateway = gateway
         self.dhcp = tuple(dhcp)
@@ -38,6 +40,7 @@ class LabNode(Host):
         self.masquerade = masquerade
         self.role = role
         self.echo = echo
+        self.echo_extra = list(echo_extra)
         self.processes = []
         super().__init__(name, **params)
 

@@ -12,7 +12,8 @@ from dataclasses import dataclass
 TCP_PORT = 7001
 UDP_PORT = 7002
 PROTOCOLS = ("icmp", "tcp", "udp")
-REPLY = "SYSTEM:echo from=$SOCAT_PEERADDR port=$SOCAT_PEERPORT"  # no ':' or ',' inside
+# What the servers answer: the peer they saw, and who they are (no ':' or ',' inside).
+REPLY = "SYSTEM:echo from=$SOCAT_PEERADDR port=$SOCAT_PEERPORT by=%s"
 
 
 @dataclass(frozen=True)
@@ -21,11 +22,12 @@ class Result:
     detail: str
 
 
-def start_echo_servers(node, rundir, tcp_port=TCP_PORT, udp_port=UDP_PORT):
+def start_echo_servers(node, rundir, extra=()):
     """TCP and UDP echo servers in `node` that report the peer they saw."""
     log = os.path.join(rundir, "%s-echo.log" % node.name)
-    node.spawn(["socat", "TCP4-LISTEN:%d,fork,reuseaddr" % tcp_port, REPLY], log)
-    node.spawn(["socat", "UDP4-RECVFROM:%d,fork,reuseaddr" % udp_port, REPLY], log)
+    address = {"tcp": "TCP4-LISTEN:%d,fork,reuseaddr", "udp": "UDP4-RECVFROM:%d,fork,reuseaddr"}
+    for proto, port in [("tcp", TCP_PORT), ("udp", UDP_PORT)] + list(extra):
+        node.spawn(["socat", address[proto] % port, REPLY % node.name], log)
 
 
 def listening(node, tcp_port=TCP_PORT):

@@ -72,6 +72,10 @@ class World(Topo):
     def validate(self, options):
         """Check the mode's parameters; raise LabError naming the bad one."""
 
+    def routers(self, rundir):
+        """The virtual routers the controller must run (controllers.config), if any."""
+        return []
+
     def add_mode(self):
         raise NotImplementedError
 
@@ -82,15 +86,15 @@ class World(Topo):
     def node(self, name, **params):
         return self.addHost(name, cls=LabNode, ip=None, **params)
 
-    def plug(self, node, intf, switch, mac, port_name=None):
+    def plug(self, node, intf, switch, mac, port_name=None, port=None):
         """Connect `node`'s interface `intf` to `switch` (port named after node and intf)."""
-        self.addLink(node, switch, intfName1=intf,
+        self.addLink(node, switch, port2=port, intfName1=intf,
                      intfName2=port_name or "%s-%s" % (node, intf), addr1=mac)
 
-    def add_vm(self, number, pc, switch, port_name=None):
+    def add_vm(self, number, pc, switch, port_name=None, port=None, **params):
         name = "vm%d" % number
-        self.node(name, dhcp=["eth0"], role="VM on %s" % pc)
-        self.plug(name, "eth0", switch, vm_mac(number), port_name)
+        self.node(name, dhcp=["eth0"], role="VM on %s" % pc, **params)
+        self.plug(name, "eth0", switch, vm_mac(number), port_name, port)
         self.vms[name] = pc
         return name
 

@@ -1,0 +1,179 @@
+"""The NAT table: outside ports for inside endpoints, sessions, expiry. Pure Python.
+
+A mapping gives an inside (protocol, address, port) one outside port, whatever the
+remote (endpoint-independent mapping, as home routers and VirtualBox do); each
+remote it talks to is a session with its own pair of flows, named by a cookie.
+When a session's flows expire the session ends; when a mapping has no session
+left its port goes back to the pool, to be reused.
+"""
+
+import itertools
+import logging
+from collections import deque
+from dataclasses import dataclass, field
+from typing import Optional
+
+log = logging.getLogger("vmnet.nat")
+
+PROTOCOLS = ("tcp", "udp", "icmp")
+
+
+@dataclass
+class Mapping:
+    proto: str
+    inside_ip: str
+    inside_port: int
+    outside_port: int
+    created: float
+    sessions: set = field(default_factory=set)
+    last_used: float = 0.0
+    forward: bool = False  # a static port forward, never freed
+
+
+@dataclass
+class Session:
+    cookie: int
+    mapping: Mapping
+    remote_ip: str
+    remote_port: int
+
+
+@dataclass(frozen=True)
+class Forward:
+    """A port forward like VirtualBox's natpf: outside `proto` port -> inside ip:port."""
+
+    proto: str
+    outside_port: int
+    inside_ip: str
+    inside_port: int
+
+
+class PortPool:
+    """Outside ports handed out in turn; a freed port goes to the back of the line."""
+
+    def __init__(self, first, last, exclude=()):
+        self.free = deque(p for p in range(first, last + 1) if p not in exclude)
+
+    def take(self) -> Optional[int]:
+        return self.free.popleft() if self.free else None
+
+    def give(self, port):
+        self.free.append(port)
+
+
+class NatTable:
+    def __init__(self, ports=(61000, 61999), forwards=()):
+        self.forwards = list(forwards)
+        taken = {f.outside_port for f in self.forwards}
+        self.pools = {p: PortPool(ports[0], ports[1], taken) for p in PROTOCOLS}
+        self.mappings = {}  # (proto, inside_ip, inside_port) -> Mapping
+        self.by_outside = {}  # (proto, outside_port) -> Mapping
+        self.sessions = {}  # cookie -> Session
+        self.by_flow = {}  # (proto, inside_ip, inside_port, remote_ip, remote_port) -> Session
+        self.cookies = itertools.count(1)
+        for f in self.forwards:
+            m = Mapping(f.proto, f.inside_ip, f.inside_port, f.outside_port, 0.0, forward=True)
+            self.mappings[(f.proto, f.inside_ip, f.inside_port)] = m
+            self.by_outside[(f.proto, f.outside_port)] = m
+
+    def mapping_for(self, proto, inside_ip, inside_port, now):
+        """The mapping of an inside endpoint, made if new (None: no port left)."""
+        key = (proto, inside_ip, inside_port)
+        mapping = self.mappings.get(key)
+        if mapping is None:
+            port = self.pools[proto].take()
+            if port is None:
+                log.warning("NAT: no %s port left for %s:%s; new connection refused",
+                            proto, inside_ip, inside_port)
+                return None
+            mapping = Mapping(proto, inside_ip, inside_port, port, now)
+            self.mappings[key] = mapping
+            self.by_outside[(proto, port)] = mapping
+            log.info("NAT: new mapping %s %s:%s -> outside port %d",
+                     proto, inside_ip, inside_port, port)
+        mapping.last_used = now
+        return mapping
+
+    def session(self, proto, inside_ip, inside_port, remote_ip, remote_port, now):
+        """The session for one inside endpoint talking to one remote (None: exhausted)."""
+        key = (proto, inside_ip, inside_port, remote_ip, remote_port)
+        session = self.by_flow.get(key)
+        if session:
+            session.mapping.last_used = now
+            return session
+        mapping = self.mapping_for(proto, inside_ip, inside_port, now)
+        if mapping is None:
+            return None
+        session = Session(next(self.cookies), mapping, remote_ip, remote_port)
+        mapping.sessions.add(session.cookie)
+        self.sessions[session.cookie] = session
+        self.by_flow[key] = session
+        return session
+
+    def inbound(self, proto, outside_port):
+        """The mapping that owns an outside port (a forward or a live mapping), or None."""
+        return self.by_outside.get((proto, outside_port))
+
+    def end(self, cookie):
+        """A session's flows expired: forget it; free its mapping's port if it was the last."""
+        session = self.sessions.pop(cookie, None)
+        if session is None:
+            return None
+        m = session.mapping
+        self.by_flow.pop((m.proto, m.inside_ip, m.inside_port,
+                          session.remote_ip, session.remote_port), None)
+        m.sessions.discard(cookie)
+        if not m.sessions and not m.forward:
+            self._free(m)
+        return session
+
+    def expire(self, now, timeout, proto="icmp"):
+        """Drop mappings without flows (ICMP echo) idle for more than `timeout` seconds."""
+        for m in [m for m in self.mappings.values()
+                  if m.proto == proto and not m.forward and now - m.last_used > timeout]:
+            for cookie in list(m.sessions):
+                self.end(cookie)
+            if (m.proto, m.inside_ip, m.inside_port) in self.mappings:
+                self._free(m)
+
+    def _free(self, m):
+        del self.mappings[(m.proto, m.inside_ip, m.inside_port)]
+        del self.by_outside[(m.proto, m.outside_port)]
+        self.pools[m.proto].give(m.outside_port)
+        log.info("NAT: mapping %s %s:%s -> %d expired; port free again",
+                 m.proto, m.inside_ip, m.inside_port, m.outside_port)
+
+    def rows(self, now):
+        """The table as people read it: one row per session (or idle mapping)."""
+        rows = []
+        for m in self.mappings.values():
+            remotes = [self.sessions[c] for c in sorted(m.sessions)] or [None]
+            for s in remotes:
+                rows.append({
+                    "proto": m.proto,
+                    "inside": "%s:%s" % (m.inside_ip, m.inside_port),
+                    "outside_port": m.outside_port,
+                    "remote": "%s:%s" % (s.remote_ip, s.remote_port) if s else "",
+                    "cookie": s.cookie if s else None,
+                    "idle_s": round(now - m.last_used, 1),
+                    "forward": m.forward,
+                })
+        return rows
+
+
+def parse_forward(text):
+    """'tcp:2222:vm1:22' -> (proto, outside port, VM name, inside port); ValueError says why."""
+    parts = text.split(":")
+    if len(parts) != 4:
+        raise ValueError("port forward %r: write proto:hostport:vm:guestport" % text)
+    proto, outside, vm, inside = parts
+    if proto not in ("tcp", "udp"):
+        raise ValueError("port forward %r: protocol must be tcp or udp, not %r" % (text, proto))
+    ports = []
+    for value in (outside, inside):
+        if not value.isdigit() or not 1 <= int(value) <= 65535:
+            raise ValueError("port forward %r: port %r is not in 1-65535" % (text, value))
+        ports.append(int(value))
+    if not vm:
+        raise ValueError("port forward %r: no VM named" % text)
+    return proto, ports[0], vm, ports[1]

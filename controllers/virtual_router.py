@@ -1,0 +1,387 @@
+"""The virtual router of NAT mode: one switch on a host PC, driven as rules. Pure Python.
+
+    port 1 (uplink)  the host PC's physical link to the LAN
+    port 2 (host)    the host PC's own IP stack (its eth0, 192.168.1.10)
+    ports 10...      the VMs' adapters (10.0.2.0/24, gateway 10.0.2.2)
+
+The host PC's own traffic passes between uplink and host port untouched. The VMs
+get DHCP and ARP for the gateway from here, talk to each other through a learning
+switch confined to their ports, and reach everything else through source NAT to
+the host PC's address: the first packet of a TCP/UDP session comes here, the rest
+is rewritten by the switch's flows. OpenFlow 1.3 can neither match nor rewrite
+the ICMP echo identifier, so echo requests and replies are translated here.
+"""
+
+import ipaddress
+import json
+import logging
+import os
+import socket
+
+from controllers.framework import packet_lib
+from controllers.learning import LearningSwitch
+from controllers.leases import LeasePool
+from controllers.nat import NatTable
+from controllers.rules import CONTROLLER, DeleteFlows, Flow, Output, PacketOut, SetField
+
+log = logging.getLogger("vmnet.router")
+
+ETH_IP, ETH_ARP = 0x0800, 0x0806
+IP_PROTO = {"icmp": 1, "tcp": 6, "udp": 17}
+L4_FIELDS = {"tcp": ("tcp_src", "tcp_dst"), "udp": ("udp_src", "udp_dst")}
+BROADCAST = "ff:ff:ff:ff:ff:ff"
+ICMP_ECHO_REPLY, ICMP_ECHO_REQUEST = 0, 8
+ICMP_TIMEOUT = 30  # seconds an idle echo mapping is kept (as Linux's conntrack does)
+PENDING_LIMIT = 32  # frames held per address while its MAC is being resolved
+
+PRIO_MISS, PRIO_PASS, PRIO_ARP, PRIO_TRAP, PRIO_SESSION = 0, 1, 5, 15, 20
+
+DHCP_DISCOVER, DHCP_OFFER, DHCP_REQUEST, DHCP_DECLINE = 1, 2, 3, 4
+DHCP_ACK, DHCP_NAK, DHCP_RELEASE = 5, 6, 7
+OPT_MASK, OPT_ROUTER, OPT_REQUESTED, OPT_LEASE, OPT_TYPE, OPT_SERVER = 1, 3, 50, 51, 53, 54
+
+P = None
+
+
+def lib():
+    global P
+    if P is None:
+        P = packet_lib()
+    return P
+
+
+class VirtualRouter:
+    def __init__(self, cfg):
+        self.cfg = cfg
+        self.inside = ipaddress.ip_network(cfg.inside_net)
+        self.lan = ipaddress.ip_network(cfg.lan_net)
+        self.leases = LeasePool(cfg.dhcp_first, cfg.dhcp_size, cfg.lease_time, cfg.reserved)
+        self.nat = NatTable(cfg.ports, cfg.forwards)
+        self.switch = LearningSwitch(name=cfg.name, flood=self.vm_flood)
+        self.vm_port = {}  # VM MAC -> switch port (VMs do not move)
+        self.neighbours = {}  # LAN address -> MAC
+        self.pending = {}  # LAN address -> [(in_port, frame)] waiting for its MAC
+
+    def vm_flood(self, in_port):
+        return [p for p in self.cfg.vm_ports if p != in_port]
+
+    # --- events ---
+    def connected(self):
+        c = self.cfg
+        ip = {"eth_type": ETH_IP}
+        echo_reply = dict(ip, ip_proto=IP_PROTO["icmp"], icmpv4_type=ICMP_ECHO_REPLY)
+        rules = [
+            Flow(PRIO_MISS, {}, (Output(CONTROLLER),)),
+            # the host PC's own traffic, untouched
+            Flow(PRIO_PASS, {"in_port": c.uplink_port}, (Output(c.host_port),)),
+            Flow(PRIO_PASS, {"in_port": c.host_port}, (Output(c.uplink_port),)),
+            # ARP from the LAN goes to the host PC, and a copy teaches us the LAN's MACs
+            Flow(PRIO_ARP, {"in_port": c.uplink_port, "eth_type": ETH_ARP},
+                 (Output(c.host_port), Output(CONTROLLER))),
+            # echo replies: for a VM (translated here) or for the host PC itself
+            Flow(PRIO_TRAP, dict(echo_reply, in_port=c.uplink_port, ipv4_dst=c.outside_ip),
+                 (Output(CONTROLLER),)),
+            Flow(PRIO_TRAP, dict(echo_reply, in_port=c.host_port, ipv4_dst=c.gateway_ip),
+                 (Output(CONTROLLER),)),
+        ]
+        for f in c.forwards:
+            dst_field = L4_FIELDS[f.proto][1]
+            match = dict(ip, in_port=c.uplink_port, ip_proto=IP_PROTO[f.proto],
+                         ipv4_dst=c.outside_ip, **{dst_field: f.outside_port})
+            rules.append(Flow(PRIO_TRAP, match, (Output(CONTROLLER),)))
+        rules.append(self.arp_request(c.lan_gateway))  # know r1's MAC before the first packet
+        return rules
+
+    def packet_in(self, in_port, data, now):
+        self.leases.expire(now)
+        self.nat.expire(now, ICMP_TIMEOUT)
+        pkt = lib().packet.Packet(data)
+        eth = pkt.get_protocol(lib().ethernet.ethernet)
+        if eth is None:
+            return []
+        if in_port == self.cfg.uplink_port:
+            rules = self.from_lan(pkt, eth, in_port, data, now)
+        elif in_port == self.cfg.host_port:
+            rules = self.from_host(pkt, eth, data, now)
+        else:
+            rules = self.from_vm(pkt, eth, in_port, data, now)
+        return rules
+
+    def flow_removed(self, cookie, now):
+        """A session flow expired: end the session and remove its other direction."""
+        session = self.nat.end(cookie)
+        if session is None:
+            return []
+        self.save_state(now)
+        return [DeleteFlows({}, cookie=cookie)]
+
+    # --- the VMs' side ---
+    def from_vm(self, pkt, eth, in_port, data, now):
+        self.vm_port[eth.src] = in_port
+        arp = pkt.get_protocol(lib().arp.arp)
+        if arp:
+            if arp.opcode == 1 and arp.dst_ip == self.cfg.gateway_ip:
+                return [self.arp_reply(arp, in_port)]
+            return self.switch.packet_in(in_port, data, now)
+        ip = pkt.get_protocol(lib().ipv4.ipv4)
+        udp = pkt.get_protocol(lib().udp.udp)
+        if ip and udp and udp.dst_port == 67:
+            return self.dhcp(pkt, eth, in_port, now)
+        if ip is None or eth.dst != self.cfg.gateway_mac:
+            return self.switch.packet_in(in_port, data, now)  # VM to VM
+        if self.leases.owner(ip.src, now) != eth.src:
+            log.warning("%s: dropped %s -> %s from %s: no lease for that address and MAC",
+                        self.cfg.name, ip.src, ip.dst, eth.src)
+            return []
+        return self.route_out(pkt, ip, eth, in_port, data, now)
+
+    def route_out(self, pkt, ip, eth, in_port, data, now):
+        c = self.cfg
+        dst = ipaddress.ip_address(ip.dst)
+        icmp = pkt.get_protocol(lib().icmp.icmp)
+        if ip.dst == c.gateway_ip:
+            return self.answer_gateway_ping(pkt, icmp, in_port)
+        if dst in self.inside:
+            return []  # the VMs reach each other directly, not through the router
+        if ip.dst == c.outside_ip:
+            # to the host PC itself: it sees the router (gateway address) as the source
+            way = (c.host_port, c.outside_mac, c.gateway_ip, c.gateway_mac)
+        else:
+            hop = ip.dst if dst in self.lan else c.lan_gateway
+            mac = self.neighbours.get(hop)
+            if mac is None:
+                return self.resolve(hop, in_port, data)
+            way = (c.uplink_port, mac, c.outside_ip, c.outside_mac)
+        l4 = pkt.get_protocol(lib().tcp.tcp) or pkt.get_protocol(lib().udp.udp)
+        if l4 is not None:
+            proto = "tcp" if ip.proto == IP_PROTO["tcp"] else "udp"
+            session = self.nat.session(proto, ip.src, l4.src_port, ip.dst, l4.dst_port, now)
+            if session is None:
+                return []  # no port left: refused (and logged by the table)
+            self.save_state(now)
+            return self.session_rules(proto, session, in_port, eth.src, way, data)
+        if icmp and icmp.type == ICMP_ECHO_REQUEST:
+            mapping = self.nat.mapping_for("icmp", ip.src, icmp.data.id, now)
+            if mapping is None:
+                return []
+            self.save_state(now)
+            out_port, next_mac, out_ip, out_mac = way
+            frame = self.rewrite_echo(pkt, out_mac, next_mac, src=out_ip, ident=mapping.outside_port)
+            return [PacketOut(in_port, (Output(out_port),), frame)]
+        return []
+
+    def session_rules(self, proto, session, vm_port, vm_mac, way, data):
+        """The pair of flows that carries one session, and the first packet sent on its way."""
+        out_port, next_mac, out_ip, out_mac = way
+        m, c = session.mapping, self.cfg
+        src_f, dst_f = L4_FIELDS[proto]
+        base = {"eth_type": ETH_IP, "ip_proto": IP_PROTO[proto]}
+        outward = (SetField("eth_src", out_mac), SetField("eth_dst", next_mac),
+                   SetField("ipv4_src", out_ip), SetField(src_f, m.outside_port), Output(out_port))
+        inward = (SetField("eth_src", c.gateway_mac), SetField("eth_dst", vm_mac),
+                  SetField("ipv4_dst", m.inside_ip), SetField(dst_f, m.inside_port),
+                  Output(vm_port))
+        flows = [
+            Flow(PRIO_SESSION, dict(base, in_port=vm_port, eth_src=vm_mac, ipv4_src=m.inside_ip,
+                                    ipv4_dst=session.remote_ip,
+                                    **{src_f: m.inside_port, dst_f: session.remote_port}),
+                 outward, idle_timeout=c.idle_timeout, cookie=session.cookie,
+                 notify_removed=True),
+            Flow(PRIO_SESSION, dict(base, in_port=out_port, ipv4_src=session.remote_ip,
+                                    ipv4_dst=out_ip,
+                                    **{src_f: session.remote_port, dst_f: m.outside_port}),
+                 inward, idle_timeout=c.idle_timeout, cookie=session.cookie,
+                 notify_removed=True),
+        ]
+        return flows + [PacketOut(vm_port, outward, data)]
+
+    def answer_gateway_ping(self, pkt, icmp, in_port):
+        if not icmp or icmp.type != ICMP_ECHO_REQUEST:
+            return []
+        eth = pkt.get_protocol(lib().ethernet.ethernet)
+        ip = pkt.get_protocol(lib().ipv4.ipv4)
+        icmp.type = ICMP_ECHO_REPLY
+        frame = self.rewrite_echo(pkt, self.cfg.gateway_mac, eth.src, src=ip.dst, dst=ip.src)
+        return [PacketOut(in_port, (Output(in_port),), frame)]
+
+    # --- the LAN's and the host PC's side ---
+    def from_lan(self, pkt, eth, in_port, data, now):
+        arp = pkt.get_protocol(lib().arp.arp)
+        if arp:
+            return self.learn_neighbour(arp.src_ip, arp.src_mac, now)
+        ip = pkt.get_protocol(lib().ipv4.ipv4)
+        if ip is None:
+            return []
+        if ipaddress.ip_address(ip.src) in self.lan:
+            self.neighbours[ip.src] = eth.src
+        icmp = pkt.get_protocol(lib().icmp.icmp)
+        if icmp and icmp.type == ICMP_ECHO_REPLY:
+            return self.echo_reply_in(pkt, icmp, data)
+        l4 = pkt.get_protocol(lib().tcp.tcp) or pkt.get_protocol(lib().udp.udp)
+        proto = "tcp" if ip.proto == IP_PROTO["tcp"] else "udp"
+        mapping = l4 and self.nat.inbound(proto, l4.dst_port)
+        if not mapping or not mapping.forward:
+            return [PacketOut(in_port, (Output(self.cfg.host_port),), data)]
+        vm_mac = self.leases.owner(mapping.inside_ip, now)
+        vm_port = self.vm_port.get(vm_mac)
+        if vm_port is None:
+            log.info("%s: port forward %s %d: %s is not up", self.cfg.name, proto,
+                     mapping.outside_port, mapping.inside_ip)
+            return []
+        session = self.nat.session(proto, mapping.inside_ip, mapping.inside_port,
+                                   ip.src, l4.src_port, now)
+        self.save_state(now)
+        c = self.cfg
+        way = (c.uplink_port, eth.src, c.outside_ip, c.outside_mac)
+        rules = self.session_rules(proto, session, vm_port, vm_mac, way, data)
+        inward = rules[1].actions
+        return rules[:2] + [PacketOut(in_port, inward, data)]
+
+    def from_host(self, pkt, eth, data, now):
+        icmp = pkt.get_protocol(lib().icmp.icmp)
+        if icmp and icmp.type == ICMP_ECHO_REPLY:
+            return self.echo_reply_in(pkt, icmp, data)
+        return [PacketOut(self.cfg.host_port, (Output(self.cfg.uplink_port),), data)]
+
+    def echo_reply_in(self, pkt, icmp, data):
+        """An echo reply: back to the VM whose request it answers, else to the host PC."""
+        c = self.cfg
+        mapping = self.nat.inbound("icmp", icmp.data.id)
+        vm_mac = mapping and self.leases.owner(mapping.inside_ip, mapping.last_used)
+        if not vm_mac or vm_mac not in self.vm_port:
+            ip = pkt.get_protocol(lib().ipv4.ipv4)
+            if ip.dst == c.outside_ip:
+                return [PacketOut(c.uplink_port, (Output(c.host_port),), data)]
+            return []
+        frame = self.rewrite_echo(pkt, c.gateway_mac, vm_mac, dst=mapping.inside_ip,
+                                  ident=mapping.inside_port)
+        return [PacketOut(c.uplink_port, (Output(self.vm_port[vm_mac]),), frame)]
+
+    # --- neighbours on the LAN ---
+    def learn_neighbour(self, ip, mac, now):
+        if ipaddress.ip_address(ip) not in self.lan:
+            return []
+        self.neighbours[ip] = mac
+        rules = []
+        for in_port, frame in self.pending.pop(ip, []):
+            rules += self.packet_in(in_port, frame, now)
+        return rules
+
+    def resolve(self, ip, in_port, data):
+        queue = self.pending.setdefault(ip, [])
+        if len(queue) < PENDING_LIMIT:
+            queue.append((in_port, data))
+        return [self.arp_request(ip)] if len(queue) == 1 else []
+
+    def arp_request(self, ip):
+        c, L = self.cfg, lib()
+        p = L.packet.Packet()
+        p.add_protocol(L.ethernet.ethernet(dst=BROADCAST, src=c.outside_mac, ethertype=ETH_ARP))
+        p.add_protocol(L.arp.arp(opcode=1, src_mac=c.outside_mac, src_ip=c.outside_ip,
+                                 dst_mac="00:00:00:00:00:00", dst_ip=ip))
+        p.serialize()
+        return PacketOut(CONTROLLER, (Output(c.uplink_port),), bytes(p.data))
+
+    def arp_reply(self, request, port):
+        c, L = self.cfg, lib()
+        p = L.packet.Packet()
+        p.add_protocol(L.ethernet.ethernet(dst=request.src_mac, src=c.gateway_mac,
+                                           ethertype=ETH_ARP))
+        p.add_protocol(L.arp.arp(opcode=2, src_mac=c.gateway_mac, src_ip=c.gateway_ip,
+                                 dst_mac=request.src_mac, dst_ip=request.src_ip))
+        p.serialize()
+        return PacketOut(CONTROLLER, (Output(port),), bytes(p.data))
+
+    @staticmethod
+    def rewrite_echo(pkt, eth_src, eth_dst, src=None, dst=None, ident=None):
+        """The echo frame with new addresses and identifier, checksums recomputed."""
+        L = lib()
+        eth = pkt.get_protocol(L.ethernet.ethernet)
+        ip = pkt.get_protocol(L.ipv4.ipv4)
+        icmp = pkt.get_protocol(L.icmp.icmp)
+        eth.src, eth.dst = eth_src, eth_dst
+        ip.src, ip.dst = src or ip.src, dst or ip.dst
+        ip.csum = icmp.csum = 0  # zero: serialize() computes them
+        if ident is not None:
+            icmp.data.id = ident
+        out = L.packet.Packet()
+        for proto in pkt.protocols:
+            out.add_protocol(proto)
+        out.serialize()
+        return bytes(out.data)
+
+    # --- DHCP server for the VMs ---
+    def dhcp(self, pkt, eth, in_port, now):
+        L, c = lib(), self.cfg
+        request = pkt.get_protocol(L.dhcp.dhcp)
+        if request is None or request.op != 1:
+            return []
+        options = {o.tag: o.value for o in request.options.option_list}
+        kind = options.get(OPT_TYPE, b"\0")[0]
+        mac = request.chaddr
+        asked = options.get(OPT_REQUESTED)
+        asked = socket.inet_ntoa(asked) if asked else None
+        server = options.get(OPT_SERVER)
+        if server and socket.inet_ntoa(server) != c.gateway_ip:
+            if kind == DHCP_REQUEST:
+                self.leases.release(mac, asked)  # the client chose another server
+            return []
+        if kind == DHCP_DISCOVER:
+            ip = self.leases.offer(mac, now, asked)
+            if ip is None:
+                log.warning("%s: DHCP pool exhausted; no offer for %s", c.name, mac)
+                return []
+            return [self.dhcp_reply(request, DHCP_OFFER, ip, in_port)]
+        if kind == DHCP_REQUEST:
+            ip = asked or request.ciaddr
+            if self.leases.request(mac, ip, now) is None:
+                log.info("%s: DHCP NAK %s for %s", c.name, ip, mac)
+                return [self.dhcp_reply(request, DHCP_NAK, "0.0.0.0", in_port)]
+            log.info("%s: DHCP lease %s to %s", c.name, ip, mac)
+            self.save_state(now)
+            return [self.dhcp_reply(request, DHCP_ACK, ip, in_port)]
+        if kind == DHCP_RELEASE:
+            self.leases.release(mac, request.ciaddr)
+            log.info("%s: DHCP release %s by %s", c.name, request.ciaddr, mac)
+            self.save_state(now)
+        return []
+
+    def dhcp_reply(self, request, kind, ip, port):
+        L, c = lib(), self.cfg
+        net = self.inside
+        options = [(OPT_TYPE, bytes([kind])), (OPT_SERVER, socket.inet_aton(c.gateway_ip))]
+        if kind != DHCP_NAK:
+            options += [
+                (OPT_LEASE, c.lease_time.to_bytes(4, "big")),
+                (OPT_MASK, socket.inet_aton(str(net.netmask))),
+                (OPT_ROUTER, socket.inet_aton(c.gateway_ip)),
+            ]
+        reply = L.dhcp.dhcp(
+            op=2, chaddr=request.chaddr, xid=request.xid, flags=request.flags,
+            yiaddr=ip, siaddr=c.gateway_ip, hlen=6,
+            options=L.dhcp.options(option_list=[L.dhcp.option(tag=t, value=v)
+                                                for t, v in options]))
+        p = L.packet.Packet()
+        p.add_protocol(L.ethernet.ethernet(dst=request.chaddr, src=c.gateway_mac,
+                                           ethertype=ETH_IP))
+        p.add_protocol(L.ipv4.ipv4(src=c.gateway_ip, dst="255.255.255.255",
+                                   proto=IP_PROTO["udp"]))
+        p.add_protocol(L.udp.udp(src_port=67, dst_port=68))
+        p.add_protocol(reply)
+        p.serialize()
+        return PacketOut(CONTROLLER, (Output(port),), bytes(p.data))
+
+    # --- what `natmap` and `leases` show ---
+    def state(self, now):
+        leases = [{"mac": lease.mac, "ip": lease.ip, "expires_in": round(lease.expires - now)}
+                  for lease in self.leases.leases.values() if lease.bound]
+        return {"router": self.cfg.name, "dpid": self.cfg.dpid, "nat": self.nat.rows(now),
+                "leases": leases}
+
+    def save_state(self, now):
+        path = self.cfg.state_file
+        if not path:
+            return
+        with open(path + ".tmp", "w") as f:
+            json.dump(self.state(now), f, indent=1)
+        os.replace(path + ".tmp", path)
