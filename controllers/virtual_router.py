@@ -166,7 +166,8 @@ class VirtualRouter:
                 return []
             self.save_state(now)
             out_port, next_mac, out_ip, out_mac = way
-            frame = self.rewrite_echo(pkt, out_mac, next_mac, src=out_ip, ident=mapping.outside_port)
+            frame = self.rewrite_echo(pkt, out_mac, next_mac, src=out_ip,
+                                      ident=mapping.outside_port)
             return [PacketOut(in_port, (Output(out_port),), frame)]
         return []
 

@@ -21,7 +21,7 @@ def test_bad_parameters_are_named(params, message):
 
 
 def test_unknown_mode_lists_the_modes():
-    with pytest.raises(LabError, match="unknown mode 'natt': choose one of hostonly, bridged"):
+    with pytest.raises(LabError, match="unknown mode 'natt': choose one of hostonly, nat, bridged"):
         topology("natt")
 
 
