@@ -155,7 +155,8 @@ class NatTable:
                     "outside_port": m.outside_port,
                     "remote": "%s:%s" % (s.remote_ip, s.remote_port) if s else "",
                     "cookie": s.cookie if s else None,
-                    "idle_s": round(now - m.last_used, 1),
+                    "idle_s": None if m.forward and not s else round(now - m.last_used, 1),
+                    "last_used": m.last_used,  # on the monotonic clock, which all processes share
                     "forward": m.forward,
                 })
         return rows

@@ -63,14 +63,15 @@ def cmd_check(args):
 
 
 def cmd_run(args):
-    from mininet.cli import CLI
     from mininet.log import setLogLevel
+
+    from topos.shell import VmnetCLI
 
     setLogLevel("info")
     lab = build(args.mode, args.params)
     with lab:
         print("*** vmnetlab %s ready; run folder %s" % (args.mode, lab.rundir))
-        CLI(lab)
+        VmnetCLI(lab)
     shutil.rmtree(lab.rundir, ignore_errors=True)
     return 0
 

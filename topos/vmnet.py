@@ -2,6 +2,7 @@
 
     sudo mn --custom topos/vmnet.py --topo hostonly
     sudo mn --custom topos/vmnet.py --topo hostonly,vms=4 --test reach
+    sudo mn --custom topos/vmnet.py --topo nat,pf=tcp:2222:vm1:22+udp:5353:vm2:53
     sudo mn --custom topos/vmnet.py --topo hostonly --controller remote   (app started by hand)
 
 When the prompt appears every switch is connected and every DHCP lease is done.
@@ -27,6 +28,7 @@ if _project_root() not in sys.path:
 
 from topos import mn as _mn  # noqa: E402
 from topos.controller import VmnetController as _VmnetController  # noqa: E402
+from topos.shell import VmnetCLI as _VmnetCLI  # noqa: E402
 from topos.switch import VmnetSwitch as _VmnetSwitch  # noqa: E402
 
 topos = _mn.TOPOS
@@ -36,3 +38,4 @@ tests = _mn.TESTS
 Mininet = _mn.MnLab
 findController = _mn.find_controller
 cleanup = _mn.cleanup
+CLI = _VmnetCLI  # adds natmap, leases, flows

@@ -56,3 +56,40 @@ def test_port_names_say_which_node_and_interface_they_face():
     assert ("host1", "vboxnet0", "host1-vboxnet0") in ends
     assert ("r1", "eth1", "r1-eth1") in ends
     assert all(len(i["intfName2"]) <= 15 for i in names.values())  # Linux's limit
+
+
+@pytest.mark.parametrize("params, message", [
+    (["pf=tcp:99999:vm1:22"], "port '99999' is not in 1-65535"),
+    (["pf=icmp:1:vm1:1"], "protocol must be tcp or udp, not 'icmp'"),
+    (["pf=tcp:2222:vm9:22"], "no VM named vm9 (the VMs: vm1, vm2, vm3)"),
+    (["pf=tcp:2222:vm1:22+tcp:2222:vm2:22"], "tcp port 2222 is forwarded twice"),
+    (["net=192.168.0.0/16"], "net=192.168.0.0/16 overlaps LAN"),
+    (["net2=10.0.2.0/24"], "net2=10.0.2.0/24 overlaps net"),
+    (["net=10.0.2.0/28"], "must be a /24 or larger"),
+    (["ports=40000-41000"], "overlaps the host PC's own ephemeral ports"),
+    (["ports=abc"], "write first-last"),
+    (["idle=0"], "idle=0: must be from 1 to 3600"),
+])
+def test_bad_nat_parameters_are_named(params, message):
+    with pytest.raises(LabError, match=message.replace("(", r"\(").replace(")", r"\)")):
+        topology("nat", *params)
+
+
+def test_the_default_nat_lab_is_what_a_hand_started_controller_assumes():
+    from dataclasses import replace
+
+    from controllers.config import default_routers
+
+    routers = [replace(r, state_file=None) for r in topology("nat").routers(None)]
+    assert routers == default_routers()
+
+
+def test_nat_port_forwards_and_vm_addresses():
+    topo = topology("nat", "vms=3", "pf=tcp:2222:vm1:22+udp:5353:vm4:53")
+    host1, host2 = topo.routers("/run")
+    assert host1.reserved == {"08:00:27:00:00:01": "10.0.2.15", "08:00:27:00:00:02": "10.0.2.16",
+                              "08:00:27:00:00:03": "10.0.2.17"}
+    assert [(f.proto, f.outside_port, f.inside_ip, f.inside_port) for f in host1.forwards] == [
+        ("tcp", 2222, "10.0.2.15", 22)]
+    assert [(f.proto, f.inside_ip) for f in host2.forwards] == [("udp", "10.0.3.15")]
+    assert topo.nodeInfo("vm4")["echo_extra"] == [("udp", 53)]

@@ -1,0 +1,97 @@
+"""NAT mode in the real lab: the virtual router as OpenFlow rules, the NAT column of DESIGN §3."""
+
+import re
+import threading
+
+import pytest
+from labkit import assert_claim
+
+from topos import probe
+from topos.bench import iperf_tcp, measure_pair
+from topos.claims import for_mode
+from topos.nat import Nat
+from topos.shell import natmap_rows
+
+TOPOLOGY = Nat
+
+
+@pytest.mark.parametrize("claim", for_mode("nat"), ids=lambda c: "claim%d" % c.number)
+def test_claim(lab, claim):
+    assert_claim(lab, claim)
+
+
+def test_vms_lease_from_the_virtual_router(lab):
+    assert (lab.lease("vm1")["ip"], lab.lease("vm2")["ip"]) == ("10.0.2.15", "10.0.2.16")
+    assert lab.lease("vm1")["router"] == "10.0.2.2" and lab.lease("vm1")["server"] == "10.0.2.2"
+    assert lab.lease("vm3")["ip"] == "10.0.3.15" and lab.lease("vm3")["router"] == "10.0.3.2"
+    assert lab.lease("host1")["ip"] == "192.168.1.10"  # host1's own stack: r1's DHCP, untouched
+
+
+def test_pc1_sees_host1_with_a_translated_port(lab):
+    vm1 = lab.get("vm1")
+    out = vm1.cmd("socat -t2 - TCP4:%s:7001,sourceport=40001,reuseaddr </dev/null"
+                  % lab.ip("pc1"))
+    seen = re.search(r"from=(\S+) port=(\d+) by=pc1", out)
+    assert seen, out
+    assert seen.group(1) == "192.168.1.10"
+    assert 61000 <= int(seen.group(2)) <= 61999 and seen.group(2) != "40001"
+
+
+def test_vm_macs_never_reach_the_lan(lab):
+    assert probe.exchange(lab.get("vm1"), lab.ip("pc1"))["tcp"].ok
+    assert probe.exchange(lab.get("vm2"), "203.0.113.10")["udp"].ok
+    for node in ("pc1", "r1", "host2"):
+        assert "08:00:27" not in lab.get(node).cmd("ip neigh")
+    assert "08:00:27" not in lab.get("lan").flows()
+
+
+def test_vm1_and_vm2_use_one_server_at_the_same_time(lab):
+    results = {}
+
+    def talk(vm):
+        results[vm] = probe.exchange(lab.get(vm), "203.0.113.10")
+
+    threads = [threading.Thread(target=talk, args=(vm,)) for vm in ("vm1", "vm2")]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    for vm, by_proto in results.items():
+        assert all(r.ok for r in by_proto.values()), (vm, by_proto)
+
+
+def packet_ins(switch):
+    """Packets the switch has sent to the controller so far (every rule with CONTROLLER)."""
+    total = 0
+    for line in switch.flows().splitlines():
+        if "CONTROLLER" in line:
+            total += int(re.search(r"n_packets=(\d+)", line).group(1))
+    return total
+
+
+def test_fast_path_iperf3_through_the_nat_sends_almost_nothing_to_the_controller(lab):
+    veth = measure_pair(False, 2, lab.rundir)
+    router = lab.get("vr-host1")
+    figures = {}
+    for target in ("pc1", "inet"):
+        before = packet_ins(router)
+        gbps = iperf_tcp(lab.get("vm1"), lab.get(target), lab.ip(target), seconds=3)
+        figures[target] = (gbps, packet_ins(router) - before)
+    print("bare veth %.2f Gbit/s; " % veth + "; ".join(
+        "nat vm1->%s %.2f Gbit/s (%.2f of veth), %d packet-ins" % (t, g, g / veth, n)
+        for t, (g, n) in figures.items()))
+    for target, (gbps, sent_up) in figures.items():
+        assert gbps > 0
+        # the first packet of each connection (iperf3 opens two), ARP and little else
+        assert sent_up <= 10, "%d packets reached the controller during vm1->%s" % (
+            sent_up, target)
+
+
+def test_natmap_shows_each_mapping(lab):
+    assert probe.tcp(lab.get("vm2"), lab.ip("pc1")).ok
+    rows = natmap_rows(lab)
+    mine = [r for r in rows if r["inside"].startswith("10.0.2.16:") and r["proto"] == "tcp"
+            and r["remote"] == "%s:7001" % lab.ip("pc1")]
+    assert mine and all(61000 <= r["outside_port"] <= 61999 for r in mine)
+    assert any(r["forward"] and r["inside"] == "10.0.2.15:22" for r in rows)
+    assert "NAT: new mapping tcp 10.0.2.16:" in open("%s/controller.log" % lab.rundir).read()

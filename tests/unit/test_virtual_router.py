@@ -1,0 +1,236 @@
+"""The virtual router core: fake packet-ins in, rules out, applied to a software flow table.
+
+Frames are built and read with os-ken's packet library; no switch, no root.
+"""
+
+import socket
+
+import pytest
+from flowtable import FlowTable
+
+from controllers.config import default_routers
+from controllers.rules import CONTROLLER, DeleteFlows, Flow, Output, PacketOut, SetField
+from controllers.virtual_router import VirtualRouter
+
+pytest.importorskip("os_ken", reason="os-ken's packet library builds the test frames")
+from os_ken.lib.packet import arp, dhcp, ethernet, icmp, ipv4, packet, tcp, udp  # noqa: E402
+
+VM1_MAC, VM2_MAC = "08:00:27:00:00:01", "08:00:27:00:00:02"
+GW_MAC, HOST1_MAC = "52:54:00:12:35:02", "02:00:c0:a8:01:0a"
+PC1_MAC, R1_MAC = "02:00:c0:a8:01:14", "02:00:c0:a8:01:01"
+UPLINK, HOST, VM1_PORT, VM2_PORT = 1, 2, 10, 11
+
+
+def frame(*protocols):
+    p = packet.Packet()
+    for proto in protocols:
+        p.add_protocol(proto)
+    p.serialize()
+    return bytes(p.data)
+
+
+def parse(data):
+    return packet.Packet(data)
+
+
+def tcp_frame(src_mac, dst_mac, src, dst, sport, dport, flags=tcp.TCP_SYN):
+    return frame(ethernet.ethernet(dst_mac, src_mac, 0x0800), ipv4.ipv4(src=src, dst=dst, proto=6),
+                 tcp.tcp(src_port=sport, dst_port=dport, bits=flags))
+
+
+def echo(src_mac, dst_mac, src, dst, ident, kind=8):
+    return frame(ethernet.ethernet(dst_mac, src_mac, 0x0800), ipv4.ipv4(src=src, dst=dst, proto=1),
+                 icmp.icmp(type_=kind, data=icmp.echo(id_=ident, seq=1, data=b"ping")))
+
+
+def arp_frame(opcode, src_mac, src_ip, dst_ip, dst_mac="ff:ff:ff:ff:ff:ff"):
+    return frame(ethernet.ethernet(dst_mac, src_mac, 0x0806),
+                 arp.arp(opcode=opcode, src_mac=src_mac, src_ip=src_ip,
+                         dst_mac="00:00:00:00:00:00" if opcode == 1 else dst_mac, dst_ip=dst_ip))
+
+
+def dhcp_frame(mac, kind, requested=None, ciaddr="0.0.0.0"):
+    options = [dhcp.option(tag=53, value=bytes([kind]))]
+    if requested:
+        options.append(dhcp.option(tag=50, value=socket.inet_aton(requested)))
+    return frame(ethernet.ethernet("ff:ff:ff:ff:ff:ff", mac, 0x0800),
+                 ipv4.ipv4(src="0.0.0.0", dst="255.255.255.255", proto=17),
+                 udp.udp(src_port=68, dst_port=67),
+                 dhcp.dhcp(op=1, chaddr=mac, xid=42, ciaddr=ciaddr, hlen=6,
+                           options=dhcp.options(option_list=options)))
+
+
+def packet_outs(rules):
+    return [r for r in rules if isinstance(r, PacketOut)]
+
+
+def dhcp_reply(rules):
+    (out,) = packet_outs(rules)
+    d = parse(out.data).get_protocol(dhcp.dhcp)
+    return {o.tag: o.value for o in d.options.option_list}, d.yiaddr
+
+
+def leased(router, mac, port, now=0):
+    router.packet_in(port, dhcp_frame(mac, 1), now)
+    options, ip = dhcp_reply(router.packet_in(port, dhcp_frame(mac, 3, requested=None), now))
+    assert options[53] == b"\x06"  # a REQUEST without an address: NAK
+    _, ip = dhcp_reply(router.packet_in(port, dhcp_frame(mac, 1), now))
+    options, got = dhcp_reply(router.packet_in(port, dhcp_frame(mac, 3, requested=ip), now))
+    assert options[53] == b"\x05"
+    return got
+
+
+@pytest.fixture
+def router():
+    cfg = default_routers()[0]
+    r = VirtualRouter(cfg)
+    r.table = FlowTable()
+    r.table.apply(r.connected())
+    return r
+
+
+def test_connect_installs_pass_through_for_the_host_pc_and_asks_for_r1():
+    r = VirtualRouter(default_routers()[0])
+    table = FlowTable()
+    rules = r.connected()
+    table.apply(rules)
+    assert table.lookup(in_port=UPLINK, eth_type=0x0800).actions == (Output(HOST),)
+    assert table.lookup(in_port=HOST, eth_type=0x0800).actions == (Output(UPLINK),)
+    assert table.lookup(in_port=VM1_PORT).actions == (Output(CONTROLLER),)
+    (ask,) = packet_outs(rules)
+    assert parse(ask.data).get_protocol(arp.arp).dst_ip == "192.168.1.1"
+
+
+def test_dhcp_gives_vms_their_addresses_with_the_gateway(router):
+    options, ip = dhcp_reply(router.packet_in(VM1_PORT, dhcp_frame(VM1_MAC, 1), 0))
+    assert ip == "10.0.2.15" and options[53] == b"\x02"
+    gateway = socket.inet_aton("10.0.2.2")
+    assert options[3] == gateway and options[54] == gateway
+    options, ip = dhcp_reply(router.packet_in(VM1_PORT, dhcp_frame(VM1_MAC, 3, "10.0.2.15"), 0))
+    assert (options[53], ip) == (b"\x05", "10.0.2.15")
+    # vm2 asking for vm1's address is refused
+    options, _ = dhcp_reply(router.packet_in(VM2_PORT, dhcp_frame(VM2_MAC, 3, "10.0.2.15"), 0))
+    assert options[53] == b"\x06"
+    # a release frees it
+    router.packet_in(VM1_PORT, dhcp_frame(VM1_MAC, 7, ciaddr="10.0.2.15"), 1)
+    assert router.leases.owner("10.0.2.15", 1) is None
+
+
+def test_arp_for_the_gateway_is_answered(router):
+    (reply,) = packet_outs(router.packet_in(VM1_PORT, arp_frame(1, VM1_MAC, "10.0.2.15",
+                                                                  "10.0.2.2"), 0))
+    a = parse(reply.data).get_protocol(arp.arp)
+    assert (a.opcode, a.src_mac, a.src_ip) == (2, GW_MAC, "10.0.2.2")
+    assert reply.actions == (Output(VM1_PORT),)
+
+
+def start_session(router, now=0):
+    """vm1 (leased) opens TCP to pc1:7001; pc1's MAC is learned on the way."""
+    leased(router, VM1_MAC, VM1_PORT)
+    syn = tcp_frame(VM1_MAC, GW_MAC, "10.0.2.15", "192.168.1.20", 40000, 7001)
+    asked = router.packet_in(VM1_PORT, syn, now)
+    (ask,) = packet_outs(asked)
+    assert parse(ask.data).get_protocol(arp.arp).dst_ip == "192.168.1.20"
+    rules = router.packet_in(UPLINK, arp_frame(2, PC1_MAC, "192.168.1.20", "192.168.1.10",
+                                               HOST1_MAC), now)
+    router.table.apply(rules)
+    return rules
+
+
+def test_first_packet_sets_up_the_session_and_later_packets_stay_in_the_switch(router):
+    rules = start_session(router)
+    flows = [r for r in rules if isinstance(r, Flow)]
+    assert len(flows) == 2 and all(f.idle_timeout == 60 and f.notify_removed for f in flows)
+    (first,) = packet_outs(rules)
+    assert SetField("ipv4_src", "192.168.1.10") in first.actions
+    assert SetField("tcp_src", 61000) in first.actions
+    assert first.actions[-1] == Output(UPLINK)
+    out = router.table.lookup(in_port=VM1_PORT, eth_type=0x0800, ip_proto=6, eth_src=VM1_MAC,
+                              ipv4_src="10.0.2.15", ipv4_dst="192.168.1.20",
+                              tcp_src=40000, tcp_dst=7001)
+    assert SetField("eth_src", HOST1_MAC) in out.actions  # only host1's MAC on the LAN
+    assert SetField("eth_dst", PC1_MAC) in out.actions
+    back = router.table.lookup(in_port=UPLINK, eth_type=0x0800, ip_proto=6,
+                               ipv4_src="192.168.1.20", ipv4_dst="192.168.1.10",
+                               tcp_src=7001, tcp_dst=61000)
+    assert back.actions == (SetField("eth_src", GW_MAC), SetField("eth_dst", VM1_MAC),
+                            SetField("ipv4_dst", "10.0.2.15"), SetField("tcp_dst", 40000),
+                            Output(VM1_PORT))
+
+
+def test_the_host_pcs_own_traffic_is_not_translated(router):
+    start_session(router)
+    hit = router.table.lookup(in_port=UPLINK, eth_type=0x0800, ip_proto=6,
+                              ipv4_src="192.168.1.20", ipv4_dst="192.168.1.10",
+                              tcp_src=7001, tcp_dst=45000)
+    assert hit.actions == (Output(HOST),)
+
+
+def test_expiry_ends_the_session_removes_both_flows_and_frees_the_port(router):
+    start_session(router)
+    cookie = router.nat.sessions and next(iter(router.nat.sessions))
+    rules = router.flow_removed(cookie, now=100)
+    assert rules == [DeleteFlows({}, cookie=cookie)]
+    assert router.nat.inbound("tcp", 61000) is None
+    assert router.flow_removed(cookie, now=100) == []  # the other direction's removal
+
+
+def test_traffic_from_an_address_without_a_lease_is_dropped(router):
+    spoof = tcp_frame(VM2_MAC, GW_MAC, "10.0.2.15", "192.168.1.20", 1, 7001)
+    assert router.packet_in(VM2_PORT, spoof, 0) == []
+
+
+def test_exhausted_ports_refuse_new_sessions_but_keep_the_established(router):
+    router.nat.pools["tcp"].free.clear()
+    router.nat.pools["tcp"].free.append(61000)
+    start_session(router)
+    leased(router, VM2_MAC, VM2_PORT)
+    syn = tcp_frame(VM2_MAC, GW_MAC, "10.0.2.16", "192.168.1.20", 40000, 7001)
+    assert router.packet_in(VM2_PORT, syn, 1) == []
+    assert router.nat.inbound("tcp", 61000).inside_ip == "10.0.2.15"
+
+
+def test_two_vms_pinging_one_server_with_the_same_identifier_both_get_replies(router):
+    start_session(router)  # pc1's MAC is known now
+    leased(router, VM2_MAC, VM2_PORT)
+    outs = {}
+    for mac, ip, port in ((VM1_MAC, "10.0.2.15", VM1_PORT), (VM2_MAC, "10.0.2.16", VM2_PORT)):
+        (out,) = packet_outs(router.packet_in(port, echo(mac, GW_MAC, ip, "192.168.1.20", 7), 1))
+        sent = parse(out.data)
+        assert sent.get_protocol(ipv4.ipv4).src == "192.168.1.10"
+        outs[port] = sent.get_protocol(icmp.icmp).data.id
+    assert outs[VM1_PORT] != outs[VM2_PORT]
+    for port, ident in outs.items():
+        reply = echo(PC1_MAC, HOST1_MAC, "192.168.1.20", "192.168.1.10", ident, kind=0)
+        (back,) = packet_outs(router.packet_in(UPLINK, reply, 2))
+        got = parse(back.data)
+        assert back.actions == (Output(port),)
+        assert got.get_protocol(icmp.icmp).data.id == 7
+        assert got.get_protocol(ipv4.ipv4).dst == ("10.0.2.15" if port == VM1_PORT
+                                                   else "10.0.2.16")
+
+
+def test_echo_replies_for_the_host_pc_itself_go_to_it(router):
+    reply = echo(PC1_MAC, HOST1_MAC, "192.168.1.20", "192.168.1.10", 1234, kind=0)
+    (out,) = packet_outs(router.packet_in(UPLINK, reply, 0))
+    assert out.actions == (Output(HOST),) and out.data == reply
+
+
+def test_port_forward_reaches_the_vm(router):
+    leased(router, VM1_MAC, VM1_PORT)
+    syn = tcp_frame(PC1_MAC, HOST1_MAC, "192.168.1.20", "192.168.1.10", 50000, 2222)
+    rules = router.packet_in(UPLINK, syn, 0)
+    router.table.apply(rules)
+    (first,) = packet_outs(rules)
+    assert SetField("ipv4_dst", "10.0.2.15") in first.actions
+    assert SetField("tcp_dst", 22) in first.actions and first.actions[-1] == Output(VM1_PORT)
+    back = router.table.lookup(in_port=VM1_PORT, eth_type=0x0800, ip_proto=6, eth_src=VM1_MAC,
+                               ipv4_src="10.0.2.15", ipv4_dst="192.168.1.20",
+                               tcp_src=22, tcp_dst=50000)
+    assert SetField("tcp_src", 2222) in back.actions and back.actions[-1] == Output(UPLINK)
+
+
+def test_vm_to_vm_stays_inside_and_floods_only_to_vm_ports(router):
+    rules = router.packet_in(VM1_PORT, arp_frame(1, VM1_MAC, "10.0.2.15", "10.0.2.16"), 0)
+    (flood,) = packet_outs(rules)
+    assert flood.actions == (Output(VM2_PORT),)  # never to the LAN or the host PC
