@@ -11,7 +11,7 @@ from typing import Optional
 from topos.errors import LabError
 
 LINE = re.compile(
-    r"^\S+ (?P<src_mac>[0-9a-f:]{17}) > (?P<dst_mac>[0-9a-f:]{17}), .*?length \d+: "
+    r"^(?P<time>\S+) (?P<src_mac>[0-9a-f:]{17}) > (?P<dst_mac>[0-9a-f:]{17}), .*?length \d+: "
     r"(?P<src>\d+\.\d+\.\d+\.\d+)(?:\.(?P<sport>\d+))? > "
     r"(?P<dst>\d+\.\d+\.\d+\.\d+)(?:\.(?P<dport>\d+))?"
 )
@@ -23,6 +23,9 @@ class Seen:
     src_ip: str
     src_port: Optional[int]
     dst_ip: str
+    dst_mac: str = ""
+    dst_port: Optional[int] = None
+    time: str = ""
 
     def __str__(self):
         port = "" if self.src_port is None else " port %d" % self.src_port
@@ -33,14 +36,20 @@ def parse(line):
     m = LINE.match(line)
     if not m:
         return None
-    return Seen(m["src_mac"], m["src"], int(m["sport"]) if m["sport"] else None, m["dst"])
+    return Seen(m["src_mac"], m["src"], int(m["sport"]) if m["sport"] else None, m["dst"],
+                m["dst_mac"], int(m["dport"]) if m["dport"] else None, m["time"])
 
 
 class Capture:
-    """tcpdump for the first packet matching `bpf` on `node`'s `intf`; ready when constructed."""
+    """tcpdump on `node`'s `intf` for packets matching `bpf` (`count` of them, 0: no limit).
 
-    def __init__(self, node, intf, bpf, timeout=5):
-        argv = ["tcpdump", "-l", "-n", "-e", "-c", "1", "-i", intf, bpf]
+    Ready when constructed; it ends by itself (after `count`) or at stop().
+    """
+
+    def __init__(self, node, intf, bpf, timeout=5, count=1):
+        argv = ["tcpdump", "-l", "-n", "-e", "-tt", "-i", intf, bpf]
+        if count:
+            argv[1:1] = ["-c", str(count)]
         self.proc = node.popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
         self.pending = {self.proc.stdout.fileno(): b"", self.proc.stderr.fileno(): b""}
         deadline = time.monotonic() + timeout
@@ -77,6 +86,20 @@ class Capture:
                 if seen:
                     return seen
             return None
+        finally:
+            self.stop()
+
+    def all(self, quiet=0.5):
+        """Every packet seen until none came for `quiet` seconds; the capture ends."""
+        seen = []
+        try:
+            while True:
+                line = self._line(self.proc.stdout, quiet)
+                if not line:
+                    return seen
+                packet = parse(line)
+                if packet:
+                    seen.append(packet)
         finally:
             self.stop()
 

@@ -1,7 +1,9 @@
 """The `vmnet` command: check the contract, run a mode, measure.
 
     vmnet check [MODE|all] [--json]     build each mode, run every claim, print the tables
-    vmnet run MODE [name=value ...]     the lab with Mininet's CLI
+    vmnet run MODE [name=value ...]     the lab with Mininet's CLI (natmap, leases, flows)
+    vmnet trace MODE SRC DST            one exchange at every interface it crosses
+    vmnet diagram MODE -o FILE          the lab drawn (svg or png)
     vmnet bench [--seconds N] [--json]  throughput next to a bare veth pair
 """
 
@@ -91,6 +93,47 @@ def cmd_bench(args):
     return 0
 
 
+def cmd_trace(args):
+    from topos import trace
+    from topos.modes import topology
+
+    topo = topology(args.mode, *args.params)
+    for name in (args.src, args.dst):
+        if name not in topo.hosts() and not looks_like_ip(name):
+            raise LabError("unknown node %r in mode %s (nodes: %s)" % (
+                name, args.mode, ", ".join(sorted(topo.hosts()))))
+    if args.src not in topo.hosts():
+        raise LabError("the source must be a node, not %r" % args.src)
+    from topos.lab import Lab
+
+    lab = Lab(topo)
+    with lab:
+        dst_ip = args.dst if looks_like_ip(args.dst) else lab.ip(args.dst)
+        request, reply, result = trace.trace(lab, args.src, dst_ip, args.proto, args.port)
+        print(trace.format_trace(args.src, args.dst, args.proto, request, reply, result))
+    shutil.rmtree(lab.rundir, ignore_errors=True)
+    return 0 if result.ok else 1
+
+
+def looks_like_ip(text):
+    import ipaddress
+
+    try:
+        ipaddress.IPv4Address(text)
+        return True
+    except ValueError:
+        return False
+
+
+def cmd_diagram(args):
+    from topos import diagram
+    from topos.modes import topology
+
+    diagram.render(topology(args.mode, *args.params), args.output)
+    print("wrote %s" % args.output)
+    return 0
+
+
 def parser():
     p = argparse.ArgumentParser(prog="vmnet", description=__doc__.split("\n\n")[0])
     sub = p.add_subparsers(dest="command", required=True)
@@ -102,6 +145,19 @@ def parser():
     r.add_argument("mode", choices=sorted(MODES))
     r.add_argument("params", nargs="*", help="topology parameters, name=value")
     r.set_defaults(run=cmd_run)
+    t = sub.add_parser("trace", help="one exchange, seen at every interface it crosses")
+    t.add_argument("mode", choices=sorted(MODES))
+    t.add_argument("src", help="the node that starts the exchange")
+    t.add_argument("dst", help="a node or an IPv4 address")
+    t.add_argument("params", nargs="*", help="topology parameters, name=value")
+    t.add_argument("--proto", choices=["icmp", "tcp", "udp"], default="icmp")
+    t.add_argument("--port", type=int, help="TCP/UDP port (default: the echo servers')")
+    t.set_defaults(run=cmd_trace)
+    d = sub.add_parser("diagram", help="draw a mode's lab (graphviz)")
+    d.add_argument("mode", choices=sorted(MODES))
+    d.add_argument("params", nargs="*", help="topology parameters, name=value")
+    d.add_argument("-o", "--output", required=True, help="FILE.svg or FILE.png")
+    d.set_defaults(run=cmd_diagram)
     b = sub.add_parser("bench", help="throughput next to a bare veth pair")
     b.add_argument("--seconds", type=float, default=4)
     b.add_argument("--json", action="store_true")

@@ -57,3 +57,17 @@ def test_iperf3_pc1_to_vm1_and_vm1_to_vm3(lab):
     print("bare veth %.2f Gbit/s; bridged pc1->vm1 %.2f (%.2f); vm1->vm3 %.2f (%.2f)" % (
         veth, pc1_vm1, pc1_vm1 / veth, vm1_vm3, vm1_vm3 / veth))
     assert pc1_vm1 > 0 and vm1_vm3 > 0
+
+
+def test_trace_shows_nothing_rewritten_until_r1(lab):
+    from topos.trace import trace
+
+    request, reply, result = trace(lab, "vm1", "203.0.113.10", "udp")
+    assert result.ok
+    places = [h.where for h in request]
+    assert places[0] == "vm1:eth0" and "r1:eth1" in places
+    vm1 = request[0].seen
+    lan_side = request[places.index("r1:eth1")].seen
+    assert (lan_side.src_mac, lan_side.src_ip, lan_side.src_port) == (
+        vm1.src_mac, vm1.src_ip, vm1.src_port)
+    assert request[places.index("inet:eth0")].seen.src_ip == "203.0.113.1"

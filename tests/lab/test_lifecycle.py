@@ -2,6 +2,7 @@
 
 import json
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -117,14 +118,35 @@ def test_sigterm_takes_the_lab_down(tmp_path):
 
 
 def test_vmnet_check_json_agrees_with_the_contract():
-    result = run(VMNET + ["check", "hostonly", "--json"])
+    from topos.claims import CLAIMS
+
+    result = run(VMNET + ["check", "--json"], timeout=300)
     assert result.returncode == 0, result.stderr
     observations = json.loads(result.stdout)
-    assert {(o["claim"], o["proto"]) for o in observations} == {
-        (c, p) for c in range(1, 11) for p in ("icmp", "tcp", "udp")}
+    expected = {(m, c.number, p, c.expected[m]) for m in ("hostonly", "nat", "bridged")
+                for c in CLAIMS if c.applies(m)
+                for p in (("tcp",) if c.number == 13 else ("icmp", "tcp", "udp"))}
+    assert {(o["mode"], o["claim"], o["proto"], o["expected"]) for o in observations} == expected
     assert all(o["expected"] == o["observed"] for o in observations)
     assert all(set(o) == {"mode", "claim", "text", "proto", "expected", "observed", "detail"}
                for o in observations)
+
+
+def test_vmnet_run_through_a_scripted_cli_session():
+    result = run(VMNET + ["run", "nat"], input="vm1 ping -c1 -W2 pc1\nnatmap\nleases\nexit\n")
+    said = result.stdout + result.stderr  # Mininet prints node output through its logger
+    assert result.returncode == 0, said
+    assert "1 received" in said
+    assert re.search(r"host1\s+icmp\s+10\.0\.2\.15:\d+\s+61\d\d\d", said)  # the ping's mapping
+    assert "10.0.2.2       vm1     eth0      10.0.2.15" in said
+    assert not {"wan", "lan", "vr-host1", "vr-host2"} & bridges()
+
+
+def test_mn_nat_and_bridged_reach():
+    for mode, checks in (("nat", 34), ("bridged", 33)):
+        result = run(MN + ["--topo", mode, "--test", "reach"])
+        assert result.returncode == 0, result.stdout + result.stderr
+        assert "%s: %d of %d checks hold" % (mode, checks, checks) in result.stdout
 
 
 def test_vmnet_refuses_without_open_vswitch_named(monkeypatch):

@@ -95,3 +95,17 @@ def test_natmap_shows_each_mapping(lab):
     assert mine and all(61000 <= r["outside_port"] <= 61999 for r in mine)
     assert any(r["forward"] and r["inside"] == "10.0.2.15:22" for r in rows)
     assert "NAT: new mapping tcp 10.0.2.16:" in open("%s/controller.log" % lab.rundir).read()
+
+
+def test_trace_shows_the_virtual_router_and_r1_rewrite_the_source(lab):
+    from topos.trace import trace
+
+    request, reply, result = trace(lab, "vm1", "203.0.113.10", "tcp")
+    assert result.ok
+    by_place = {h.where: h.seen for h in request}
+    assert by_place["vm1:eth0"].src_ip == "10.0.2.15"
+    assert by_place["r1:eth1"].src_ip == "192.168.1.10"  # the virtual router's NAT
+    assert 61000 <= by_place["r1:eth1"].src_port <= 61999
+    assert by_place["inet:eth0"].src_ip == "203.0.113.1"  # r1's NAT: two in a row
+    assert [h.where for h in reply][-1] == "vm1:eth0"
+    assert reply[-1].seen.dst_ip == "10.0.2.15"
