@@ -9,6 +9,7 @@ import shutil
 import signal
 import socket
 import subprocess
+import sys
 
 from mininet.node import Controller
 
@@ -29,8 +30,13 @@ def listening(port, host=HOST):
 
 
 def find_manager():
+    # on PATH, next to this Python (a venv), or in the project's venv (Ryu on the Mininet VM)
+    places = [os.path.dirname(sys.executable),
+              os.path.join(os.path.dirname(os.path.dirname(APP)), ".venv", "bin")]
     for name in MANAGERS:
-        path = shutil.which(name)
+        path = shutil.which(name) or next(
+            (os.path.join(p, name) for p in places if os.access(os.path.join(p, name), os.X_OK)),
+            None)
         if path:
             return path
     raise LabError("no OpenFlow controller framework: install os-ken (Debian: python3-os-ken) "

@@ -18,22 +18,33 @@ die() { printf 'provision: error: %s\n' "$*" >&2; exit 1; }
 # --- which distribution -------------------------------------------------------
 # shellcheck disable=SC1091
 . /etc/os-release
+framework=os-ken
 case "${ID}:${VERSION_ID:-}" in
-  debian:12 | debian:13 | ubuntu:22.04 | ubuntu:24.04 | ubuntu:2[4-9].*) ;;
-  *) die "unsupported system ${PRETTY_NAME:-$ID}: vmnetlab supports Debian 12+ and Ubuntu 22.04+ (the Mininet VM: see vm/README.md)" ;;
+  debian:12 | debian:13 | ubuntu:22.04 | ubuntu:2[4-9].*) ;;
+  ubuntu:20.04)
+    # The Mininet 2.3.0 VM: Mininet is installed from source for Python 3.8 already,
+    # and Ryu 4.34 runs there (os-ken is not packaged for 20.04).
+    if ! { command -v mn >/dev/null && /usr/bin/python3 -c 'import mininet' 2>/dev/null; }; then
+      die "Ubuntu 20.04 is supported as the Mininet 2.3.0 VM only (Mininet not found); see vm/README.md"
+    fi
+    framework=ryu ;;
+  *) die "unsupported system ${PRETTY_NAME:-$ID}: vmnetlab supports Debian 12+, Ubuntu 22.04+ and the Mininet 2.3.0 VM (see vm/README.md)" ;;
 esac
 
 # --- Debian packages ----------------------------------------------------------
 packages=(
-  mininet openvswitch-switch    # the lab: namespaces, links, switches
-  python3-os-ken                # the controller framework (Ryu's maintained fork)
+  openvswitch-switch            # the lab's switches
   python3-venv                  # the project's venv on top of /usr/bin/python3
   iperf3 socat                  # traffic: throughput, TCP/UDP probes
   dnsmasq-base udhcpc           # DHCP server and client in the lab's nodes
   iptables                      # r1's masquerade and firewall, in r1's namespace only
   iputils-ping ethtool tcpdump iproute2 procps
   graphviz                      # vmnet diagram
+  shellcheck ruby               # checks the test suite runs on vm/ (scripts, Vagrantfile)
 )
+if [ "$framework" = os-ken ]; then
+  packages+=(mininet python3-os-ken)  # Mininet, and Ryu's maintained fork
+fi
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
@@ -56,7 +67,12 @@ fi
 stamp="$venv/.vmnetlab-setup.sha"
 want=$(sha256sum "$here/setup.py" | cut -d' ' -f1)
 if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ] || ! "$venv/bin/python" -c 'import topos, controllers' 2>/dev/null; then
-  "$venv/bin/pip" install -q --disable-pip-version-check -e "$here[test]"
+  if [ "$framework" = ryu ]; then
+    # The combination known to work on Python 3.8; Ryu's setup needs an older setuptools.
+    "$venv/bin/pip" install -q --disable-pip-version-check 'setuptools<68'
+    "$venv/bin/pip" install -q --disable-pip-version-check --no-build-isolation ryu==4.34 eventlet==0.30.2
+  fi
+  "$venv/bin/pip" install -q --disable-pip-version-check -e "${here}[test]"
   echo "$want" >"$stamp"
   say "installed the project into $venv (vmnet, pytest, ruff)"
 else
@@ -64,46 +80,5 @@ else
 fi
 
 # --- Open vSwitch -------------------------------------------------------------
-ovs_ctl=/usr/share/openvswitch/scripts/ovs-ctl
-vswitchd_up() { ovs-appctl -t ovs-vswitchd version >/dev/null 2>&1; }
-ovsdb_up() { ovs-vsctl --timeout=3 show >/dev/null 2>&1; }
-
-if modprobe openvswitch 2>/dev/null || [ -d /sys/module/openvswitch ]; then
-  datapath=kernel
-else
-  datapath=userspace
-fi
-
-if ! ovsdb_up; then
-  "$ovs_ctl" --no-ovs-vswitchd start --system-id=random >/dev/null 2>&1 || true
-  ovsdb_up || die "ovsdb-server does not start (see /var/log/openvswitch/ovsdb-server.log)"
-fi
-
-restart=no
-if [ "$datapath" = userspace ]; then
-  # Without userspace TSO, TCP over veth through the netdev datapath stalls.
-  if [ "$(ovs-vsctl get Open_vSwitch . other_config:userspace-tso-enable 2>/dev/null)" != '"true"' ]; then
-    ovs-vsctl set Open_vSwitch . other_config:userspace-tso-enable=true
-    restart=yes
-  fi
-fi
-if vswitchd_up && [ "$restart" = yes ]; then
-  ovs-appctl -t ovs-vswitchd exit >/dev/null 2>&1 || true
-  for _ in $(seq 50); do vswitchd_up || break; sleep 0.1; done
-fi
-if ! vswitchd_up; then
-  # The stock script refuses to start vswitchd when it cannot load the kernel
-  # module; the userspace datapath needs no module, so start it directly then.
-  "$ovs_ctl" --no-ovsdb-server start --system-id=random >/dev/null 2>&1 ||
-    ovs-vswitchd unix:/var/run/openvswitch/db.sock --pidfile --detach \
-      --log-file=/var/log/openvswitch/ovs-vswitchd.log >/dev/null 2>&1 || true
-  for _ in $(seq 50); do vswitchd_up && break; sleep 0.1; done
-  vswitchd_up || die "ovs-vswitchd does not start (see /var/log/openvswitch/ovs-vswitchd.log)"
-  say "started ovs-vswitchd"
-fi
-if [ "$datapath" = userspace ]; then
-  say "Open vSwitch $(ovs-vsctl --version | head -1 | awk '{print $NF}'): no kernel module, userspace datapath with userspace TSO"
-else
-  say "Open vSwitch $(ovs-vsctl --version | head -1 | awk '{print $NF}'): kernel datapath"
-fi
-say "ready: $venv/bin/vmnet; tests: $venv/bin/python -m pytest"
+bash "$here/vm/ovs-start.sh"
+say "controller framework: $framework; ready: $venv/bin/vmnet; tests: $venv/bin/python -m pytest"

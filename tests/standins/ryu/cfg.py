@@ -1,0 +1,1 @@
+from os_ken.cfg import *  # noqa: F401,F403

@@ -1,0 +1,1 @@
+"""Present in sys.modules while ryu-manager runs."""

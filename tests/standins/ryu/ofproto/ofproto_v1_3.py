@@ -1,0 +1,1 @@
+from os_ken.ofproto.ofproto_v1_3 import *  # noqa: F401,F403
