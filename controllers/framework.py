@@ -48,6 +48,7 @@ def load(name=None):
         CONFIG_DISPATCHER=handler.CONFIG_DISPATCHER,
         MAIN_DISPATCHER=handler.MAIN_DISPATCHER,
         ofproto_v1_3=mod("ofproto.ofproto_v1_3"),
+        hub=mod("lib.hub"),
     )
 
 

@@ -9,6 +9,7 @@ from typing import Mapping, Optional, Tuple
 
 # OpenFlow 1.3 reserved port numbers (the protocol's, not a framework's).
 IN_PORT = 0xFFFFFFF8
+TABLE = 0xFFFFFFF9  # packet-out only: through the flow table, as if it had just arrived
 FLOOD = 0xFFFFFFFB
 CONTROLLER = 0xFFFFFFFD
 

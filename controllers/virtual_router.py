@@ -22,7 +22,7 @@ from controllers.framework import packet_lib
 from controllers.learning import LearningSwitch
 from controllers.leases import LeasePool
 from controllers.nat import NatTable
-from controllers.rules import CONTROLLER, DeleteFlows, Flow, Output, PacketOut, SetField
+from controllers.rules import CONTROLLER, TABLE, DeleteFlows, Flow, Output, PacketOut, SetField
 
 log = logging.getLogger("vmnet.router")
 
@@ -61,6 +61,7 @@ class VirtualRouter:
         self.vm_port = {}  # VM MAC -> switch port (VMs do not move)
         self.neighbours = {}  # LAN address -> MAC
         self.pending = {}  # LAN address -> [(in_port, frame)] waiting for its MAC
+        self.dirty = False  # the state file is behind
 
     def vm_flood(self, in_port):
         return [p for p in self.cfg.vm_ports if p != in_port]
@@ -92,9 +93,15 @@ class VirtualRouter:
         rules.append(self.arp_request(c.lan_gateway))  # know r1's MAC before the first packet
         return rules
 
-    def packet_in(self, in_port, data, now):
-        self.leases.expire(now)
+    def tick(self, now):
+        """Housekeeping, off the per-packet path: expiry, and the state file for `natmap`."""
+        before = len(self.nat.mappings)
         self.nat.expire(now, ICMP_TIMEOUT)
+        self.leases.expire(now)
+        if self.dirty or len(self.nat.mappings) != before:
+            self.save_state(now)
+
+    def packet_in(self, in_port, data, now):
         pkt = lib().packet.Packet(data)
         eth = pkt.get_protocol(lib().ethernet.ethernet)
         if eth is None:
@@ -112,7 +119,7 @@ class VirtualRouter:
         session = self.nat.end(cookie)
         if session is None:
             return []
-        self.save_state(now)
+        self.changed()
         return [DeleteFlows({}, cookie=cookie)]
 
     # --- the VMs' side ---
@@ -158,13 +165,13 @@ class VirtualRouter:
             session = self.nat.session(proto, ip.src, l4.src_port, ip.dst, l4.dst_port, now)
             if session is None:
                 return []  # no port left: refused (and logged by the table)
-            self.save_state(now)
+            self.changed()
             return self.session_rules(proto, session, in_port, eth.src, way, data)
         if icmp and icmp.type == ICMP_ECHO_REQUEST:
             mapping = self.nat.mapping_for("icmp", ip.src, icmp.data.id, now)
             if mapping is None:
                 return []
-            self.save_state(now)
+            self.changed()
             out_port, next_mac, out_ip, out_mac = way
             frame = self.rewrite_echo(pkt, out_mac, next_mac, src=out_ip,
                                       ident=mapping.outside_port)
@@ -194,7 +201,9 @@ class VirtualRouter:
                  inward, idle_timeout=c.idle_timeout, cookie=session.cookie,
                  notify_removed=True),
         ]
-        return flows + [PacketOut(vm_port, outward, data)]
+        # The first packet goes through the table too: the new flow rewrites it, and the
+        # controller serializes no actions twice.
+        return flows + [PacketOut(vm_port, (Output(TABLE),), data)]
 
     def answer_gateway_ping(self, pkt, icmp, in_port):
         if not icmp or icmp.type != ICMP_ECHO_REQUEST:
@@ -231,12 +240,11 @@ class VirtualRouter:
             return []
         session = self.nat.session(proto, mapping.inside_ip, mapping.inside_port,
                                    ip.src, l4.src_port, now)
-        self.save_state(now)
+        self.changed()
         c = self.cfg
         way = (c.uplink_port, eth.src, c.outside_ip, c.outside_mac)
         rules = self.session_rules(proto, session, vm_port, vm_mac, way, data)
-        inward = rules[1].actions
-        return rules[:2] + [PacketOut(in_port, inward, data)]
+        return rules[:2] + [PacketOut(in_port, (Output(TABLE),), data)]
 
     def from_host(self, pkt, eth, data, now):
         icmp = pkt.get_protocol(lib().icmp.icmp)
@@ -339,12 +347,12 @@ class VirtualRouter:
                 log.info("%s: DHCP NAK %s for %s", c.name, ip, mac)
                 return [self.dhcp_reply(request, DHCP_NAK, "0.0.0.0", in_port)]
             log.info("%s: DHCP lease %s to %s", c.name, ip, mac)
-            self.save_state(now)
+            self.changed()
             return [self.dhcp_reply(request, DHCP_ACK, ip, in_port)]
         if kind == DHCP_RELEASE:
             self.leases.release(mac, request.ciaddr)
             log.info("%s: DHCP release %s by %s", c.name, request.ciaddr, mac)
-            self.save_state(now)
+            self.changed()
         return []
 
     def dhcp_reply(self, request, kind, ip, port):
@@ -379,10 +387,14 @@ class VirtualRouter:
         return {"router": self.cfg.name, "dpid": self.cfg.dpid, "nat": self.nat.rows(now),
                 "leases": leases}
 
+    def changed(self):
+        self.dirty = True
+
     def save_state(self, now):
+        self.dirty = False
         path = self.cfg.state_file
         if not path:
             return
         with open(path + ".tmp", "w") as f:
-            json.dump(self.state(now), f, indent=1)
+            f.write(json.dumps(self.state(now)))
         os.replace(path + ".tmp", path)

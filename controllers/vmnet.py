@@ -23,6 +23,7 @@ from controllers.openflow import encode  # noqa: E402
 from controllers.virtual_router import VirtualRouter  # noqa: E402
 
 fw = framework.load()
+TICK = 0.5  # seconds
 
 
 class VmnetApp(fw.App):
@@ -39,6 +40,15 @@ class VmnetApp(fw.App):
         )
         self.routers = config.load()  # dpid -> RouterConfig: these switches are NAT routers
         self.switches = {}
+        self.ticker = fw.hub.spawn(self.tick)
+
+    def tick(self):
+        """The cores' housekeeping (expiry, state for `natmap`), twice a second."""
+        while True:
+            fw.hub.sleep(TICK)
+            for core in list(self.switches.values()):
+                if hasattr(core, "tick"):
+                    core.tick(time.monotonic())
 
     def send(self, datapath, rules):
         for rule in rules:

@@ -1,39 +1,248 @@
-"""Throughput figures, each next to the physical limit measured in the same run.
+"""Figures for each mode's main paths, each next to baselines measured in the same run.
 
-The limit is a bare veth pair between two namespaces; everything the lab adds
-(switches, controller rules, NAT) is shown as a ratio to it.
+Baselines (two namespaces, no controller): a bare veth pair (the physical limit here),
+a Linux bridge, and a kernel NAT router (iptables masquerade) in place of the virtual
+router. Every throughput is also given as a ratio to the veth pair.
 """
 
 import json
 import os
+import statistics
 import tempfile
+import time
+from dataclasses import asdict, dataclass
+from typing import Optional
 
 from mininet.net import Mininet
 from mininet.topo import Topo
 
 from topos.controller import VmnetController
 from topos.errors import LabError
-from topos.lab import preflight
+from topos.lab import Lab, preflight
+from topos.modes import topology
 from topos.nodes import LabNode
 from topos.poll import until
 from topos.probe import listening
 from topos.switch import VmnetSwitch
 
+IPERF_PORT = 5201
+RTT_PORT = 7010
+CONN_PORT = 7011
+UDP_RATE = "1G"
 
-def iperf_tcp(client, server, server_ip, seconds):
-    """TCP throughput client -> server in Gbit/s (iperf3, one stream)."""
-    proc = server.popen(["iperf3", "-s", "-1", "-B", server_ip])
+# A UDP echo server and client measuring round trips (socat forks a shell per
+# datagram: too slow to time). The first packet of a new flow (a new source port)
+# pays for the controller where the path has one; later packets show the steady path.
+RTT_SERVER = """
+import socket, sys
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.bind(("0.0.0.0", int(sys.argv[1])))
+while True:
+    data, peer = s.recvfrom(64)
+    s.sendto(data, peer)
+"""
+RTT_CLIENT = """
+import json, socket, statistics, sys, time
+ip, port, count = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+
+def ask(s):
+    start = time.perf_counter()
+    s.sendto(b"x", (ip, port))
+    s.recv(64)
+    return (time.perf_counter() - start) * 1000
+
+def sock():
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    s.settimeout(2)
+    return s
+
+try:
+    first = [ask(sock()) for _ in range(count)]  # a new source port each time: a new flow
+    s = sock()
+    ask(s)
+    steady = [ask(s) for _ in range(count)]
+    print(json.dumps({"first": statistics.median(first), "steady": statistics.median(steady)}))
+except socket.timeout:
+    print(json.dumps({"error": "no answer from %s:%d" % (ip, port)}))
+"""
+CONN_SERVER = """
+import socket, sys
+s = socket.socket()
+s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(("0.0.0.0", int(sys.argv[1])))
+s.listen(4096)
+while True:
+    c, _ = s.accept()
+    c.close()
+"""
+# Four clients opening and closing connections side by side, as a busy host would.
+CONN_CLIENT = """
+import json, socket, sys, threading, time
+ip, port, seconds = sys.argv[1], int(sys.argv[2]), float(sys.argv[3])
+counts = {"ok": 0, "failed": 0}
+lock = threading.Lock()
+end = time.monotonic() + seconds
+
+def worker():
+    while time.monotonic() < end:
+        try:
+            c = socket.create_connection((ip, port), timeout=2)
+            c.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, b"\\1\\0\\0\\0\\0\\0\\0\\0")
+            c.close()
+            key = "ok"
+        except OSError:
+            key = "failed"
+        with lock:
+            counts[key] += 1
+
+threads = [threading.Thread(target=worker) for _ in range(4)]
+for t in threads:
+    t.start()
+for t in threads:
+    t.join()
+print(json.dumps(dict(counts, seconds=seconds)))
+"""
+
+
+@dataclass
+class Figures:
+    tcp_gbps: Optional[float] = None
+    rtt_ms: Optional[float] = None
+    first_rtt_ms: Optional[float] = None
+    udp_loss: Optional[float] = None
+    conn_per_s: Optional[float] = None
+    conn_failed: Optional[int] = None
+
+
+def run_json(node, argv, timeout):
+    proc = node.popen(argv)
+    out, err = proc.communicate(timeout=timeout)
     try:
-        until(lambda: listening(server, 5201), 5, "iperf3 to listen")
-        out = client.cmd("iperf3 -J -c %s -t %s" % (server_ip, seconds))
+        return json.loads(out)
+    except ValueError:
+        raise LabError("%s in %s gave no result: %s" % (
+            argv[0], node.name, (out + err).decode(errors="replace")[-300:])) from None
+
+
+def iperf(client, server, ip, seconds, port=IPERF_PORT, udp=False):
+    """TCP Gbit/s, or for udp=True the fraction of datagrams lost at UDP_RATE."""
+    proc = server.popen(["iperf3", "-s", "-1", "-p", str(port)])
+    try:
+        until(lambda: listening(server, port), 5, "iperf3 to listen in %s" % server.name)
+        argv = ["iperf3", "-J", "-c", ip, "-p", str(port), "-t", str(seconds)]
+        if udp:
+            argv += ["-u", "-b", UDP_RATE]
+        result = run_json(client, argv, timeout=seconds + 30)
+    finally:
+        if proc.poll() is None:
+            proc.terminate()
+        proc.wait()
+    if "error" in result:
+        raise LabError("iperf3 %s -> %s: %s" % (client.name, ip, result["error"]))
+    if udp:
+        return result["end"]["sum"]["lost_percent"] / 100
+    return result["end"]["sum_received"]["bits_per_second"] / 1e9
+
+
+def iperf_tcp(client, server, ip, seconds):
+    return iperf(client, server, ip, seconds)
+
+
+def rtts(client, server, ip, count=20):
+    """(first-packet RTT of a new flow, steady RTT) in ms: UDP, medians of `count` each."""
+    proc = server.popen(["python3", "-c", RTT_SERVER, str(RTT_PORT)])
+    try:
+        until(lambda: ":%d " % RTT_PORT in server.cmd("ss -Hlun sport = :%d" % RTT_PORT), 5,
+              "the RTT server in %s" % server.name)
+        times = run_json(client, ["python3", "-c", RTT_CLIENT, ip, str(RTT_PORT), str(count)],
+                         timeout=count * 2 + 10)
     finally:
         proc.terminate()
         proc.wait()
+    if "error" in times:
+        raise LabError("UDP round trips %s -> %s: %s" % (client.name, ip, times["error"]))
+    return times["first"], times["steady"]
+
+
+def connection_rate(client, server, ip, seconds):
+    """New TCP connections per second (connect, then close), and how many failed."""
+    proc = server.popen(["python3", "-c", CONN_SERVER, str(CONN_PORT)])
     try:
-        result = json.loads(out)
-        return result["end"]["sum_received"]["bits_per_second"] / 1e9
-    except (ValueError, KeyError) as e:
-        raise LabError("iperf3 gave no result: %s" % out[-300:]) from e
+        until(lambda: listening(server, CONN_PORT), 5, "the connection server")
+        result = run_json(client, ["python3", "-c", CONN_CLIENT, ip, str(CONN_PORT),
+                                   str(seconds)], timeout=seconds + 30)
+    finally:
+        proc.terminate()
+        proc.wait()
+    return result["ok"] / result["seconds"], result["failed"]
+
+
+def measure(client, server, ip, seconds, tcp_port=IPERF_PORT, udp=True, conns=False):
+    f = Figures()
+    f.tcp_gbps = iperf(client, server, ip, seconds, tcp_port)
+    if udp:
+        f.first_rtt_ms, f.rtt_ms = rtts(client, server, ip)
+        f.udp_loss = iperf(client, server, ip, seconds, tcp_port, udp=True)
+    if conns:
+        f.conn_per_s, f.conn_failed = connection_rate(client, server, ip, max(seconds, 5))
+    return f
+
+
+# --- baselines: two namespaces, joined three ways ---
+class Baseline(Topo):
+    """a -- b by a veth pair; through a Linux bridge; or through a kernel NAT router."""
+
+    def build(self, kind="veth"):
+        def host(name, cidr, gw=None, **params):
+            return self.addHost(name, cls=LabNode, ip=None, addresses={"eth0": cidr},
+                                gateway=gw, echo=False, **params)
+
+        if kind == "veth":
+            host("bench-a", "10.99.0.1/24")
+            host("bench-b", "10.99.0.2/24")
+            self.addLink("bench-a", "bench-b", intfName1="eth0", intfName2="eth0")
+        elif kind == "linux_bridge":
+            host("bench-a", "10.99.0.1/24")
+            host("bench-b", "10.99.0.2/24")
+            self.addHost("bench-br", cls=LabNode, ip=None, echo=False)
+            for n, name in enumerate(("bench-a", "bench-b")):
+                self.addLink(name, "bench-br", intfName1="eth0", intfName2="eth%d" % n)
+        else:  # kernel_nat
+            host("bench-a", "10.99.1.2/24", gw="10.99.1.1")
+            host("bench-b", "10.99.2.2/24")
+            self.addHost("bench-r", cls=LabNode, ip=None, echo=False, forwarding=True,
+                         masquerade="eth1",
+                         addresses={"eth0": "10.99.1.1/24", "eth1": "10.99.2.1/24"})
+            self.addLink("bench-a", "bench-r", intfName1="eth0", intfName2="eth0")
+            self.addLink("bench-b", "bench-r", intfName1="eth0", intfName2="eth1")
+
+
+def baseline(kind, seconds):
+    net = Mininet(topo=Baseline(kind=kind), controller=None, waitConnected=False)
+    try:
+        net.start()
+        if kind == "linux_bridge":
+            br = net.get("bench-br")
+            br.check("ip link add name br0 type bridge && ip link set br0 up")
+            for intf in ("eth0", "eth1"):
+                br.check("ip link set %s master br0" % intf)
+        a, b = net.get("bench-a", "bench-b")
+        ip = b.addresses["eth0"].split("/")[0]
+        a.cmd("ping -c1 -W2 %s" % ip)
+        return measure(a, b, ip, seconds, conns=(kind == "kernel_nat"))
+    finally:
+        for host in net.hosts:
+            host.stop_processes()
+        net.stop()
+
+
+def switch_vs_veth(seconds=4, rundir=None):
+    """One lab switch against the veth pair: {'veth_gbps', 'one_switch_gbps', 'ratio'}."""
+    preflight([VmnetController])
+    rundir = rundir or tempfile.mkdtemp(prefix="vmnetlab-bench-")
+    veth = measure_pair(False, seconds, rundir)
+    switched = measure_pair(True, seconds, rundir)
+    return {"veth_gbps": veth, "one_switch_gbps": switched, "ratio": switched / veth}
 
 
 class Pair(Topo):
@@ -51,11 +260,10 @@ class Pair(Topo):
 
 
 def measure_pair(switch, seconds, rundir):
-    controller = VmnetController if switch else None
     net = Mininet(topo=Pair(switch=switch), controller=None, waitConnected=False)
     try:
-        if controller:
-            net.addController("c0", controller, rundir=rundir)
+        if switch:
+            net.addController("c0", VmnetController, rundir=rundir)
         net.start()
         if switch:
             until(lambda: all(s.connected() for s in net.switches), 20, "the switch to connect")
@@ -68,11 +276,113 @@ def measure_pair(switch, seconds, rundir):
         net.stop()
 
 
-def switch_vs_veth(seconds=4, rundir=None):
-    """{'veth': Gbit/s, 'one_switch': Gbit/s, 'ratio': one_switch / veth}."""
+# --- the modes' paths ---
+# (mode, path, client, server node, target, TCP port, UDP figures?, connections?)
+PATHS = {
+    "hostonly": [("vm1->host1", "vm1", "host1", ("host1", "vboxnet0"), IPERF_PORT, True, False)],
+    "bridged": [("vm1->pc1", "vm1", "pc1", ("pc1", None), IPERF_PORT, True, False),
+                ("pc1->vm1", "pc1", "vm1", ("vm1", None), IPERF_PORT, True, False)],
+    "nat": [("vm1->pc1", "vm1", "pc1", ("pc1", None), IPERF_PORT, True, True),
+            ("vm1->inet", "vm1", "inet", ("inet", None), IPERF_PORT, True, False),
+            # TCP only: the lab's forwards are TCP (iperf3's control and data share the port)
+            ("pc1->host1:pf->vm1", "pc1", "vm1", ("host1", None), IPERF_PORT, False, False)],
+}
+MODE_PARAMS = {
+    # a forward for iperf3, and room for the connection-rate run's thousands of mappings
+    "nat": ["pf=tcp:2222:vm1:22+tcp:%d:vm1:%d" % (IPERF_PORT, IPERF_PORT), "ports=61000-65535"],
+}
+
+
+def bench_mode(mode, seconds, say):
+    topo = topology(mode, *MODE_PARAMS.get(mode, []))
+    start = time.monotonic()
+    lab = Lab(topo)
+    rows = []
+    with lab:
+        ready = time.monotonic() - start
+        say("%s: ready in %.1f s" % (mode, ready))
+        for path, client, server, (target, intf), port, udp, conns in PATHS[mode]:
+            say("%s: %s" % (mode, path))
+            lab.get(server).free_port("tcp", port)  # a port forward's target runs an echo server
+            f = measure(lab.get(client), lab.get(server), lab.ip(target, intf), seconds, port,
+                        udp=udp, conns=conns)
+            rows.append(dict(mode=mode, path=path, **asdict(f)))
+    return ready, rows, lab.rundir
+
+
+def bench(modes, seconds=4, say=print):
+    """{'baselines': {...}, 'paths': [...], 'ready_s': {...}} with ratios to the veth pair."""
     preflight([VmnetController])
-    rundir = rundir or tempfile.mkdtemp(prefix="vmnetlab-bench-")
-    os.makedirs(rundir, exist_ok=True)
-    veth = measure_pair(False, seconds, rundir)
-    switched = measure_pair(True, seconds, rundir)
-    return {"veth_gbps": veth, "one_switch_gbps": switched, "ratio": switched / veth}
+    report = {"baselines": {}, "paths": [], "ready_s": {}}
+    for kind in ("veth", "linux_bridge", "kernel_nat"):
+        say("baseline: %s" % kind)
+        report["baselines"][kind] = asdict(baseline(kind, seconds))
+    veth = report["baselines"]["veth"]["tcp_gbps"]
+    for figures in report["baselines"].values():
+        figures["ratio_veth"] = figures["tcp_gbps"] / veth
+    for mode in modes:
+        ready, rows, rundir = bench_mode(mode, seconds, say)
+        report["ready_s"][mode] = round(ready, 2)
+        for row in rows:
+            row["ratio_veth"] = row["tcp_gbps"] / veth
+        report["paths"] += rows
+    return report
+
+
+def scale(vms, say=print):
+    """A host-only lab with `vms` VMs on host1: seconds to ready, all pingable, memory per VM."""
+    preflight([VmnetController])
+    topo = topology("hostonly", "vms=%d" % vms)
+    start = time.monotonic()
+    with Lab(topo) as lab:
+        ready = time.monotonic() - start
+        say("host-only with %d VMs ready in %.1f s" % (vms, ready))
+        host1 = lab.get("host1")
+        unreachable = [vm for vm, pc in topo.vms.items() if pc == "host1"
+                       and "1 received" not in host1.cmd("ping -c1 -W2 %s" % lab.ip(vm))]
+        memory = [rss_kib(lab.get(vm)) for vm, pc in topo.vms.items() if pc == "host1"]
+    return {"vms": vms, "ready_s": round(ready, 2), "unreachable": unreachable,
+            "memory_per_vm_kib": round(statistics.mean(memory))}
+
+
+def rss_kib(node):
+    """Resident memory of a node's processes: its shell, DHCP client and echo servers."""
+    pids = [node.shell.pid] + [p.pid for p in node.processes]
+    total = 0
+    for pid in pids:
+        try:
+            with open("/proc/%d/status" % pid) as f:
+                total += next(int(line.split()[1]) for line in f if line.startswith("VmRSS"))
+        except (OSError, StopIteration):
+            continue
+    return total
+
+
+def format_report(report):
+    def num(v, fmt):
+        return "-" if v is None else fmt % v
+
+    head = "%-9s %-20s %9s %6s %8s %9s %8s %9s" % (
+        "mode", "path", "TCP Gb/s", "ratio", "RTT ms", "1st RTT", "UDP loss", "conn/s")
+    lines = [head]
+
+    def row(mode, path, f):
+        lines.append("%-9s %-20s %9s %6s %8s %9s %8s %9s" % (
+            mode, path, num(f["tcp_gbps"], "%.2f"), num(f.get("ratio_veth"), "%.2f"),
+            num(f["rtt_ms"], "%.3f"), num(f["first_rtt_ms"], "%.2f"),
+            num(None if f["udp_loss"] is None else 100 * f["udp_loss"], "%.2f%%"),
+            num(f["conn_per_s"], "%.0f")))
+
+    for kind, f in report["baselines"].items():
+        row("baseline", kind, f)
+    for f in report["paths"]:
+        row(f["mode"], f["path"], f)
+    for mode, seconds in report["ready_s"].items():
+        lines.append("%s lab ready (every lease done) in %.1f s" % (mode, seconds))
+    return "\n".join(lines)
+
+
+def save(report, path):
+    with open(path, "w") as f:
+        json.dump(report, f, indent=1)
+    return os.path.abspath(path)

@@ -4,7 +4,7 @@
     vmnet run MODE [name=value ...]     the lab with Mininet's CLI (natmap, leases, flows)
     vmnet trace MODE SRC DST            one exchange at every interface it crosses
     vmnet diagram MODE -o FILE          the lab drawn (svg or png)
-    vmnet bench [--seconds N] [--json]  throughput next to a bare veth pair
+    vmnet bench [MODE|all] [--seconds N] [--json]   figures next to same-run baselines
 """
 
 import argparse
@@ -82,14 +82,19 @@ def cmd_bench(args):
     from topos import bench
 
     say = progress_printer(args.json or not sys.stderr.isatty())
-    say("measuring a bare veth pair, then one lab switch (%ss each)" % args.seconds)
-    figures = bench.switch_vs_veth(args.seconds)
-    if args.json:
-        print(json.dumps(figures, indent=1))
-    else:
-        print("bare veth pair      %6.2f Gbit/s" % figures["veth_gbps"])
-        print("one lab switch      %6.2f Gbit/s  (%.0f%% of the veth pair)" % (
-            figures["one_switch_gbps"], 100 * figures["ratio"]))
+    if args.scale:
+        result = bench.scale(args.scale, say)
+        print(json.dumps(result, indent=1) if args.json else
+              "host-only, %(vms)d VMs on host1: ready in %(ready_s).1f s, %(memory_per_vm_kib)d KiB"
+              " per VM, unreachable: %(unreachable)s" % dict(result, unreachable=", ".join(
+                  result["unreachable"]) or "none"))
+        return 0 if not result["unreachable"] else 1
+    modes = list(MODES) if args.mode == "all" else [args.mode]
+    for mode in modes:
+        if mode not in MODES:
+            raise LabError("unknown mode %r: choose one of %s, all" % (mode, ", ".join(MODES)))
+    report = bench.bench(modes, args.seconds, say)
+    print(json.dumps(report, indent=1) if args.json else bench.format_report(report))
     return 0
 
 
@@ -158,9 +163,12 @@ def parser():
     d.add_argument("params", nargs="*", help="topology parameters, name=value")
     d.add_argument("-o", "--output", required=True, help="FILE.svg or FILE.png")
     d.set_defaults(run=cmd_diagram)
-    b = sub.add_parser("bench", help="throughput next to a bare veth pair")
-    b.add_argument("--seconds", type=float, default=4)
+    b = sub.add_parser("bench", help="each mode's paths next to baselines of the same run")
+    b.add_argument("mode", nargs="?", default="all", help="%s or all" % "|".join(MODES))
+    b.add_argument("--seconds", type=int, default=4, help="length of each iperf3 run")
     b.add_argument("--json", action="store_true")
+    b.add_argument("--scale", type=int, metavar="VMS",
+                   help="instead: time a host-only lab with VMS VMs on host1")
     b.set_defaults(run=cmd_bench)
     return p
 

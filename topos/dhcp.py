@@ -46,6 +46,7 @@ class DhcpServer:
             "--pid-file=%s.pid" % base,
             "--log-facility=%s.log" % base,
             "--log-dhcp",
+            "--no-ping",  # no 3 s probe of each new address: the lab knows its nodes
             # dnsmasq may not be able to write its files after dropping to 'nobody'
             "--user=root",
         ]

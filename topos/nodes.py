@@ -41,6 +41,7 @@ class LabNode(Host):
         self.role = role
         self.echo = echo
         self.echo_extra = list(echo_extra)
+        self.echo_servers = {}  # (proto, port) -> process
         self.processes = []
         super().__init__(name, **params)
 
@@ -92,6 +93,13 @@ class LabNode(Host):
             )
         self.processes.append(proc)
         return proc
+
+    def free_port(self, proto, port):
+        """Stop the echo server on (proto, port), to make room for another service there."""
+        proc = self.echo_servers.pop((proto, port), None)
+        if proc and proc.poll() is None:
+            proc.terminate()
+            proc.wait()
 
     def stop_processes(self, grace=2.0):
         for proc in self.processes:

@@ -27,7 +27,8 @@ def start_echo_servers(node, rundir, extra=()):
     log = os.path.join(rundir, "%s-echo.log" % node.name)
     address = {"tcp": "TCP4-LISTEN:%d,fork,reuseaddr", "udp": "UDP4-RECVFROM:%d,fork,reuseaddr"}
     for proto, port in [("tcp", TCP_PORT), ("udp", UDP_PORT)] + list(extra):
-        node.spawn(["socat", address[proto] % port, REPLY % node.name], log)
+        node.echo_servers[(proto, port)] = node.spawn(
+            ["socat", address[proto] % port, REPLY % node.name], log)
 
 
 def listening(node, tcp_port=TCP_PORT):

@@ -9,7 +9,7 @@ import pytest
 from flowtable import FlowTable
 
 from controllers.config import default_routers
-from controllers.rules import CONTROLLER, DeleteFlows, Flow, Output, PacketOut, SetField
+from controllers.rules import CONTROLLER, TABLE, DeleteFlows, Flow, Output, PacketOut, SetField
 from controllers.virtual_router import VirtualRouter
 
 pytest.importorskip("os_ken", reason="os-ken's packet library builds the test frames")
@@ -142,9 +142,13 @@ def test_first_packet_sets_up_the_session_and_later_packets_stay_in_the_switch(r
     flows = [r for r in rules if isinstance(r, Flow)]
     assert len(flows) == 2 and all(f.idle_timeout == 60 and f.notify_removed for f in flows)
     (first,) = packet_outs(rules)
-    assert SetField("ipv4_src", "192.168.1.10") in first.actions
-    assert SetField("tcp_src", 61000) in first.actions
-    assert first.actions[-1] == Output(UPLINK)
+    assert first.actions == (Output(TABLE),) and first.in_port == VM1_PORT  # the new flow's
+    out = router.table.lookup(in_port=VM1_PORT, eth_type=0x0800, ip_proto=6, eth_src=VM1_MAC,
+                              ipv4_src="10.0.2.15", ipv4_dst="192.168.1.20",
+                              tcp_src=40000, tcp_dst=7001)
+    assert SetField("ipv4_src", "192.168.1.10") in out.actions
+    assert SetField("tcp_src", 61000) in out.actions
+    assert out.actions[-1] == Output(UPLINK)
     out = router.table.lookup(in_port=VM1_PORT, eth_type=0x0800, ip_proto=6, eth_src=VM1_MAC,
                               ipv4_src="10.0.2.15", ipv4_dst="192.168.1.20",
                               tcp_src=40000, tcp_dst=7001)
@@ -222,8 +226,12 @@ def test_port_forward_reaches_the_vm(router):
     rules = router.packet_in(UPLINK, syn, 0)
     router.table.apply(rules)
     (first,) = packet_outs(rules)
-    assert SetField("ipv4_dst", "10.0.2.15") in first.actions
-    assert SetField("tcp_dst", 22) in first.actions and first.actions[-1] == Output(VM1_PORT)
+    assert first.actions == (Output(TABLE),) and first.in_port == UPLINK
+    inward = router.table.lookup(in_port=UPLINK, eth_type=0x0800, ip_proto=6,
+                                 ipv4_src="192.168.1.20", ipv4_dst="192.168.1.10",
+                                 tcp_src=50000, tcp_dst=2222)
+    assert SetField("ipv4_dst", "10.0.2.15") in inward.actions
+    assert SetField("tcp_dst", 22) in inward.actions and inward.actions[-1] == Output(VM1_PORT)
     back = router.table.lookup(in_port=VM1_PORT, eth_type=0x0800, ip_proto=6, eth_src=VM1_MAC,
                                ipv4_src="10.0.2.15", ipv4_dst="192.168.1.20",
                                tcp_src=22, tcp_dst=50000)
@@ -234,3 +242,17 @@ def test_vm_to_vm_stays_inside_and_floods_only_to_vm_ports(router):
     rules = router.packet_in(VM1_PORT, arp_frame(1, VM1_MAC, "10.0.2.15", "10.0.2.16"), 0)
     (flood,) = packet_outs(rules)
     assert flood.actions == (Output(VM2_PORT),)  # never to the LAN or the host PC
+
+
+def test_the_nat_table_is_written_for_natmap_off_the_packet_path(tmp_path):
+    import json
+    from dataclasses import replace
+
+    state = tmp_path / "natmap-host1.json"
+    router = VirtualRouter(replace(default_routers()[0], state_file=str(state)))
+    router.table = FlowTable()
+    start_session(router)
+    assert not state.exists()  # nothing written while packets are handled
+    router.tick(now=1)
+    rows = json.loads(state.read_text())["nat"]
+    assert {"10.0.2.15:40000", "10.0.2.15:22"} == {r["inside"] for r in rows}

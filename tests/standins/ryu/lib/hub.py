@@ -1,0 +1,1 @@
+from os_ken.lib.hub import *  # noqa: F401,F403
