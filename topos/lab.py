@@ -100,6 +100,9 @@ class Lab(Mininet):
         os.chmod(script, 0o755)
         for node in self.hosts:
             node.start_dhcp_server(self.rundir)
+        # a client's first DISCOVER must find its server listening, or it waits to retry
+        until(lambda: all(probe.listening(n, 67, "udp") for n in self.hosts if n.dhcp_server),
+              10, "the DHCP servers to listen")
         for node in self.hosts:
             if node.echo:
                 probe.start_echo_servers(node, self.rundir, node.echo_extra)

@@ -31,9 +31,10 @@ def start_echo_servers(node, rundir, extra=()):
             ["socat", address[proto] % port, REPLY % node.name], log)
 
 
-def listening(node, tcp_port=TCP_PORT):
-    """Does something in `node` listen on this TCP port?"""
-    return ":%d " % tcp_port in node.cmd("ss -Hltn sport = :%d" % tcp_port)
+def listening(node, port=TCP_PORT, proto="tcp"):
+    """Does something in `node` listen on this TCP (or UDP) port?"""
+    flag = "-Hltn" if proto == "tcp" else "-Hlun"
+    return ":%d " % port in node.cmd("ss %s sport = :%d" % (flag, port))
 
 
 def _run(node, argv, stdin=b"", timeout=10):

@@ -1,0 +1,32 @@
+"""`vmnet bench` runs and reports every figure; the figures themselves are not asserted
+(speed goals live in the benchmark's output, not in timed tests)."""
+
+import json
+import os
+import subprocess
+import sys
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+FIGURES = ("tcp_gbps", "ratio_veth", "rtt_ms", "first_rtt_ms", "udp_loss", "conn_per_s")
+
+
+def test_bench_json_has_every_figure_as_a_positive_number_or_null():
+    result = subprocess.run([sys.executable, "-m", "topos.cli", "bench", "--seconds", "1",
+                             "--json"], capture_output=True, text=True, cwd=ROOT, timeout=600)
+    assert result.returncode == 0, result.stderr
+    report = json.loads(result.stdout)
+    assert set(report["baselines"]) == {"veth", "linux_bridge", "kernel_nat"}
+    paths = {(p["mode"], p["path"]) for p in report["paths"]}
+    assert paths == {("hostonly", "vm1->host1"), ("bridged", "vm1->pc1"),
+                     ("bridged", "pc1->vm1"), ("nat", "vm1->pc1"), ("nat", "vm1->inet"),
+                     ("nat", "pc1->host1:pf->vm1")}
+    rows = list(report["baselines"].values()) + report["paths"]
+    for row in rows:
+        assert row["tcp_gbps"] > 0 and row["ratio_veth"] > 0
+        for name in FIGURES:
+            value = row[name]
+            assert value is None or (isinstance(value, (int, float)) and value >= 0), (name, row)
+    nat = next(p for p in report["paths"] if p["path"] == "vm1->pc1" and p["mode"] == "nat")
+    assert nat["conn_per_s"] > 0 and nat["first_rtt_ms"] > 0 and nat["rtt_ms"] > 0
+    assert report["baselines"]["veth"]["ratio_veth"] == 1
+    assert all(seconds > 0 for seconds in report["ready_s"].values())
