@@ -10,6 +10,7 @@ from topos import probe
 from topos.bench import iperf_tcp, measure_pair
 from topos.claims import for_mode
 from topos.nat import Nat
+from topos.poll import until
 from topos.shell import natmap_rows
 
 TOPOLOGY = Nat
@@ -89,10 +90,14 @@ def test_fast_path_iperf3_through_the_nat_sends_almost_nothing_to_the_controller
 
 def test_natmap_shows_each_mapping(lab):
     assert probe.tcp(lab.get("vm2"), lab.ip("pc1")).ok
+
+    def mine():  # the controller writes its table for natmap a few times a second
+        return [r for r in natmap_rows(lab) if r["inside"].startswith("10.0.2.16:")
+                and r["proto"] == "tcp" and r["remote"] == "%s:7001" % lab.ip("pc1")]
+
+    rows = until(mine, 5, "vm2's mapping in natmap")
+    assert all(61000 <= r["outside_port"] <= 61999 for r in rows)
     rows = natmap_rows(lab)
-    mine = [r for r in rows if r["inside"].startswith("10.0.2.16:") and r["proto"] == "tcp"
-            and r["remote"] == "%s:7001" % lab.ip("pc1")]
-    assert mine and all(61000 <= r["outside_port"] <= 61999 for r in mine)
     assert any(r["forward"] and r["inside"] == "10.0.2.15:22" for r in rows)
     assert "NAT: new mapping tcp 10.0.2.16:" in open("%s/controller.log" % lab.rundir).read()
 

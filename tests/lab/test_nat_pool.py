@@ -27,8 +27,9 @@ def test_idle_mappings_expire_and_free_their_ports(tmp_path):
               "the UDP mappings to expire")
         # and the freed ports are handed out again
         assert probe.udp(lab.get("vm1"), "203.0.113.10").ok
-        ports = {r["outside_port"] for r in natmap_rows(lab) if r["proto"] == "udp"}
-        assert len(ports) == 1 and ports <= {61000, 61001}
+        rows = until(lambda: [r for r in natmap_rows(lab) if r["proto"] == "udp"], 5,
+                     "the new mapping in natmap")
+        assert {r["outside_port"] for r in rows} <= {61000, 61001} and len(rows) == 1
     finally:
         stop_and_check(lab, before)
 
