@@ -6,7 +6,6 @@ router. Every throughput is also given as a ratio to the veth pair.
 """
 
 import json
-import os
 import statistics
 import tempfile
 import time
@@ -190,7 +189,8 @@ def measure(client, server, ip, seconds, tcp_port=IPERF_PORT, udp=True, conns=Fa
 
 # --- baselines: two namespaces, joined three ways ---
 class Baseline(Topo):
-    """a -- b by a veth pair; through a Linux bridge; or through a kernel NAT router."""
+    """a -- b by a veth pair; through one lab switch; through a Linux bridge (in a namespace
+    of its own); or through a kernel NAT router."""
 
     def build(self, kind="veth"):
         def host(name, cidr, gw=None, **params):
@@ -201,6 +201,12 @@ class Baseline(Topo):
             host("bench-a", "10.99.0.1/24")
             host("bench-b", "10.99.0.2/24")
             self.addLink("bench-a", "bench-b", intfName1="eth0", intfName2="eth0")
+        elif kind == "lab_switch":  # one of the lab's switches, with the controller's flows
+            host("bench-a", "10.99.0.1/24")
+            host("bench-b", "10.99.0.2/24")
+            self.addSwitch("bench-s", cls=VmnetSwitch, dpid="%016x" % 0xBE)
+            for name in ("bench-a", "bench-b"):
+                self.addLink(name, "bench-s", intfName1="eth0", intfName2="%s-eth0" % name)
         elif kind == "linux_bridge":
             host("bench-a", "10.99.0.1/24")
             host("bench-b", "10.99.0.2/24")
@@ -217,10 +223,15 @@ class Baseline(Topo):
             self.addLink("bench-b", "bench-r", intfName1="eth0", intfName2="eth1")
 
 
-def baseline(kind, seconds):
+def baseline(kind, seconds, rundir=None):
     net = Mininet(topo=Baseline(kind=kind), controller=None, waitConnected=False)
     try:
+        if kind == "lab_switch":
+            net.addController("c0", VmnetController,
+                              rundir=rundir or tempfile.mkdtemp(prefix="vmnetlab-bench-"))
         net.start()
+        if kind == "lab_switch":
+            until(lambda: all(s.connected() for s in net.switches), 20, "the switch to connect")
         if kind == "linux_bridge":
             br = net.get("bench-br")
             br.check("ip link add name br0 type bridge && ip link set br0 up")
@@ -236,44 +247,7 @@ def baseline(kind, seconds):
         net.stop()
 
 
-def switch_vs_veth(seconds=4, rundir=None):
-    """One lab switch against the veth pair: {'veth_gbps', 'one_switch_gbps', 'ratio'}."""
-    preflight([VmnetController])
-    rundir = rundir or tempfile.mkdtemp(prefix="vmnetlab-bench-")
-    veth = measure_pair(False, seconds, rundir)
-    switched = measure_pair(True, seconds, rundir)
-    return {"veth_gbps": veth, "one_switch_gbps": switched, "ratio": switched / veth}
-
-
-class Pair(Topo):
-    """Two namespaces joined by a veth pair, or through one of the lab's switches."""
-
-    def build(self, switch=False):
-        a = self.addHost("bench-a", cls=LabNode, ip=None, addresses={"eth0": "10.99.0.1/24"})
-        b = self.addHost("bench-b", cls=LabNode, ip=None, addresses={"eth0": "10.99.0.2/24"})
-        if switch:
-            s = self.addSwitch("bench-s", cls=VmnetSwitch, dpid="%016x" % 0xBE)
-            self.addLink(a, s, intfName1="eth0", intfName2="bench-a-eth0")
-            self.addLink(b, s, intfName1="eth0", intfName2="bench-b-eth0")
-        else:
-            self.addLink(a, b, intfName1="eth0", intfName2="eth0")
-
-
-def measure_pair(switch, seconds, rundir):
-    net = Mininet(topo=Pair(switch=switch), controller=None, waitConnected=False)
-    try:
-        if switch:
-            net.addController("c0", VmnetController, rundir=rundir)
-        net.start()
-        if switch:
-            until(lambda: all(s.connected() for s in net.switches), 20, "the switch to connect")
-        a, b = net.get("bench-a", "bench-b")
-        a.cmd("ping -c1 -W2 10.99.0.2")  # learn the MACs before timing
-        return iperf_tcp(a, b, "10.99.0.2", seconds)
-    finally:
-        for host in net.hosts:
-            host.stop_processes()
-        net.stop()
+BASELINES = ("veth", "lab_switch", "linux_bridge", "kernel_nat")
 
 
 # --- the modes' paths ---
@@ -314,7 +288,7 @@ def bench(modes, seconds=4, say=print):
     """{'baselines': {...}, 'paths': [...], 'ready_s': {...}} with ratios to the veth pair."""
     preflight([VmnetController])
     report = {"baselines": {}, "paths": [], "ready_s": {}}
-    for kind in ("veth", "linux_bridge", "kernel_nat"):
+    for kind in BASELINES:
         say("baseline: %s" % kind)
         report["baselines"][kind] = asdict(baseline(kind, seconds))
     veth = report["baselines"]["veth"]["tcp_gbps"]
@@ -380,9 +354,3 @@ def format_report(report):
     for mode, seconds in report["ready_s"].items():
         lines.append("%s lab ready (every lease done) in %.1f s" % (mode, seconds))
     return "\n".join(lines)
-
-
-def save(report, path):
-    with open(path, "w") as f:
-        json.dump(report, f, indent=1)
-    return os.path.abspath(path)

@@ -15,7 +15,7 @@ def test_bench_json_has_every_figure_as_a_positive_number_or_null():
                              "--json"], capture_output=True, text=True, cwd=ROOT, timeout=600)
     assert result.returncode == 0, result.stderr
     report = json.loads(result.stdout)
-    assert set(report["baselines"]) == {"veth", "linux_bridge", "kernel_nat"}
+    assert set(report["baselines"]) == {"veth", "lab_switch", "linux_bridge", "kernel_nat"}
     paths = {(p["mode"], p["path"]) for p in report["paths"]}
     assert paths == {("hostonly", "vm1->host1"), ("bridged", "vm1->pc1"),
                      ("bridged", "pc1->vm1"), ("nat", "vm1->pc1"), ("nat", "vm1->inet"),

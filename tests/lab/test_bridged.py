@@ -4,7 +4,7 @@ import pytest
 from labkit import assert_claim
 
 from topos import probe
-from topos.bench import iperf_tcp, measure_pair
+from topos.bench import baseline, iperf_tcp
 from topos.bridged import Bridged
 from topos.claims import for_mode
 
@@ -51,7 +51,7 @@ def test_the_bridge_rewrites_nothing(lab):
 
 
 def test_iperf3_pc1_to_vm1_and_vm1_to_vm3(lab):
-    veth = measure_pair(False, 2, lab.rundir)
+    veth = baseline("veth", 2).tcp_gbps
     pc1_vm1 = iperf_tcp(lab.get("pc1"), lab.get("vm1"), lab.ip("vm1"), seconds=2)
     vm1_vm3 = iperf_tcp(lab.get("vm1"), lab.get("vm3"), lab.ip("vm3"), seconds=2)
     print("bare veth %.2f Gbit/s; bridged pc1->vm1 %.2f (%.2f); vm1->vm3 %.2f (%.2f)" % (

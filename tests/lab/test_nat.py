@@ -7,7 +7,7 @@ import pytest
 from labkit import assert_claim
 
 from topos import probe
-from topos.bench import iperf_tcp, measure_pair
+from topos.bench import baseline, iperf_tcp
 from topos.claims import for_mode
 from topos.nat import Nat
 from topos.poll import until
@@ -71,7 +71,7 @@ def packet_ins(switch):
 
 
 def test_fast_path_iperf3_through_the_nat_sends_almost_nothing_to_the_controller(lab):
-    veth = measure_pair(False, 2, lab.rundir)
+    veth = baseline("veth", 2).tcp_gbps
     router = lab.get("vr-host1")
     figures = {}
     for target in ("pc1", "inet"):
