@@ -83,8 +83,9 @@ def test_fast_path_iperf3_through_the_nat_sends_almost_nothing_to_the_controller
         for t, (g, n) in figures.items()))
     for target, (gbps, sent_up) in figures.items():
         assert gbps > 0
-        # the first packet of each connection (iperf3 opens two), ARP and little else
-        assert sent_up <= 10, "%d packets reached the controller during vm1->%s" % (
+        # of some 10^5 packets: the first of each connection (iperf3 opens two), the LAN's
+        # ARP copies, and nothing per packet
+        assert sent_up <= 20, "%d packets reached the controller during vm1->%s" % (
             sent_up, target)
 
 
