@@ -163,8 +163,8 @@ class VirtualRouter:
         if l4 is not None:
             proto = "tcp" if ip.proto == IP_PROTO["tcp"] else "udp"
             session = self.nat.session(proto, ip.src, l4.src_port, ip.dst, l4.dst_port, now)
-            if session is None:
-                return []  # no port left: refused (and logged by the table)
+            if session is None:  # no port left (the table logged it): refuse, don't leave
+                return [self.refusal(pkt, proto, in_port)]  # the VM waiting for a timeout
             self.changed()
             return self.session_rules(proto, session, in_port, eth.src, way, data)
         if icmp and icmp.type == ICMP_ECHO_REQUEST:
@@ -204,6 +204,27 @@ class VirtualRouter:
         # The first packet goes through the table too: the new flow rewrites it, and the
         # controller serializes no actions twice.
         return flows + [PacketOut(vm_port, (Output(TABLE),), data)]
+
+    def refusal(self, pkt, proto, in_port):
+        """A TCP reset, or for UDP an ICMP 'administratively prohibited', back to the VM."""
+        L, c = lib(), self.cfg
+        eth = pkt.get_protocol(L.ethernet.ethernet)
+        ip = pkt.get_protocol(L.ipv4.ipv4)
+        p = L.packet.Packet()
+        p.add_protocol(L.ethernet.ethernet(dst=eth.src, src=c.gateway_mac, ethertype=ETH_IP))
+        if proto == "tcp":
+            syn = pkt.get_protocol(L.tcp.tcp)
+            p.add_protocol(L.ipv4.ipv4(src=ip.dst, dst=ip.src, proto=IP_PROTO["tcp"]))
+            p.add_protocol(L.tcp.tcp(src_port=syn.dst_port, dst_port=syn.src_port, seq=0,
+                                     ack=(syn.seq + 1) & 0xFFFFFFFF,
+                                     bits=L.tcp.TCP_RST | L.tcp.TCP_ACK))
+        else:
+            original = bytes(pkt.data[14:14 + ip.header_length * 4 + 8])
+            p.add_protocol(L.ipv4.ipv4(src=c.gateway_ip, dst=ip.src, proto=IP_PROTO["icmp"]))
+            p.add_protocol(L.icmp.icmp(type_=3, code=13,
+                                       data=L.icmp.dest_unreach(data=original)))
+        p.serialize()
+        return PacketOut(CONTROLLER, (Output(in_port),), bytes(p.data))
 
     def answer_gateway_ping(self, pkt, icmp, in_port):
         if not icmp or icmp.type != ICMP_ECHO_REQUEST:

@@ -190,8 +190,19 @@ def test_exhausted_ports_refuse_new_sessions_but_keep_the_established(router):
     start_session(router)
     leased(router, VM2_MAC, VM2_PORT)
     syn = tcp_frame(VM2_MAC, GW_MAC, "10.0.2.16", "192.168.1.20", 40000, 7001)
-    assert router.packet_in(VM2_PORT, syn, 1) == []
+    (refused,) = router.packet_in(VM2_PORT, syn, 1)  # a reset back to vm2, and no flows
+    reset = parse(refused.data).get_protocol(tcp.tcp)
+    assert refused.actions == (Output(VM2_PORT),)
+    assert reset.has_flags(tcp.TCP_RST) and (reset.src_port, reset.dst_port) == (7001, 40000)
+    assert parse(refused.data).get_protocol(ipv4.ipv4).src == "192.168.1.20"
     assert router.nat.inbound("tcp", 61000).inside_ip == "10.0.2.15"
+    router.nat.pools["udp"].free.clear()
+    dgram = frame(ethernet.ethernet(GW_MAC, VM2_MAC, 0x0800),
+                  ipv4.ipv4(src="10.0.2.16", dst="192.168.1.20", proto=17),
+                  udp.udp(src_port=5000, dst_port=7002), b"hello")
+    (refused,) = router.packet_in(VM2_PORT, dgram, 1)
+    unreachable = parse(refused.data).get_protocol(icmp.icmp)
+    assert (unreachable.type, unreachable.code) == (3, 13)
 
 
 def test_two_vms_pinging_one_server_with_the_same_identifier_both_get_replies(router):
