@@ -17,7 +17,9 @@ import json
 import logging
 import os
 import socket
+import struct
 
+from controllers.checksum import ones_complement_sum
 from controllers.framework import packet_lib
 from controllers.learning import LearningSwitch
 from controllers.leases import LeasePool
@@ -31,6 +33,8 @@ IP_PROTO = {"icmp": 1, "tcp": 6, "udp": 17}
 L4_FIELDS = {"tcp": ("tcp_src", "tcp_dst"), "udp": ("udp_src", "udp_dst")}
 BROADCAST = "ff:ff:ff:ff:ff:ff"
 ICMP_ECHO_REPLY, ICMP_ECHO_REQUEST = 0, 8
+ICMP_ERRORS = (3, 11)  # destination unreachable, time exceeded: they quote the packet
+PROTO_NAME = {1: "icmp", 6: "tcp", 17: "udp"}
 ICMP_TIMEOUT = 30  # seconds an idle echo mapping is kept (as Linux's conntrack does)
 PENDING_LIMIT = 32  # frames held per address while its MAC is being resolved
 
@@ -41,6 +45,20 @@ DHCP_ACK, DHCP_NAK, DHCP_RELEASE = 5, 6, 7
 OPT_MASK, OPT_ROUTER, OPT_REQUESTED, OPT_LEASE, OPT_TYPE, OPT_SERVER = 1, 3, 50, 51, 53, 54
 
 P = None
+
+
+def ip_bytes(text):
+    return socket.inet_aton(text)
+
+
+def mac_bytes(text):
+    return bytes.fromhex(text.replace(":", ""))
+
+
+def set_checksum(frame, at, start, end):
+    """The Internet checksum of frame[start:end], written at `at`."""
+    struct.pack_into("!H", frame, at, 0)
+    struct.pack_into("!H", frame, at, ~ones_complement_sum(bytes(frame[start:end])) & 0xFFFF)
 
 
 def lib():
@@ -85,6 +103,10 @@ class VirtualRouter:
             Flow(PRIO_TRAP, dict(echo_reply, in_port=c.host_port, ipv4_dst=c.gateway_ip),
                  (Output(CONTROLLER),)),
         ]
+        for kind in ICMP_ERRORS:  # about a VM's packet: translated back to the VM here
+            rules.append(Flow(PRIO_TRAP, dict(ip, in_port=c.uplink_port, ip_proto=IP_PROTO["icmp"],
+                                              ipv4_dst=c.outside_ip, icmpv4_type=kind),
+                              (Output(CONTROLLER),)))
         for f in c.forwards:
             dst_field = L4_FIELDS[f.proto][1]
             match = dict(ip, in_port=c.uplink_port, ip_proto=IP_PROTO[f.proto],
@@ -248,6 +270,8 @@ class VirtualRouter:
         icmp = pkt.get_protocol(lib().icmp.icmp)
         if icmp and icmp.type == ICMP_ECHO_REPLY:
             return self.echo_reply_in(pkt, icmp, data)
+        if icmp and icmp.type in ICMP_ERRORS:
+            return self.icmp_error_in(data, now)
         l4 = pkt.get_protocol(lib().tcp.tcp) or pkt.get_protocol(lib().udp.udp)
         proto = "tcp" if ip.proto == IP_PROTO["tcp"] else "udp"
         mapping = l4 and self.nat.inbound(proto, l4.dst_port)
@@ -286,6 +310,35 @@ class VirtualRouter:
         frame = self.rewrite_echo(pkt, c.gateway_mac, vm_mac, dst=mapping.inside_ip,
                                   ident=mapping.inside_port)
         return [PacketOut(c.uplink_port, (Output(self.vm_port[vm_mac]),), frame)]
+
+    def icmp_error_in(self, data, now):
+        """An ICMP error quoting a translated packet goes back to its VM, untranslated."""
+        c = self.cfg
+        to_host = [PacketOut(c.uplink_port, (Output(c.host_port),), data)]
+        outer = 14
+        at = outer + (data[outer] & 0x0F) * 4  # the ICMP header
+        inner = at + 8  # the quoted IP header, then 8 bytes of its payload
+        if len(data) < inner + 20:
+            return to_host
+        l4 = inner + (data[inner] & 0x0F) * 4
+        proto = PROTO_NAME.get(data[inner + 9])
+        if proto is None or len(data) < l4 + 8 or data[inner + 12:inner + 16] != ip_bytes(
+                c.outside_ip):
+            return to_host
+        port_at = l4 + (4 if proto == "icmp" else 0)  # the echo identifier, or the source port
+        mapping = self.nat.inbound(proto, struct.unpack_from("!H", data, port_at)[0])
+        vm_mac = mapping and self.leases.owner(mapping.inside_ip, now)
+        if not vm_mac or vm_mac not in self.vm_port:
+            return to_host
+        frame = bytearray(data)
+        frame[0:12] = mac_bytes(vm_mac) + mac_bytes(c.gateway_mac)
+        frame[outer + 16:outer + 20] = ip_bytes(mapping.inside_ip)  # to the VM
+        frame[inner + 12:inner + 16] = ip_bytes(mapping.inside_ip)  # about the VM's packet
+        struct.pack_into("!H", frame, port_at, mapping.inside_port)
+        set_checksum(frame, inner + 10, inner, l4)
+        set_checksum(frame, outer + 10, outer, at)
+        set_checksum(frame, at + 2, at, outer + struct.unpack_from("!H", frame, outer + 2)[0])
+        return [PacketOut(c.uplink_port, (Output(self.vm_port[vm_mac]),), bytes(frame))]
 
     # --- neighbours on the LAN ---
     def learn_neighbour(self, ip, mac, now):

@@ -267,3 +267,33 @@ def test_the_nat_table_is_written_for_natmap_off_the_packet_path(tmp_path):
     router.tick(now=1)
     rows = json.loads(state.read_text())["nat"]
     assert {"10.0.2.15:40000", "10.0.2.15:22"} == {r["inside"] for r in rows}
+
+
+def test_icmp_errors_about_a_vms_packet_go_back_to_the_vm(router):
+    from controllers.checksum import ones_complement_sum
+
+    start_session(router)  # vm1 10.0.2.15:40000 -> pc1:7001 as 192.168.1.10:61000
+    sent = tcp_frame(HOST1_MAC, PC1_MAC, "192.168.1.10", "192.168.1.20", 61000, 7001)
+    quoted = sent[14:14 + 28]
+    error = frame(ethernet.ethernet(HOST1_MAC, R1_MAC, 0x0800),
+                  ipv4.ipv4(src="192.168.1.1", dst="192.168.1.10", proto=1),
+                  icmp.icmp(type_=3, code=1, data=icmp.dest_unreach(data=quoted)))
+    (out,) = packet_outs(router.packet_in(UPLINK, error, 1))
+    assert out.actions == (Output(VM1_PORT),)
+    got = parse(out.data)
+    assert got.get_protocol(ethernet.ethernet).dst == VM1_MAC
+    assert got.get_protocol(ipv4.ipv4).dst == "10.0.2.15"
+    inner = got.get_protocol(icmp.icmp).data.data
+    assert inner[12:16] == socket.inet_aton("10.0.2.15")
+    assert inner[20:22] == (40000).to_bytes(2, "big")
+    assert ones_complement_sum(out.data[34:]) == 0xFFFF  # the ICMP checksum holds
+    assert ones_complement_sum(inner[:20]) == 0xFFFF  # and the quoted header's
+
+
+def test_icmp_errors_for_the_host_pc_itself_go_to_it(router):
+    sent = tcp_frame(HOST1_MAC, PC1_MAC, "192.168.1.10", "192.168.1.20", 45000, 7001)
+    error = frame(ethernet.ethernet(HOST1_MAC, R1_MAC, 0x0800),
+                  ipv4.ipv4(src="192.168.1.1", dst="192.168.1.10", proto=1),
+                  icmp.icmp(type_=3, code=1, data=icmp.dest_unreach(data=sent[14:42])))
+    (out,) = packet_outs(router.packet_in(UPLINK, error, 1))
+    assert out.actions == (Output(HOST),) and out.data == error
