@@ -86,9 +86,21 @@ class Lab(Mininet):
 
     # --- bringing it up ---
     def start(self):
+        """Bring the lab up and wait until it is ready; if it cannot be, take it down again
+        (keeping the switches' flow tables in the run folder as evidence) and raise."""
         ACTIVE.add(self)
         self._catch_sigterm()
         self.started = True
+        try:
+            self._bring_up()
+        except BaseException:
+            for switch in self.switches:
+                with open(os.path.join(self.rundir, "flows-%s.txt" % switch.name), "w") as f:
+                    f.write(switch.flows())
+            self.teardown()
+            raise
+
+    def _bring_up(self):
         routers = self.topo.routers(self.rundir)
         if routers:  # what the controller must know about the virtual routers
             config.dump(routers, os.path.join(self.rundir, "controller.json"))

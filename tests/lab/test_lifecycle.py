@@ -157,3 +157,23 @@ def test_vmnet_refuses_without_open_vswitch_named(monkeypatch):
     monkeypatch.setattr(topos.lab, "ovs_running", lambda: False)
     with pytest.raises(LabError, match="Open vSwitch is not running"):
         Lab(HostOnly())
+
+
+def test_a_lab_that_cannot_get_ready_is_taken_down_and_leaves_its_evidence(tmp_path, monkeypatch):
+    before = root_state()
+    lab = Lab(HostOnly(), rundir=str(tmp_path))
+
+    running = {}
+
+    def no_leases(timeout=30):
+        running.update(pids=lab.pids(), names=lab.names())  # what is up at that moment
+        raise LabError("simulated: the DHCP server never answers")
+
+    monkeypatch.setattr(lab, "wait_leases", no_leases)
+    with pytest.raises(LabError, match="simulated"):
+        lab.start()
+    assert len(running["pids"]) > 10 and running["names"]["switches"]
+    assert left_behind(running["pids"], running["names"]) == []
+    assert (tmp_path / "flows-lan.txt").read_text().count("priority=0") == 1
+    assert (tmp_path / "controller.log").exists() and (tmp_path / "r1-dnsmasq.log").exists()
+    assert root_state() == before
