@@ -15,9 +15,11 @@ from typing import Optional
 from mininet.net import Mininet
 from mininet.topo import Topo
 
+from topos import links
 from topos.controller import VmnetController
 from topos.errors import LabError
 from topos.lab import Lab, preflight
+from topos.links import host_link
 from topos.modes import topology
 from topos.nodes import LabNode
 from topos.poll import until
@@ -206,7 +208,8 @@ class Baseline(Topo):
             host("bench-b", "10.99.0.2/24")
             self.addSwitch("bench-s", cls=VmnetSwitch, dpid="%016x" % 0xBE)
             for name in ("bench-a", "bench-b"):
-                self.addLink(name, "bench-s", intfName1="eth0", intfName2="%s-eth0" % name)
+                self.addLink(name, "bench-s", cls=host_link(), intfName1="eth0",
+                             intfName2="%s-eth0" % name)
         elif kind == "linux_bridge":
             host("bench-a", "10.99.0.1/24")
             host("bench-b", "10.99.0.2/24")
@@ -230,6 +233,7 @@ def baseline(kind, seconds, rundir=None):
             net.addController("c0", VmnetController,
                               rundir=rundir or tempfile.mkdtemp(prefix="vmnetlab-bench-"))
         net.start()
+        links.attach(net)
         if kind == "lab_switch":
             until(lambda: all(s.connected() for s in net.switches), 20, "the switch to connect")
         if kind == "linux_bridge":

@@ -18,7 +18,7 @@ from mininet.net import Mininet
 from mininet.node import RemoteController
 
 from controllers import config
-from topos import probe
+from topos import links, probe
 from topos.controller import HOST, PORT, VmnetController, listening
 from topos.dhcp import CLIENT_SCRIPT
 from topos.errors import LabError
@@ -105,6 +105,7 @@ class Lab(Mininet):
         if routers:  # what the controller must know about the virtual routers
             config.dump(routers, os.path.join(self.rundir, "controller.json"))
         super().start()
+        links.attach(self)
         until(lambda: all(s.connected() for s in self.switches), 30,
               "switches to connect to the controller")
         script = os.path.join(self.rundir, "udhcpc.script")

@@ -51,13 +51,17 @@ class LabNode(Host):
         self.sysctl("net.ipv6.conf.all.disable_ipv6", 1)  # keeps the lab's captures IPv4 only
         self.sysctl("net.ipv6.conf.default.disable_ipv6", 1)
         self.sysctl("net.ipv4.ip_forward", 1 if self.forwarding else 0)
+        if self.masquerade:
+            self.firewall(self.masquerade)  # rules name interfaces; they need not exist yet
+        return result
+
+    def configure_interfaces(self):
+        """Static addresses and the gateway, once the node's cards are in place
+        (a tap card arrives only when its switch has started: topos.links)."""
         for intf, cidr in self.addresses.items():
             self.check("ip addr add %s dev %s" % (cidr, intf))
         if self.gateway:
             self.check("ip route replace default via %s" % self.gateway)
-        if self.masquerade:
-            self.firewall(self.masquerade)
-        return result
 
     def sysctl(self, key, value):
         self.check("sysctl -qw %s=%s" % (key, value))

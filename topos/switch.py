@@ -21,6 +21,15 @@ class VmnetSwitch(OVSSwitch):
         params.setdefault("datapath", "kernel" if kernel_datapath() else "user")
         super().__init__(name, **params)
 
+    def intfOpts(self, intf):  # noqa: N802 - Mininet's name
+        """A tap card's port is a tap device that Open vSwitch creates (topos.links)."""
+        from topos.links import TapIntf
+
+        opts = super().intfOpts(intf)
+        if isinstance(intf, TapIntf):
+            opts = (opts or " -- set Interface %s" % intf) + " type=tap"
+        return opts
+
     def flows(self):
         """The switch's flow table as ovs-ofctl prints it."""
         return self.cmd("ovs-ofctl -O OpenFlow13 dump-flows", self.name)

@@ -21,6 +21,7 @@ from mininet.topo import Topo
 
 from topos.dhcp import DhcpServer, Reservation
 from topos.errors import LabError
+from topos.links import host_link
 from topos.nodes import LabNode
 from topos.switch import VmnetSwitch
 
@@ -88,7 +89,7 @@ class World(Topo):
 
     def plug(self, node, intf, switch, mac, port_name=None, port=None):
         """Connect `node`'s interface `intf` to `switch` (port named after node and intf)."""
-        self.addLink(node, switch, port2=port, intfName1=intf,
+        self.addLink(node, switch, cls=host_link(), port2=port, intfName1=intf,
                      intfName2=port_name or "%s-%s" % (node, intf), addr1=mac)
 
     def add_vm(self, number, pc, switch, port_name=None, port=None, **params):

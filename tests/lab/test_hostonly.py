@@ -69,3 +69,12 @@ def test_iperf3_vm1_to_host1(lab):
     gbps = iperf_tcp(lab.get("vm1"), lab.get("host1"), "192.168.56.1", seconds=2)
     print("iperf3 vm1 -> host1 (host-only): %.2f Gbit/s" % gbps)
     assert gbps > 0
+
+
+def test_on_the_userspace_datapath_cards_are_tap_devices_named_by_the_switch(lab):
+    from topos.switch import kernel_datapath
+
+    kind = lab.get("vm1").cmd("ethtool -i eth0 | sed -n 's/^driver: //p'").strip()
+    assert kind == ("veth" if kernel_datapath() else "tun")
+    ports = lab.get("host1-vbox").cmd("ovs-vsctl list-ports host1-vbox").split()
+    assert set(ports) == {"vm1-eth0", "vm2-eth0", "host1-vboxnet0"}
