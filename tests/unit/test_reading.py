@@ -1,0 +1,64 @@
+"""The pure readers and printers: tcpdump lines, flow dumps, the tables people read."""
+
+from topos.capture import parse
+from topos.check import Observation
+from topos.report import summary, table
+from topos.shell import flow_idle_by_cookie, format_natmap
+from topos.trace import Hop, format_hops
+
+TCP_LINE = ("1764288000.123456 08:00:27:00:00:01 > 52:54:00:12:35:02, ethertype IPv4 (0x0800), "
+            "length 74: 10.0.2.15.36466 > 203.0.113.10.7001: Flags [S], seq 1, length 0")
+ICMP_LINE = ("1764288000.2 02:00:cb:00:71:01 > 02:00:cb:00:71:0a, ethertype IPv4 (0x0800), "
+             "length 98: 203.0.113.1 > 203.0.113.10: ICMP echo request, id 7, seq 1, length 64")
+
+
+def test_tcpdump_lines_give_addresses_ports_and_time():
+    seen = parse(TCP_LINE)
+    assert (seen.src_mac, seen.src_ip, seen.src_port) == ("08:00:27:00:00:01", "10.0.2.15", 36466)
+    assert (seen.dst_mac, seen.dst_ip, seen.dst_port) == ("52:54:00:12:35:02", "203.0.113.10",
+                                                          7001)
+    assert seen.time == "1764288000.123456"
+    icmp = parse(ICMP_LINE)
+    assert icmp.src_port is None and icmp.src_ip == "203.0.113.1"
+    assert parse("tcpdump: listening on eth0") is None
+
+
+def test_a_trace_marks_what_changed_since_the_previous_hop():
+    natted = TCP_LINE.replace("08:00:27:00:00:01 > 52:54:00:12:35:02",
+                              "02:00:cb:00:71:01 > 02:00:cb:00:71:0a").replace(
+        "10.0.2.15.36466", "203.0.113.1.61000")
+    text = format_hops("request", [Hop("vm1:eth0", parse(TCP_LINE)),
+                                   Hop("r1:eth0", parse(natted))])
+    first, second = text.splitlines()[2:4]
+    assert "*" not in first
+    assert "*203.0.113.1:61000" in second and "*02:00:cb:00:71:01" in second
+    assert " 203.0.113.10:7001" in second  # the destination is left as it was
+
+
+def test_flow_dumps_give_each_sessions_idle_time():
+    dump = ("cookie=0x1, duration=9.1s, idle_age=3, priority=20,tcp actions=output:1\n"
+            "cookie=0x1, duration=9.1s, idle_age=1, priority=20,tcp actions=output:10\n"
+            "cookie=0x0, duration=20s, idle_age=0, priority=0 actions=CONTROLLER:65535\n"
+            "cookie=0x1f, duration=2s, priority=20,udp actions=output:1\n")
+    assert flow_idle_by_cookie(dump) == {1: 1, 31: 0}
+
+
+def test_natmap_prints_forwards_and_sessions():
+    rows = [{"router": "host1", "proto": "tcp", "inside": "10.0.2.15:22", "outside_port": 2222,
+             "remote": "", "idle_s": None, "forward": True},
+            {"router": "host1", "proto": "udp", "inside": "10.0.2.16:5000",
+             "outside_port": 61000, "remote": "192.168.1.20:7002", "idle_s": 4,
+             "forward": False}]
+    lines = format_natmap(rows).splitlines()
+    assert lines[1].split() == ["host1", "tcp", "10.0.2.15:22", "2222", "pf", "-", "-"]
+    assert lines[2].split() == ["host1", "udp", "10.0.2.16:5000", "61000",
+                                "192.168.1.20:7002", "4s"]
+
+
+def test_the_check_table_marks_what_does_not_hold():
+    good = Observation("nat", 3, "host1 -> vm1", "tcp", False, False, "no answer")
+    bad = Observation("nat", 4, "vm1 -> pc1", "udp", True, False, "no answer")
+    rows = table([good, bad]).splitlines()
+    assert rows[1].split()[:8] == ["3", "host1", "->", "vm1", "tcp", "no", "no", "ok"]
+    assert "FAIL" in rows[2]
+    assert summary("nat", [good, bad]) == "nat: 1 of 2 checks hold"
