@@ -70,7 +70,13 @@ class VmnetCLI(CLI):
     def do_natmap(self, _line):
         """Show the NAT mappings of the virtual routers (NAT mode)."""
         rows = natmap_rows(self.mn)
-        self.stdout.write((format_natmap(rows) if rows else "no NAT mappings") + "\n")
+        if rows:
+            self.stdout.write(format_natmap(rows) + "\n")
+        elif not glob.glob(os.path.join(self.mn.rundir, "natmap-*.json")):
+            self.stdout.write("no NAT table: the lab's own controller writes it to the run folder "
+                              "(NAT mode; a controller started by hand writes none)\n")
+        else:
+            self.stdout.write("no NAT mappings\n")
 
     def do_leases(self, _line):
         """Show every DHCP lease in the lab."""
