@@ -37,7 +37,7 @@ UDP_RATE = "1G"
 RTT_SERVER = """
 import socket, sys
 s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-s.bind(("0.0.0.0", int(sys.argv[1])))
+s.bind((sys.argv[2], int(sys.argv[1])))
 while True:
     data, peer = s.recvfrom(64)
     s.sendto(data, peer)
@@ -70,7 +70,7 @@ CONN_SERVER = """
 import socket, sys
 s = socket.socket()
 s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-s.bind(("0.0.0.0", int(sys.argv[1])))
+s.bind((sys.argv[2], int(sys.argv[1])))
 s.listen(4096)
 while True:
     c, _ = s.accept()
@@ -149,9 +149,16 @@ def iperf_tcp(client, server, ip, seconds):
     return iperf(client, server, ip, seconds)
 
 
+def server_ip(server, target):
+    """The address the server listens on: the target, unless a NAT forwards to it."""
+    own = server.cmd("ip -4 -o addr show scope global | awk '{print $4}'").split()
+    addresses = [a.split("/")[0] for a in own]
+    return target if target in addresses else (addresses[0] if addresses else target)
+
+
 def rtts(client, server, ip, count=20):
     """(first-packet RTT of a new flow, steady RTT) in ms: UDP, medians of `count` each."""
-    proc = server.popen(["python3", "-c", RTT_SERVER, str(RTT_PORT)])
+    proc = server.popen(["python3", "-c", RTT_SERVER, str(RTT_PORT), server_ip(server, ip)])
     try:
         until(lambda: ":%d " % RTT_PORT in server.cmd("ss -Hlun sport = :%d" % RTT_PORT), 5,
               "the RTT server in %s" % server.name)
@@ -167,7 +174,7 @@ def rtts(client, server, ip, count=20):
 
 def connection_rate(client, server, ip, seconds):
     """New TCP connections per second (connect, then close), and how many failed."""
-    proc = server.popen(["python3", "-c", CONN_SERVER, str(CONN_PORT)])
+    proc = server.popen(["python3", "-c", CONN_SERVER, str(CONN_PORT), server_ip(server, ip)])
     try:
         until(lambda: listening(server, CONN_PORT), 5, "the connection server")
         result = run_json(client, ["python3", "-c", CONN_CLIENT, ip, str(CONN_PORT),
