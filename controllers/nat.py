@@ -3,8 +3,8 @@
 A mapping gives an inside (protocol, address, port) one outside port, whatever the
 remote (endpoint-independent mapping, as home routers and VirtualBox do); each
 remote it talks to is a session with its own pair of flows, named by a cookie.
-When a session's flows expire the session ends; when a mapping has no session
-left its port goes back to the pool, to be reused.
+A session lives while either of its flows does (traffic in either direction keeps
+it); when a mapping has no session left its port goes back to the pool.
 """
 
 import itertools
@@ -30,12 +30,25 @@ class Mapping:
     forward: bool = False  # a static port forward, never freed
 
 
+OUTWARD, INWARD = 0, 1  # a session's two flows
+
+
 @dataclass
 class Session:
     cookie: int
     mapping: Mapping
     remote_ip: str
     remote_port: int
+    flows: set = field(default_factory=lambda: {OUTWARD, INWARD})  # those installed
+
+    def flow_cookie(self, direction):
+        """The cookie of one of the session's flows: the session's, and the direction."""
+        return self.cookie << 1 | direction
+
+
+def session_of(flow_cookie):
+    """(session cookie, direction) of a flow's cookie."""
+    return flow_cookie >> 1, flow_cookie & 1
 
 
 @dataclass(frozen=True)

@@ -48,7 +48,7 @@ def encode(datapath, message):
             table_id=message.table_id,
             command=ofp.OFPFC_DELETE,
             cookie=message.cookie or 0,
-            cookie_mask=0 if message.cookie is None else 0xFFFFFFFFFFFFFFFF,
+            cookie_mask=0 if message.cookie is None else message.cookie_mask,
             out_port=ofp.OFPP_ANY,
             out_group=ofp.OFPG_ANY,
             match=parser.OFPMatch(**message.match),

@@ -49,6 +49,7 @@ class DeleteFlows:
     match: Mapping[str, object]
     table_id: int = 0
     cookie: Optional[int] = None
+    cookie_mask: int = 0xFFFFFFFFFFFFFFFF  # which bits of the cookie must match
 
 
 @dataclass(frozen=True)

@@ -23,7 +23,7 @@ from controllers.checksum import ones_complement_sum
 from controllers.framework import packet_lib
 from controllers.learning import LearningSwitch
 from controllers.leases import LeasePool
-from controllers.nat import NatTable
+from controllers.nat import INWARD, OUTWARD, NatTable, session_of
 from controllers.rules import CONTROLLER, TABLE, DeleteFlows, Flow, Output, PacketOut, SetField
 
 log = logging.getLogger("vmnet.router")
@@ -136,13 +136,20 @@ class VirtualRouter:
             rules = self.from_vm(pkt, eth, in_port, data, now)
         return rules
 
-    def flow_removed(self, cookie, now):
-        """A session flow expired: end the session and remove its other direction."""
-        session = self.nat.end(cookie)
+    def flow_removed(self, flow_cookie, now):
+        """One of a session's flows expired. The session lives on while its other flow
+        carries traffic (a one-way stream); with both gone it ends and frees its port."""
+        cookie, direction = session_of(flow_cookie)
+        session = self.nat.sessions.get(cookie)
         if session is None:
             return []
+        session.flows.discard(direction)
+        if session.flows:
+            return []
+        self.nat.end(cookie)
         self.changed()
-        return [DeleteFlows({}, cookie=cookie)]
+        # a flow re-added while its removal was on the way must not outlive the session
+        return [DeleteFlows({}, cookie=session.flow_cookie(OUTWARD), cookie_mask=~1 & (2**64 - 1))]
 
     # --- the VMs' side ---
     def from_vm(self, pkt, eth, in_port, data, now):
@@ -211,16 +218,17 @@ class VirtualRouter:
         inward = (SetField("eth_src", c.gateway_mac), SetField("eth_dst", vm_mac),
                   SetField("ipv4_dst", m.inside_ip), SetField(dst_f, m.inside_port),
                   Output(vm_port))
+        session.flows = {OUTWARD, INWARD}
         flows = [
             Flow(PRIO_SESSION, dict(base, in_port=vm_port, eth_src=vm_mac, ipv4_src=m.inside_ip,
                                     ipv4_dst=session.remote_ip,
                                     **{src_f: m.inside_port, dst_f: session.remote_port}),
-                 outward, idle_timeout=c.idle_timeout, cookie=session.cookie,
+                 outward, idle_timeout=c.idle_timeout, cookie=session.flow_cookie(OUTWARD),
                  notify_removed=True),
             Flow(PRIO_SESSION, dict(base, in_port=out_port, ipv4_src=session.remote_ip,
                                     ipv4_dst=out_ip,
                                     **{src_f: session.remote_port, dst_f: m.outside_port}),
-                 inward, idle_timeout=c.idle_timeout, cookie=session.cookie,
+                 inward, idle_timeout=c.idle_timeout, cookie=session.flow_cookie(INWARD),
                  notify_removed=True),
         ]
         # The first packet goes through the table too: the new flow rewrites it, and the

@@ -14,10 +14,16 @@ class FlowTable:
                               if (f.priority, dict(f.match)) != (rule.priority, dict(rule.match))]
                 self.flows.append(rule)
             elif isinstance(rule, DeleteFlows):
-                self.flows = [f for f in self.flows
-                              if not all(f.match.get(k) == v for k, v in rule.match.items())]
+                self.flows = [f for f in self.flows if not deletes(rule, f)]
 
     def lookup(self, **fields):
         """The highest-priority flow matching a packet with these header fields."""
         hits = [f for f in self.flows if all(fields.get(k) == v for k, v in f.match.items())]
         return max(hits, key=lambda f: f.priority, default=None)
+
+
+def deletes(rule, flow):
+    """Does a (non-strict) delete remove this flow? Its match and cookie decide."""
+    if rule.cookie is not None and (flow.cookie ^ rule.cookie) & rule.cookie_mask:
+        return False
+    return all(flow.match.get(k) == v for k, v in rule.match.items())

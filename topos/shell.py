@@ -8,6 +8,7 @@ import time
 
 from mininet.cli import CLI
 
+from controllers.nat import session_of
 from topos.dhcp import read_lease
 
 
@@ -29,13 +30,13 @@ def natmap_rows(lab):
 
 
 def flow_idle_by_cookie(dump):
-    """{cookie: seconds since the session last carried a packet} from ovs-ofctl's dump."""
+    """{session cookie: seconds since the session last carried a packet} from a flow dump."""
     idle = {}
     for line in dump.splitlines():
         cookie = re.search(r"cookie=0x([0-9a-f]+)", line)
         age = re.search(r"idle_age=(\d+)", line)
         if cookie and int(cookie.group(1), 16):
-            key = int(cookie.group(1), 16)
+            key = session_of(int(cookie.group(1), 16))[0]
             seconds = int(age.group(1)) if age else 0
             idle[key] = min(seconds, idle.get(key, seconds))
     return idle

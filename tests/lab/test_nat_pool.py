@@ -55,3 +55,44 @@ def test_exhausted_pool_refuses_new_connections_and_keeps_established(tmp_path):
         assert len(intervals) >= 4 and intervals[-1]["sum"]["bytes"] > 0  # carried on to the end
     finally:
         stop_and_check(lab, before)
+
+
+STREAMER = """
+import socket, sys, time
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.bind((sys.argv[1], 7020))
+_, peer = s.recvfrom(64)
+for i in range(50):  # 5 s of replies to one request: longer than the NAT's idle timeout
+    s.sendto(b"%d" % i, peer)
+    time.sleep(0.1)
+"""
+LISTENER = """
+import socket, sys, time
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.settimeout(3)
+s.sendto(b"go", (sys.argv[1], 7020))
+got = 0
+try:
+    while True:
+        s.recv(64)
+        got += 1
+except socket.timeout:
+    print(got)
+"""
+
+
+def test_a_one_way_stream_outlives_the_idle_timeout(tmp_path):
+    before = root_state()
+    lab = build(Nat(idle=2), tmp_path)
+    try:
+        pc1, vm1 = lab.get("pc1", "vm1")
+        streamer = pc1.popen(["python3", "-c", STREAMER, lab.ip("pc1")])
+        until(lambda: probe.listening(pc1, 7020, "udp"), 5, "the streamer")
+        listener = vm1.popen(["python3", "-c", LISTENER, lab.ip("pc1")],
+                             stdout=subprocess.PIPE)
+        out, _ = listener.communicate(timeout=20)
+        streamer.wait(10)
+        # the VM spoke once; its outward flow expired after 2 s, the replies kept coming
+        assert int(out) == 50
+    finally:
+        stop_and_check(lab, before)

@@ -36,10 +36,11 @@ def test_a_trace_marks_what_changed_since_the_previous_hop():
 
 
 def test_flow_dumps_give_each_sessions_idle_time():
-    dump = ("cookie=0x1, duration=9.1s, idle_age=3, priority=20,tcp actions=output:1\n"
-            "cookie=0x1, duration=9.1s, idle_age=1, priority=20,tcp actions=output:10\n"
+    # a session's two flows carry its cookie shifted left, and the direction in bit 0
+    dump = ("cookie=0x2, duration=9.1s, idle_age=3, priority=20,tcp actions=output:1\n"
+            "cookie=0x3, duration=9.1s, idle_age=1, priority=20,tcp actions=output:10\n"
             "cookie=0x0, duration=20s, idle_age=0, priority=0 actions=CONTROLLER:65535\n"
-            "cookie=0x1f, duration=2s, priority=20,udp actions=output:1\n")
+            "cookie=0x3e, duration=2s, priority=20,udp actions=output:1\n")
     assert flow_idle_by_cookie(dump) == {1: 1, 31: 0}
 
 

@@ -170,13 +170,23 @@ def test_the_host_pcs_own_traffic_is_not_translated(router):
     assert hit.actions == (Output(HOST),)
 
 
-def test_expiry_ends_the_session_removes_both_flows_and_frees_the_port(router):
-    start_session(router)
-    cookie = router.nat.sessions and next(iter(router.nat.sessions))
-    rules = router.flow_removed(cookie, now=100)
-    assert rules == [DeleteFlows({}, cookie=cookie)]
+def test_a_session_lives_while_either_flow_does_then_frees_its_port(router):
+    rules = start_session(router)
+    outward, inward = (r.cookie for r in rules if isinstance(r, Flow))
+    assert {outward >> 1, inward >> 1} == {next(iter(router.nat.sessions))}
+    # the VM stopped sending, replies still stream in: the session stays
+    assert router.flow_removed(outward, now=100) == []
+    assert router.nat.inbound("tcp", 61000) is not None
+    # the VM speaks again: its flow comes back through the controller
+    syn = tcp_frame(VM1_MAC, GW_MAC, "10.0.2.15", "192.168.1.20", 40000, 7001, tcp.TCP_ACK)
+    again = router.packet_in(VM1_PORT, syn, 101)
+    assert outward in [r.cookie for r in again if isinstance(r, Flow)]
+    # both idle: the session ends, no flow of it may remain, the port is free
+    router.flow_removed(inward, now=200)
+    done = router.flow_removed(outward, now=200)
+    assert done == [DeleteFlows({}, cookie=outward, cookie_mask=2**64 - 2)]
     assert router.nat.inbound("tcp", 61000) is None
-    assert router.flow_removed(cookie, now=100) == []  # the other direction's removal
+    assert router.flow_removed(inward, now=200) == []  # news of a flow already gone
 
 
 def test_traffic_from_an_address_without_a_lease_is_dropped(router):
