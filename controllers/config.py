@@ -66,7 +66,13 @@ def load(path=None):
 
 
 def vm_mac(number):
+    """VirtualBox's prefix 08:00:27, fixed per VM so that leases repeat run after run."""
     return "08:00:27:00:%02x:%02x" % (number >> 8, number & 0xFF)
+
+
+def pc_mac(last_octet):
+    """A locally administered MAC for the LAN's PCs: 02:00 then the reserved IPv4 address."""
+    return "02:00:c0:a8:01:%02x" % last_octet
 
 
 def default_routers(vms=(2, 1), forwards=(("tcp", 2222, 1, 22),)):
@@ -80,7 +86,7 @@ def default_routers(vms=(2, 1), forwards=(("tcp", 2222, 1, 22),)):
             name="host%d" % index,
             dpid=0x30 + index,
             outside_ip="192.168.1.%d" % (9 + index),
-            outside_mac="02:00:c0:a8:01:%02x" % (9 + index),
+            outside_mac=pc_mac(9 + index),
             inside_net=net + "0/24",
             gateway_ip=net + "2",
             dhcp_first=net + "15",

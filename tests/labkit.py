@@ -45,3 +45,9 @@ def assert_claim(lab, claim):
     # every protocol, except for the port forward, which is TCP by definition (tcp:2222:vm1:22)
     assert {o.proto for o in observations} == ({"tcp"} if claim.number == 13
                                                 else {"icmp", "tcp", "udp"})
+
+
+def interface_names(lab, node):
+    """The interfaces a node shows, as `ip link` names them (without @peer)."""
+    return {line.split()[0].split("@")[0]
+            for line in lab.get(node).cmd("ip -br link").splitlines()}

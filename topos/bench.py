@@ -145,10 +145,6 @@ def iperf(client, server, ip, seconds, port=IPERF_PORT, udp=False):
     return result["end"]["sum_received"]["bits_per_second"] / 1e9
 
 
-def iperf_tcp(client, server, ip, seconds):
-    return iperf(client, server, ip, seconds)
-
-
 def server_ip(server, target):
     """The address the server listens on: the target, unless a NAT forwards to it."""
     own = server.cmd("ip -4 -o addr show scope global | awk '{print $4}'").split()

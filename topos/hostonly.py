@@ -7,8 +7,9 @@ A host-only DHCP server (on the host PC) hands out .101 upwards and no gateway;
 the host PC does not forward, so the VMs reach their host and each other only.
 """
 
+from controllers.config import vm_mac
 from topos.dhcp import DhcpServer, Reservation
-from topos.world import MAX_VMS, World, vm_mac, whole_number
+from topos.world import MAX_VMS, World, whole_number
 
 VBOX_MAC = "0a:00:27:00:00:%02x"  # VirtualBox's host-only adapter MACs
 

@@ -15,10 +15,17 @@ import ipaddress
 
 from mininet.link import OVSLink
 
-from controllers.config import FIRST_VM_PORT, HOST_PORT, UPLINK_PORT, RouterConfig
+from controllers.config import (
+    FIRST_VM_PORT,
+    HOST_PORT,
+    UPLINK_PORT,
+    RouterConfig,
+    pc_mac,
+    vm_mac,
+)
 from controllers.nat import Forward, parse_forward
 from topos.errors import LabError
-from topos.world import LAN_PREFIX, MAX_VMS, PCS, World, pc_mac, vm_mac, whole_number
+from topos.world import LAN_PREFIX, MAX_VMS, PCS, World, whole_number
 
 TAKEN = {"LAN": ipaddress.ip_network("192.168.1.0/24"),
          "WAN": ipaddress.ip_network("203.0.113.0/24")}

@@ -139,10 +139,6 @@ class LabNode(Host):
     def lease(self, rundir, intf="eth0"):
         return dhcp.read_lease(os.path.join(rundir, "leases", "%s.%s" % (self.name, intf)))
 
-    def stop(self, deleteIntfs=True):
-        self.stop_processes()
-        super().stop(deleteIntfs)
-
     def terminate(self):
         self.stop_processes()
         super().terminate()

@@ -19,6 +19,7 @@ A mode subclasses World and adds its VMs in add_mode().
 
 from mininet.topo import Topo
 
+from controllers.config import pc_mac, vm_mac
 from topos.dhcp import DhcpServer, Reservation
 from topos.errors import LabError
 from topos.links import host_link
@@ -32,16 +33,6 @@ R1_WAN_IP = "203.0.113.1"
 R1_LAN_IP = LAN_PREFIX + "1"
 LAN_POOL = (LAN_PREFIX + "100", LAN_PREFIX + "199")
 MAX_VMS = 150  # a host-only network hands out .101 - .250
-
-
-def pc_mac(last_octet):
-    """A locally administered MAC for the LAN's PCs: 02:00 then the reserved IPv4 address."""
-    return "02:00:c0:a8:01:%02x" % last_octet
-
-
-def vm_mac(number):
-    """VirtualBox's prefix 08:00:27, fixed per VM so that leases repeat run after run."""
-    return "08:00:27:00:%02x:%02x" % (number >> 8, number & 0xFF)
 
 
 def whole_number(name, value, low, high):

@@ -1,10 +1,10 @@
 """Bridged mode in the real lab: the VMs are plain stations of the physical LAN."""
 
 import pytest
-from labkit import assert_claim
+from labkit import assert_claim, interface_names
 
 from topos import probe
-from topos.bench import baseline, iperf_tcp
+from topos.bench import baseline, iperf
 from topos.bridged import Bridged
 from topos.claims import for_mode
 
@@ -29,12 +29,8 @@ def test_vms_lease_from_r1s_pool_through_the_bridge(lab):
 
 
 def test_host_pc_and_vms_show_real_interface_names(lab):
-    def names(node):
-        return {line.split()[0].split("@")[0]
-                for line in lab.get(node).cmd("ip -br link").splitlines()}
-
-    assert names("host1") == {"lo", "br0"}
-    assert names("vm1") == {"lo", "eth0"}
+    assert interface_names(lab, "host1") == {"lo", "br0"}
+    assert interface_names(lab, "vm1") == {"lo", "eth0"}
     ports = {i.name for i in lab.get("br0-host1").intfList()}
     assert {"host1-br0", "host1-vnet0", "host1-vnet1", "br0-host1-eth0"} <= ports
 
@@ -52,8 +48,8 @@ def test_the_bridge_rewrites_nothing(lab):
 
 def test_iperf3_pc1_to_vm1_and_vm1_to_vm3(lab):
     veth = baseline("veth", 2).tcp_gbps
-    pc1_vm1 = iperf_tcp(lab.get("pc1"), lab.get("vm1"), lab.ip("vm1"), seconds=2)
-    vm1_vm3 = iperf_tcp(lab.get("vm1"), lab.get("vm3"), lab.ip("vm3"), seconds=2)
+    pc1_vm1 = iperf(lab.get("pc1"), lab.get("vm1"), lab.ip("vm1"), seconds=2)
+    vm1_vm3 = iperf(lab.get("vm1"), lab.get("vm3"), lab.ip("vm3"), seconds=2)
     print("bare veth %.2f Gbit/s; bridged pc1->vm1 %.2f (%.2f); vm1->vm3 %.2f (%.2f)" % (
         veth, pc1_vm1, pc1_vm1 / veth, vm1_vm3, vm1_vm3 / veth))
     assert pc1_vm1 > 0 and vm1_vm3 > 0

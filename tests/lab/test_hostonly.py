@@ -3,10 +3,10 @@
 import subprocess
 
 import pytest
-from labkit import assert_claim
+from labkit import assert_claim, interface_names
 
 from topos import probe
-from topos.bench import iperf_tcp
+from topos.bench import iperf
 from topos.claims import for_mode
 from topos.hostonly import HostOnly
 
@@ -35,13 +35,9 @@ def test_leases_come_from_real_dhcp_exchanges(lab):
 
 
 def test_nodes_show_the_interface_names_of_real_machines(lab):
-    def names(node):
-        return {line.split()[0].split("@")[0]
-                for line in lab.get(node).cmd("ip -br link").splitlines()}
-
-    assert names("vm1") == {"lo", "eth0"}
-    assert names("host1") == {"lo", "eth0", "vboxnet0"}
-    assert names("r1") == {"lo", "eth0", "eth1"}
+    assert interface_names(lab, "vm1") == {"lo", "eth0"}
+    assert interface_names(lab, "host1") == {"lo", "eth0", "vboxnet0"}
+    assert interface_names(lab, "r1") == {"lo", "eth0", "eth1"}
     assert lab.get("vm1").cmd("cat /sys/class/net/eth0/address").strip().startswith("08:00:27")
 
 
@@ -66,7 +62,7 @@ def test_learned_flows_expire_and_floods_get_none(lab):
 
 
 def test_iperf3_vm1_to_host1(lab):
-    gbps = iperf_tcp(lab.get("vm1"), lab.get("host1"), "192.168.56.1", seconds=2)
+    gbps = iperf(lab.get("vm1"), lab.get("host1"), "192.168.56.1", seconds=2)
     print("iperf3 vm1 -> host1 (host-only): %.2f Gbit/s" % gbps)
     assert gbps > 0
 

@@ -7,7 +7,7 @@ import pytest
 from labkit import assert_claim
 
 from topos import probe
-from topos.bench import baseline, iperf_tcp
+from topos.bench import baseline, iperf
 from topos.claims import for_mode
 from topos.nat import Nat
 from topos.poll import until
@@ -76,7 +76,7 @@ def test_fast_path_iperf3_through_the_nat_sends_almost_nothing_to_the_controller
     figures = {}
     for target in ("pc1", "inet"):
         before = packet_ins(router)
-        gbps = iperf_tcp(lab.get("vm1"), lab.get(target), lab.ip(target), seconds=3)
+        gbps = iperf(lab.get("vm1"), lab.get(target), lab.ip(target), seconds=3)
         figures[target] = (gbps, packet_ins(router) - before)
     print("bare veth %.2f Gbit/s; " % veth + "; ".join(
         "nat vm1->%s %.2f Gbit/s (%.2f of veth), %d packet-ins" % (t, g, g / veth, n)
