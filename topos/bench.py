@@ -6,19 +6,20 @@ router. Every throughput is also given as a ratio to the veth pair.
 """
 
 import json
+import shutil
 import statistics
 import tempfile
 import time
 from dataclasses import asdict, dataclass
 from typing import Optional
 
-from mininet.net import Mininet
 from mininet.topo import Topo
 
 from topos import links
 from topos.controller import VmnetController
 from topos.errors import LabError
-from topos.lab import Lab, preflight
+from topos.inventory import Inventory
+from topos.lab import Lab, RecordedMininet, preflight
 from topos.links import host_link
 from topos.modes import topology
 from topos.nodes import LabNode
@@ -229,12 +230,14 @@ class Baseline(Topo):
             self.addLink("bench-b", "bench-r", intfName1="eth0", intfName2="eth1")
 
 
-def baseline(kind, seconds, rundir=None):
-    net = Mininet(topo=Baseline(kind=kind), controller=None, waitConnected=False)
+def baseline(kind, seconds):
+    rundir = tempfile.mkdtemp(prefix="vmnetlab-bench-")
+    inventory = Inventory(rundir)  # what `vmnet clean` undoes if the bench is killed
+    net = RecordedMininet(topo=Baseline(kind=kind), controller=None, waitConnected=False,
+                          inventory=inventory)
     try:
         if kind == "lab_switch":
-            net.addController("c0", VmnetController,
-                              rundir=rundir or tempfile.mkdtemp(prefix="vmnetlab-bench-"))
+            net.addController("c0", VmnetController, rundir=rundir)
         net.start()
         links.attach(net)
         if kind == "lab_switch":
@@ -252,6 +255,8 @@ def baseline(kind, seconds, rundir=None):
         for host in net.hosts:
             host.stop_processes()
         net.stop()
+        inventory.close()
+        shutil.rmtree(rundir, ignore_errors=True)  # figures only: nothing to keep
 
 
 BASELINES = ("veth", "lab_switch", "linux_bridge", "kernel_nat")
@@ -274,10 +279,10 @@ MODE_PARAMS = {
 }
 
 
-def bench_mode(mode, seconds, say):
+def bench_mode(mode, seconds, say, keep=False):
     topo = topology(mode, *MODE_PARAMS.get(mode, []))
     start = time.monotonic()
-    lab = Lab(topo)
+    lab = Lab(topo, keep=keep)
     rows = []
     with lab:
         ready = time.monotonic() - start
@@ -288,10 +293,10 @@ def bench_mode(mode, seconds, say):
             f = measure(lab.get(client), lab.get(server), lab.ip(target, intf), seconds, port,
                         udp=udp, conns=conns)
             rows.append(dict(mode=mode, path=path, **asdict(f)))
-    return ready, rows, lab.rundir
+    return ready, rows
 
 
-def bench(modes, seconds=4, say=print):
+def bench(modes, seconds=4, say=print, keep=False):
     """{'baselines': {...}, 'paths': [...], 'ready_s': {...}} with ratios to the veth pair."""
     preflight([VmnetController])
     report = {"baselines": {}, "paths": [], "ready_s": {}}
@@ -302,7 +307,7 @@ def bench(modes, seconds=4, say=print):
     for figures in report["baselines"].values():
         figures["ratio_veth"] = figures["tcp_gbps"] / veth
     for mode in modes:
-        ready, rows, rundir = bench_mode(mode, seconds, say)
+        ready, rows = bench_mode(mode, seconds, say, keep)
         report["ready_s"][mode] = round(ready, 2)
         for row in rows:
             row["ratio_veth"] = row["tcp_gbps"] / veth

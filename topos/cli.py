@@ -5,11 +5,14 @@
     vmnet trace MODE SRC DST            one exchange at every interface it crosses
     vmnet diagram MODE -o FILE          the lab drawn (svg or png)
     vmnet bench [MODE|all] [--seconds N] [--json]   figures next to same-run baselines
+    vmnet clean                         undo labs whose process died, and only those
+
+Run folders are removed when all went well, kept and named when not (or with --keep).
 """
 
 import argparse
 import json
-import shutil
+import os
 import sys
 
 from topos.errors import LabError
@@ -24,12 +27,12 @@ def progress_printer(quiet):
     return say
 
 
-def build(mode, params):
+def build(mode, params, keep=False):
     """The lab for `mode`; parameters are checked before anything is built."""
     from topos.lab import Lab
     from topos.modes import topology
 
-    return Lab(topology(mode, *params))
+    return Lab(topology(mode, *params), keep=keep)
 
 
 def cmd_check(args):
@@ -43,18 +46,14 @@ def cmd_check(args):
     everything, ok = [], True
     for mode in modes:
         say("%s: building the lab" % mode)
-        lab = build(mode, [])
-        rundir = lab.rundir
+        lab = build(mode, [], args.keep)
         with lab:
-            say("%s: lab ready (run folder %s), checking the claims" % (mode, rundir))
+            say("%s: lab ready (run folder %s), checking the claims" % (mode, lab.rundir))
             observations = check.check(lab, progress=lambda s, m=mode: say("%s: %s" % (m, s)))
+            held = all(o.holds for o in observations)
+            lab.failed = not held  # the run folder is kept as evidence
         everything += observations
-        held = all(o.holds for o in observations)
         ok = ok and held
-        if held:
-            shutil.rmtree(rundir, ignore_errors=True)
-        else:
-            say("%s: evidence kept in %s" % (mode, rundir))
         if not args.json:
             print(report.table(observations, colour=sys.stdout.isatty()))
             print(report.summary(mode, observations))
@@ -70,11 +69,10 @@ def cmd_run(args):
     from topos.shell import VmnetCLI
 
     setLogLevel("info")
-    lab = build(args.mode, args.params)
+    lab = build(args.mode, args.params, args.keep)
     with lab:
         print("*** vmnetlab %s ready; run folder %s" % (args.mode, lab.rundir))
         VmnetCLI(lab)
-    shutil.rmtree(lab.rundir, ignore_errors=True)
     return 0
 
 
@@ -93,7 +91,7 @@ def cmd_bench(args):
     for mode in modes:
         if mode not in MODES:
             raise LabError("unknown mode %r: choose one of %s, all" % (mode, ", ".join(MODES)))
-    report = bench.bench(modes, args.seconds, say)
+    report = bench.bench(modes, args.seconds, say, keep=args.keep)
     print(json.dumps(report, indent=1) if args.json else bench.format_report(report))
     return 0
 
@@ -111,12 +109,12 @@ def cmd_trace(args):
         raise LabError("the source must be a node, not %r" % args.src)
     from topos.lab import Lab
 
-    lab = Lab(topo)
+    lab = Lab(topo, keep=args.keep)
     with lab:
         dst_ip = args.dst if looks_like_ip(args.dst) else lab.ip(args.dst)
         request, reply, result = trace.trace(lab, args.src, dst_ip, args.proto, args.port)
         print(trace.format_trace(args.src, args.dst, args.proto, request, reply, result))
-    shutil.rmtree(lab.rundir, ignore_errors=True)
+        lab.failed = not result.ok
     return 0 if result.ok else 1
 
 
@@ -128,6 +126,16 @@ def looks_like_ip(text):
         return True
     except ValueError:
         return False
+
+
+def cmd_clean(args):
+    from topos import clean
+
+    if os.geteuid() != 0:
+        raise LabError("vmnet clean needs root (it stops processes and removes switches): "
+                       "run it with sudo")
+    clean.clean()
+    return 0
 
 
 def cmd_diagram(args):
@@ -158,6 +166,8 @@ def parser():
     t.add_argument("--proto", choices=["icmp", "tcp", "udp"], default="icmp")
     t.add_argument("--port", type=int, help="TCP/UDP port (default: the echo servers')")
     t.set_defaults(run=cmd_trace)
+    k = sub.add_parser("clean", help="undo labs whose process died (kill -9, OOM, closed SSH)")
+    k.set_defaults(run=cmd_clean)
     d = sub.add_parser("diagram", help="draw a mode's lab (graphviz)")
     d.add_argument("mode", choices=sorted(MODES))
     d.add_argument("params", nargs="*", help="topology parameters, name=value")
@@ -170,6 +180,9 @@ def parser():
     b.add_argument("--scale", type=int, metavar="VMS",
                    help="instead: time a host-only lab with VMS VMs on host1")
     b.set_defaults(run=cmd_bench)
+    for command in (c, r, t, b):
+        command.add_argument("--keep", action="store_true",
+                             help="keep the run folder (logs, leases, flows) even on success")
     return p
 
 

@@ -14,6 +14,7 @@ import sys
 from mininet.node import Controller
 
 from topos.errors import LabError
+from topos.inventory import Owned
 from topos.poll import until
 
 APP = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
@@ -43,7 +44,7 @@ def find_manager():
                    "or Ryu (vm/provision.sh does)")
 
 
-class VmnetController(Controller):
+class VmnetController(Owned, Controller):
     def __init__(self, name="c0", rundir=None, port=PORT, **params):
         self.rundir = rundir
         self.process = None
@@ -67,10 +68,13 @@ class VmnetController(Controller):
         routers = os.path.join(self.rundir or ".", "controller.json")
         if os.path.exists(routers):
             env["VMNET_CONFIG"] = routers  # the lab's virtual routers (controllers.config)
+        options = self.inventory.popen_options() if self.inventory else {}
         with open(log, "ab") as out:
             self.process = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=out,
                                             stderr=subprocess.STDOUT, start_new_session=True,
-                                            env=env)
+                                            env=env, **options)
+        if self.inventory:
+            self.inventory.process(self.process.pid, "the controller")
         with open(pidfile, "w") as f:
             f.write("%d\n" % self.process.pid)
 

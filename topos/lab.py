@@ -11,6 +11,7 @@ import os
 import shutil
 import signal
 import subprocess
+import sys
 import tempfile
 import threading
 
@@ -19,9 +20,11 @@ from mininet.node import RemoteController
 
 from controllers import config
 from topos import links, probe
+from topos.clean import dead_labs, ovs_bridges
 from topos.controller import HOST, PORT, VmnetController, listening
 from topos.dhcp import CLIENT_SCRIPT
 from topos.errors import LabError
+from topos.inventory import Inventory, Owned
 from topos.nodes import LabNode
 from topos.poll import until
 from topos.switch import VmnetSwitch
@@ -31,14 +34,17 @@ ACTIVE = set()  # labs started and not yet stopped, for the safe cleanup hooks
 
 
 def ovs_running():
+    """Both OVS daemons answer (Mininet's own ovs-vsctl calls wait for ovs-vswitchd)."""
     try:
-        return subprocess.run(["ovs-vsctl", "--timeout=3", "show"], capture_output=True,
-                              timeout=5).returncode == 0
+        checks = (["ovs-vsctl", "--timeout=3", "show"],
+                  ["ovs-appctl", "--timeout=3", "-t", "ovs-vswitchd", "version"])
+        return all(subprocess.run(argv, capture_output=True, timeout=8).returncode == 0
+                   for argv in checks)
     except (OSError, subprocess.TimeoutExpired):
         return False
 
 
-def preflight(controller_classes):
+def preflight(controller_classes, topo=None):
     """What must hold before anything is built; raise LabError naming what is missing."""
     if os.geteuid() != 0:
         raise LabError("the lab needs root (network namespaces, Open vSwitch): run it with sudo")
@@ -46,7 +52,22 @@ def preflight(controller_classes):
         if not shutil.which(tool):
             raise LabError("%s is not installed: run vm/provision.sh" % tool)
     if not ovs_running():
-        raise LabError("Open vSwitch is not running (ovs-vsctl show fails): run vm/provision.sh")
+        raise LabError("Open vSwitch is not running (ovs-vsctl show or ovs-appctl fails): "
+                       "run vm/ovs-start.sh (or vm/provision.sh)")
+    dead = dead_labs()
+    if dead:
+        raise LabError("leftovers of a lab that died (process %s, run folder %s) are still on "
+                       "this machine: run `sudo vmnet clean` first" % (
+                           ", ".join(str(d["owner"]) for d in dead), dead[0]["rundir"]))
+    if topo is not None:
+        bridges = ovs_bridges()
+        for name in topo.switches():
+            if name in bridges:
+                tag = bridges[name]
+                owner = "the running lab of process %s" % tag.split("-")[0] if tag else (
+                    "someone else (not a vmnetlab lab)")
+                raise LabError("an Open vSwitch bridge named %s already exists, made by %s: "
+                               "the lab will not replace it" % (name, owner))
     for cls in controller_classes:
         if isinstance(cls, type) and issubclass(cls, RemoteController):
             if not listening(PORT):
@@ -58,31 +79,65 @@ def preflight(controller_classes):
                                "or pass --controller remote to use it" % (PORT, HOST))
 
 
-class Lab(Mininet):
+class RecordedMininet(Mininet):
+    """Mininet that writes everything it makes into an Inventory before making it."""
+
+    def __init__(self, *args, inventory, **params):
+        self.inventory = inventory
+        super().__init__(*args, **params)
+
+    def addController(self, name="c0", controller=None, **params):
+        if isinstance(controller, type) and issubclass(controller, VmnetController):
+            params.setdefault("rundir", getattr(self, "rundir", None))
+            params.setdefault("inventory", self.inventory)
+        return super().addController(name, controller, **params)
+
+    def addHost(self, name, cls=None, **params):
+        if issubclass(cls or self.host, Owned):
+            params.setdefault("inventory", self.inventory)
+        return super().addHost(name, cls=cls, **params)
+
+    def addSwitch(self, name, cls=None, **params):
+        self.inventory.bridge(name)
+        if issubclass(cls or self.switch, Owned):
+            params.setdefault("inventory", self.inventory)
+        return super().addSwitch(name, cls=cls, **params)
+
+    def addLink(self, node1, node2, *args, **params):
+        link = super().addLink(node1, node2, *args, **params)
+        for intf in (link.intf1, link.intf2):
+            if not getattr(intf.node, "inNamespace", True):  # a switch: root namespace
+                self.inventory.link(intf.name)
+        return link
+
+
+class Lab(RecordedMininet):
     """The lab for a World topology. `rundir` receives logs, leases and PID files."""
 
-    def __init__(self, topo, rundir=None, controller=VmnetController, **params):
+    def __init__(self, topo, rundir=None, controller=VmnetController, keep=False, **params):
         if not isinstance(topo, World):
             raise LabError("not a vmnetlab topology: %r" % (topo,))
         controllers = controller if isinstance(controller, (list, tuple)) else [controller]
-        preflight(controllers)
+        preflight(controllers, topo)
+        # The run folder: ours to remove (or keep, see finish) unless the caller gave it.
+        self.owns_rundir = rundir is None
         self.rundir = rundir or tempfile.mkdtemp(prefix="vmnetlab-")
+        self.keep = keep or bool(os.environ.get("VMNET_KEEP"))
+        self.failed = False  # set by whoever finds that something did not hold
         os.makedirs(os.path.join(self.rundir, "leases"), exist_ok=True)
+        inventory = Inventory(self.rundir)
         self.started = False
         self._old_sigterm = None
         params.setdefault("switch", VmnetSwitch)
         params.setdefault("host", LabNode)
         params.setdefault("waitConnected", False)  # start() waits, polling faster
         try:
-            super().__init__(topo=topo, controller=controller, **params)
+            super().__init__(topo=topo, controller=controller, inventory=inventory,
+                             **params)
         except BaseException:
+            self.failed = True
             self.teardown()
             raise
-
-    def addController(self, name="c0", controller=None, **params):
-        if isinstance(controller, type) and issubclass(controller, VmnetController):
-            params.setdefault("rundir", self.rundir)
-        return super().addController(name, controller, **params)
 
     # --- bringing it up ---
     def start(self):
@@ -94,6 +149,7 @@ class Lab(Mininet):
         try:
             self._bring_up()
         except BaseException:
+            self.failed = True
             for switch in self.switches:
                 with open(os.path.join(self.rundir, "flows-%s.txt" % switch.name), "w") as f:
                     f.write(switch.flows())
@@ -189,6 +245,19 @@ class Lab(Mininet):
             self.switches, self.hosts, self.links, self.controllers = [], [], [], []
         self.started = False
         self._restore_sigterm()
+        if getattr(self, "inventory", None):
+            self.inventory.close()
+            self.finish()
+
+    def finish(self):
+        """One policy for every run folder the lab made itself: kept (and named) when
+        something failed or the user asked (keep, VMNET_KEEP=1), removed otherwise."""
+        if not self.owns_rundir or not os.path.isdir(self.rundir):
+            return
+        if self.failed or self.keep:
+            print("vmnetlab: run folder kept: %s" % self.rundir, file=sys.stderr)
+        else:
+            shutil.rmtree(self.rundir, ignore_errors=True)
 
     def _catch_sigterm(self):
         if threading.current_thread() is threading.main_thread():
@@ -203,7 +272,9 @@ class Lab(Mininet):
         self.start()
         return self
 
-    def __exit__(self, *exc):
+    def __exit__(self, kind, *_exc):
+        if kind is not None:
+            self.failed = True
         self.teardown()
 
 

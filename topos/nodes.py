@@ -12,9 +12,10 @@ import subprocess
 from mininet.node import Host
 
 from topos import dhcp
+from topos.inventory import Owned
 
 
-class LabNode(Host):
+class LabNode(Owned, Host):
     """A node of the lab.
 
     addresses:   {'eth0': '203.0.113.10/24'} static addresses

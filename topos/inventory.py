@@ -1,0 +1,160 @@
+"""What a lab created, written down as it creates it, so that a crash can be undone.
+
+Each lab appends one JSON line per thing it makes to `inventory.jsonl` in its run
+folder: its processes (PID with the kernel's start time, so that a reused PID is never
+taken for ours), its Open vSwitch bridges (also tagged in OVS with the lab's id in
+`external_ids:vmnetlab-lab`) and the interfaces its links put in the root namespace.
+A small file in REGISTRY points at the run folder while the lab lives; `vmnet clean`
+(topos.clean) reads those of labs whose owning process is gone.
+
+Processes the lab starts from its main thread also get a parent-death signal, so a
+lab killed hard takes most of them with it (the kernel arranges it, nobody is killed
+by name).
+"""
+
+import ctypes
+import json
+import os
+import signal
+import threading
+
+REGISTRY = os.environ.get("VMNET_REGISTRY", "/run/vmnetlab")
+FILE = "inventory.jsonl"
+OVS_TAG = "vmnetlab-lab"  # external_ids key on the lab's bridges
+
+
+def start_time(pid):
+    """The process's start time in clock ticks since boot, or None if it is gone or a zombie."""
+    try:
+        with open("/proc/%d/stat" % pid) as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+    except (OSError, IndexError):
+        return None
+    if fields[0] == "Z":  # dead, waiting for a parent that will never reap it
+        return None
+    return int(fields[19])
+
+
+def alive(pid, started):
+    """Is `pid` still the very process that started at `started`?"""
+    return started is not None and start_time(pid) == started
+
+
+def lab_id(pid=None):
+    pid = pid or os.getpid()
+    return "%d-%d" % (pid, start_time(pid) or 0)
+
+
+_libc = None
+
+
+def die_with_parent():
+    """preexec_fn: the child gets SIGKILL when the thread that started it dies."""
+    global _libc
+    _libc = _libc or ctypes.CDLL(None, use_errno=True)
+    _libc.prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+
+
+class Inventory:
+    """The lab's record of what it created (append-only, flushed line by line)."""
+
+    def __init__(self, rundir, owner=None):
+        self.rundir = os.path.abspath(rundir)
+        self.owner = owner or os.getpid()
+        self.owner_start = start_time(self.owner)
+        self.id = "%d-%d" % (self.owner, self.owner_start or 0)
+        self.path = os.path.join(self.rundir, FILE)
+        self.entry = os.path.join(REGISTRY, "%s.json" % self.id)
+        os.makedirs(self.rundir, exist_ok=True)
+        self._write(owner=self.owner, start=self.owner_start, id=self.id)
+        os.makedirs(REGISTRY, exist_ok=True)
+        with open(self.entry, "w") as f:
+            json.dump({"owner": self.owner, "start": self.owner_start, "id": self.id,
+                       "rundir": self.rundir}, f)
+
+    def _write(self, **entry):
+        with open(self.path, "a") as f:
+            f.write(json.dumps(entry) + "\n")
+
+    def process(self, pid, what):
+        self._write(process=pid, start=start_time(pid), what=what)
+
+    def bridge(self, name):
+        self._write(bridge=name)
+
+    def link(self, name):
+        self._write(link=name)
+
+    def close(self):
+        """The lab is gone, taken down by itself: nothing is left for `vmnet clean`."""
+        try:
+            os.unlink(self.entry)
+        except FileNotFoundError:
+            pass
+
+    def popen_options(self):
+        """Popen options for a process this lab starts (see die_with_parent)."""
+        if threading.current_thread() is threading.main_thread():
+            return {"preexec_fn": die_with_parent}
+        return {}  # the signal follows the starting thread, which may end before the lab
+
+
+class Owned:
+    """Mixin for the lab's Mininet nodes: every process they start is recorded, and
+    dies with the lab where the kernel can arrange it. Pass `inventory=` as a parameter."""
+
+    def __init__(self, name, inventory=None, **params):
+        self.inventory = inventory
+        super().__init__(name, **params)
+
+    def _popen(self, cmd, **params):
+        if self.inventory is not None:
+            params.update(self.inventory.popen_options())
+        proc = super()._popen(cmd, **params)
+        if self.inventory is not None:
+            self.inventory.process(proc.pid, "%s: %s" % (self.name, " ".join(
+                str(c) for c in cmd)[:120]))
+        return proc
+
+
+def read(rundir):
+    """{'processes': [(pid, start, what)], 'bridges': [...], 'links': [...], 'id': ...}."""
+    found = {"processes": [], "bridges": [], "links": [], "id": None}
+    try:
+        with open(os.path.join(rundir, FILE)) as f:
+            lines = f.readlines()
+    except FileNotFoundError:
+        return found
+    for line in lines:
+        try:
+            entry = json.loads(line)
+        except ValueError:
+            continue  # a line cut short by the crash
+        if "id" in entry:
+            found["id"] = entry["id"]
+        elif "process" in entry:
+            found["processes"].append((entry["process"], entry["start"], entry.get("what", "")))
+        elif "bridge" in entry:
+            found["bridges"].append(entry["bridge"])
+        elif "link" in entry:
+            found["links"].append(entry["link"])
+    return found
+
+
+def registered():
+    """Every lab in the registry: [{'owner', 'start', 'id', 'rundir', 'alive', 'entry'}]."""
+    labs = []
+    try:
+        names = sorted(os.listdir(REGISTRY))
+    except FileNotFoundError:
+        return labs
+    for name in names:
+        path = os.path.join(REGISTRY, name)
+        try:
+            with open(path) as f:
+                lab = json.load(f)
+        except (OSError, ValueError):
+            continue
+        lab.update(entry=path, alive=alive(lab["owner"], lab["start"]))
+        labs.append(lab)
+    return labs
