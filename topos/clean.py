@@ -112,7 +112,7 @@ def clean(say=print):
         for bridge in orphans:
             say("switch %s (tagged by a lab that is gone)" % bridge)
         count += len(orphans)
-    if not count and not any(lab["alive"] for lab in labs):
+    if not orphans and all(lab["alive"] for lab in labs):
         say("nothing to clean")
     return count
 
