@@ -1,12 +1,22 @@
-"""DESIGN.md section 3 as data: who must reach whom, per mode.
+"""The contract's reachability table (docs/contract.md) as data: who must reach whom, per mode.
 
-None means the claim does not apply to that mode ("-" in the table).
+A claim names roles, not nodes; topos.check resolves them from the lab's actual
+parameters (ROLES). None means the claim does not apply to that mode ("-" in the table).
 """
 
 from dataclasses import dataclass
 from typing import Mapping, Optional
 
 MODES = ("hostonly", "nat", "bridged")
+
+
+# The roles a claim may name, resolved per lab by topos.check.roles().
+ROLES = {
+    "vm": "the first VM of host1 (vm1)",
+    "peer": "a second VM of host1",
+    "remote_vm": "the first VM of host2",
+    "forward": "each port forward: its host PC, outside port, target VM and port",
+}
 
 
 @dataclass(frozen=True)
@@ -24,20 +34,20 @@ def _claim(number, text, hostonly, nat, bridged):
 
 
 CLAIMS = (
-    _claim(1, "vm1 -> vm2", True, True, True),
+    _claim(1, "{vm} -> {peer} (a second VM of host1)", True, True, True),
     _claim(2, "vm1 -> host1", True, True, True),
     _claim(3, "host1 -> vm1", True, False, True),
     _claim(4, "vm1 -> pc1", False, True, True),
     _claim(5, "pc1 -> vm1 (with a route to the VM network via host1)", False, False, True),
     _claim(6, "vm1 -> inet", False, True, True),
     _claim(7, "inet -> vm1", False, False, False),
-    _claim(8, "vm1 -> vm3 (a VM on host2)", False, False, True),
+    _claim(8, "{vm} -> {remote_vm} (a VM on host2)", False, False, True),
     _claim(9, "host1 -> pc1, host1 -> inet", True, True, True),
     _claim(10, "host1 <-> vm1 with host1's physical link down", True, None, None),
     _claim(11, "pc1 sees vm1's traffic as coming from host1 (nat) / vm1 (bridged)",
            None, True, True),
     _claim(12, "inet sees vm1's traffic as coming from 203.0.113.1 (r1)", None, True, True),
-    _claim(13, "pc1 -> host1:2222 reaches vm1:22", None, True, None),
+    _claim(13, "pc1 -> {forward} (a port forward)", None, True, None),
 )
 
 

@@ -9,6 +9,7 @@ mn lets a custom file replace its globals. We replace three:
 
 import functools
 import sys
+import traceback
 
 from mininet.log import error, info
 from mininet.net import Mininet as PlainMininet
@@ -66,11 +67,19 @@ def cleanup():
 
 
 def reach(net):
-    """mn --test reach: check every claim of the mode; exit 1 when one does not hold."""
-    observations = check.check(net, progress=lambda s: info("*** %s\n" % s))
+    """mn --test reach: check every claim of the mode; exit 1 when one does not hold or the
+    check itself fails (mn would report an exception and still exit 0)."""
+    try:
+        observations = check.check(net, progress=lambda s: info("*** %s\n" % s))
+    except Exception:  # noqa: BLE001 - any failure of the check is a failed test
+        error("*** vmnet: the check failed:\n%s" % traceback.format_exc())
+        net.failed = True
+        net.stop()
+        sys.exit(1)
     print(report.table(observations))
     print(report.summary(net.topo.mode, observations))
     if not all(o.holds for o in observations):
+        net.failed = True
         net.stop()
         sys.exit(1)
 

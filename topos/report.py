@@ -4,15 +4,15 @@ MARK = {True: "ok", False: "FAIL"}
 
 
 def yes_no(value):
-    return "yes" if value else "no"
+    return "-" if value is None else "yes" if value else "no"
 
 
 def table(observations, colour=False):
     """One row per claim and protocol: claim, expected, observed, a mark, what was seen."""
     rows = [("#", "claim", "proto", "expected", "observed", "", "detail")]
     for o in observations:
-        mark = MARK[o.holds]
-        if colour:
+        mark = MARK[o.holds] if o.applicable else "n/a"
+        if colour and o.applicable:
             mark = ("\033[32m%s\033[0m" if o.holds else "\033[31m%s\033[0m") % mark
         rows.append((str(o.claim), o.text, o.proto, yes_no(o.expected), yes_no(o.observed),
                      mark, o.detail))
@@ -25,5 +25,8 @@ def table(observations, colour=False):
 
 
 def summary(mode, observations):
-    held = sum(o.holds for o in observations)
-    return "%s: %d of %d checks hold" % (mode, held, len(observations))
+    applicable = [o for o in observations if o.applicable]
+    held = sum(o.holds for o in applicable)
+    line = "%s: %d of %d checks hold" % (mode, held, len(applicable))
+    skipped = len(observations) - len(applicable)
+    return line + (" (%d not applicable in this lab)" % skipped if skipped else "")
