@@ -1,4 +1,4 @@
-"""Bridged mode (DESIGN.md section 2): the VMs sit on the physical LAN through br0.
+"""Bridged mode (docs/contract.md §2): the VMs sit on the physical LAN through br0.
 
                           [lan]
                             | host1-eth0 (patch)           host1's physical network card

@@ -150,7 +150,7 @@ def cmd_diagram(args):
 def parser():
     p = argparse.ArgumentParser(prog="vmnet", description=__doc__.split("\n\n")[0])
     sub = p.add_subparsers(dest="command", required=True)
-    c = sub.add_parser("check", help="build each mode and check every claim of DESIGN.md")
+    c = sub.add_parser("check", help="build each mode and check every claim of docs/contract.md")
     c.add_argument("mode", nargs="?", default="all", help="%s or all" % "|".join(MODES))
     c.add_argument("--json", action="store_true", help="print a JSON list of observations")
     c.set_defaults(run=cmd_check)

@@ -1,4 +1,4 @@
-"""Host-only mode (DESIGN.md section 2): each host PC has a private network with its VMs.
+"""Host-only mode (docs/contract.md §2): each host PC has a private network with its VMs.
 
    host1 vboxnet0 192.168.56.1 ----[host1-vbox]---- vm1 .101, vm2 .102, ...
    host2 vboxnet0 192.168.57.1 ----[host2-vbox]---- vm3 192.168.57.101

@@ -1,4 +1,4 @@
-"""NAT mode (DESIGN.md section 2): a virtual router on each host PC, made of OpenFlow rules.
+"""NAT mode (docs/contract.md §2): a virtual router on each host PC, made of OpenFlow rules.
 
                           [lan]
                             | lan-vr-host1 (patch)

@@ -1,4 +1,4 @@
-"""The world every mode shares (DESIGN.md section 1), as a Mininet topology.
+"""The world every mode shares (docs/contract.md §1), as a Mininet topology.
 
                      inet (203.0.113.10)            a server "on the internet"
                         |

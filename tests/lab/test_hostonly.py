@@ -1,4 +1,4 @@
-"""Host-only mode in the real lab: the host-only column of DESIGN.md section 3 and more."""
+"""Host-only mode in the real lab: the host-only column of docs/contract.md §3 and more."""
 
 import subprocess
 
