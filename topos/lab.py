@@ -178,8 +178,10 @@ class Lab(RecordedMininet):
         for node in self.hosts:
             node.start_dhcp_clients(self.rundir, script)
         self.wait_leases()
-        until(lambda: all(probe.listening(n) for n in self.hosts if n.echo), 10,
-              "the echo servers to listen")
+        # every echo server, TCP and UDP and a forward's target: the first probe after
+        # "ready" must find it bound
+        until(lambda: all(probe.listening(n, port, proto) for n in self.hosts
+                          for proto, port in n.echo_servers), 10, "the echo servers to listen")
 
     def wait_leases(self, timeout=30):
         def missing():
