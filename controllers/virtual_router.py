@@ -19,9 +19,10 @@ import os
 import socket
 import struct
 
+from controllers.boundary import Drops
 from controllers.checksum import ones_complement_sum
 from controllers.framework import packet_lib
-from controllers.learning import LearningSwitch
+from controllers.learning import LearningSwitch, mac_text
 from controllers.leases import LeasePool
 from controllers.nat import INWARD, OUTWARD, NatTable, session_of
 from controllers.rules import CONTROLLER, TABLE, DeleteFlows, Flow, Output, PacketOut, SetField
@@ -80,6 +81,7 @@ class VirtualRouter:
         self.neighbours = {}  # LAN address -> MAC
         self.pending = {}  # LAN address -> [(in_port, frame)] waiting for its MAC
         self.dirty = False  # the state file is behind
+        self.drops = Drops(cfg.name)  # what the router refused, counted
 
     def vm_flood(self, in_port):
         return [p for p in self.cfg.vm_ports if p != in_port]
@@ -124,6 +126,12 @@ class VirtualRouter:
             self.save_state(now)
 
     def packet_in(self, in_port, data, now):
+        ethertype = struct.unpack_from("!H", data, 12)[0]
+        if ethertype not in (ETH_IP, ETH_ARP) or (
+                ethertype == ETH_IP and data[23] not in PROTO_NAME):
+            # neither parsed by the packet library (GRE, SCTP, 802.3 ... would go deep)
+            # nor translated: the NAT knows TCP, UDP and ICMP
+            return self.not_ip(in_port, data, now)
         pkt = lib().packet.Packet(data)
         eth = pkt.get_protocol(lib().ethernet.ethernet)
         if eth is None:
@@ -151,6 +159,34 @@ class VirtualRouter:
         # a flow re-added while its removal was on the way must not outlive the session
         return [DeleteFlows({}, cookie=session.flow_cookie(OUTWARD), cookie_mask=~1 & (2**64 - 1))]
 
+    def not_ip(self, in_port, data, now):
+        """Not for the NAT: bridged between the VMs, passed between LAN and host PC,
+        dropped when a VM sends it to the gateway."""
+        c = self.cfg
+        if in_port == c.uplink_port:
+            return [PacketOut(in_port, (Output(c.host_port),), data)]
+        if in_port == c.host_port:
+            return [PacketOut(in_port, (Output(c.uplink_port),), data)]
+        if mac_text(data[0:6]) == c.gateway_mac:
+            self.drops.drop("a protocol the NAT does not translate")
+            return []
+        return self.switch.packet_in(in_port, data, now)
+
+    def fragment(self, in_port, data, now):
+        """An IP fragment. Later fragments carry no ports, so no NAT flow can match them;
+        re-injected they would come back for ever. The router does not reassemble: a
+        fragment for the NAT is dropped (counted); between VMs or for the host PC it is
+        forwarded like any frame."""
+        c = self.cfg
+        if in_port == c.uplink_port:
+            return [PacketOut(in_port, (Output(c.host_port),), data)]
+        if in_port == c.host_port:
+            return [PacketOut(in_port, (Output(c.uplink_port),), data)]
+        if mac_text(data[0:6]) != c.gateway_mac:
+            return self.switch.packet_in(in_port, data, now)
+        self.drops.drop("IP fragment for the NAT (the virtual router does not reassemble)")
+        return []
+
     # --- the VMs' side ---
     def from_vm(self, pkt, eth, in_port, data, now):
         self.vm_port[eth.src] = in_port
@@ -166,8 +202,7 @@ class VirtualRouter:
         if ip is None or eth.dst != self.cfg.gateway_mac:
             return self.switch.packet_in(in_port, data, now)  # VM to VM
         if self.leases.owner(ip.src, now) != eth.src:
-            log.warning("%s: dropped %s -> %s from %s: no lease for that address and MAC",
-                        self.cfg.name, ip.src, ip.dst, eth.src)
+            self.drops.drop("a VM's packet from an address and MAC without a lease")
             return []
         return self.route_out(pkt, ip, eth, in_port, data, now)
 

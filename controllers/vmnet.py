@@ -18,6 +18,7 @@ if __package__ in (None, ""):
     sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 from controllers import config, framework  # noqa: E402
+from controllers.boundary import Drops, handle  # noqa: E402
 from controllers.learning import LearningSwitch  # noqa: E402
 from controllers.openflow import encode  # noqa: E402
 from controllers.virtual_router import VirtualRouter  # noqa: E402
@@ -39,16 +40,20 @@ class VmnetApp(fw.App):
             fw.name, conf.ofp_listen_host, conf.ofp_tcp_listen_port or 6653,
         )
         self.routers = config.load()  # dpid -> RouterConfig: these switches are NAT routers
-        self.switches = {}
+        self.switches = {}  # dpid -> core
+        self.datapaths = {}  # dpid -> datapath, for what the cores send on their own
+        self.drops = {}  # dpid -> boundary.Drops
         self.ticker = fw.hub.spawn(self.tick)
 
     def tick(self):
         """The cores' housekeeping (expiry, state for `natmap`), every TICK seconds."""
         while True:
             fw.hub.sleep(TICK)
-            for core in list(self.switches.values()):
+            for dpid, core in list(self.switches.items()):
                 if hasattr(core, "tick"):
-                    core.tick(time.monotonic())
+                    rules = core.tick(time.monotonic()) or []
+                    if rules and dpid in self.datapaths:
+                        self.send(self.datapaths[dpid], rules)
 
     def send(self, datapath, rules):
         for rule in rules:
@@ -63,6 +68,8 @@ class VmnetApp(fw.App):
         else:
             core = LearningSwitch(name="%016x" % datapath.id)
         self.switches[datapath.id] = core
+        self.datapaths[datapath.id] = datapath
+        self.drops[datapath.id] = Drops(name="%016x" % datapath.id)
         self.logger.info("switch %016x connected (%s)", datapath.id,
                          "virtual router of %s" % router.name if router else "learning switch")
         self.send(datapath, core.connected())
@@ -72,7 +79,9 @@ class VmnetApp(fw.App):
         msg = ev.msg
         core = self.switches.get(msg.datapath.id)
         if core is not None:
-            rules = core.packet_in(msg.match["in_port"], msg.data, time.monotonic())
+            # the boundary: checked before any parser, and nothing escapes (boundary.handle)
+            rules = handle(core, msg.match["in_port"], msg.data, time.monotonic(),
+                           self.drops[msg.datapath.id], deep=isinstance(core, VirtualRouter))
             self.send(msg.datapath, rules)
 
     @fw.set_ev_cls(fw.ofp_event.EventOFPFlowRemoved, fw.MAIN_DISPATCHER)

@@ -1,0 +1,184 @@
+"""Fuzzing the packet boundary: whatever a guest (or the LAN) sends, nothing raises, nothing
+hangs, the tables stay consistent, and a new VM still gets its lease.
+
+Valid frames of every kind the virtual router handles are built with the framework's
+packet library, then mutated (bytes flipped, fields zeroed or maxed, cut short, extended,
+TCP options of length 0) or replaced by random bytes, and fed through boundary.handle
+exactly as the controller app does, on each entry: a VM's port, the LAN uplink, the host
+PC's own port, and a learning switch.
+"""
+
+import random
+import struct
+import time
+
+import pytest
+
+pytest.importorskip("os_ken", reason="needs os-ken's packet library to build valid frames")
+
+from os_ken.lib.packet import arp, dhcp, ethernet, icmp, ipv4, packet, tcp, udp  # noqa: E402
+
+from controllers.boundary import Drops, handle  # noqa: E402
+from controllers.config import GATEWAY_MAC, default_routers  # noqa: E402
+from controllers.learning import LearningSwitch  # noqa: E402
+from controllers.virtual_router import VirtualRouter  # noqa: E402
+
+VM_MAC, VM_IP, VM_PORT = "08:00:27:00:00:01", "10.0.2.15", 10
+R1_MAC, R1_IP = "02:00:c0:a8:01:01", "192.168.1.1"
+HOST_IP, HOST_MAC = "192.168.1.10", "02:00:c0:a8:01:0a"
+INET = "203.0.113.10"
+FRAMES = 100_000
+SLOW = 0.050  # seconds: no call may take longer
+
+
+def build(*layers):
+    p = packet.Packet()
+    for layer in layers:
+        p.add_protocol(layer)
+    p.serialize()
+    return bytes(p.data)
+
+
+def dhcp_frame(kind, mac=VM_MAC, ciaddr="0.0.0.0", options=()):
+    opts = [dhcp.option(tag=53, value=bytes([kind]))] + [dhcp.option(tag=t, value=v)
+                                                          for t, v in options]
+    msg = dhcp.dhcp(op=1, chaddr=mac, xid=random.getrandbits(32), ciaddr=ciaddr,
+                    options=dhcp.options(option_list=opts))
+    return build(ethernet.ethernet(dst="ff:ff:ff:ff:ff:ff", src=mac),
+                 ipv4.ipv4(src="0.0.0.0", dst="255.255.255.255", proto=17),
+                 udp.udp(src_port=68, dst_port=67), msg)
+
+
+def from_vm(l4, proto, dst=INET, ttl=64, flags=0, offset=0, payload=b""):
+    layers = [ethernet.ethernet(dst=GATEWAY_MAC, src=VM_MAC),
+              ipv4.ipv4(src=VM_IP, dst=dst, proto=proto, ttl=ttl, flags=flags, offset=offset),
+              l4]
+    return build(*layers + ([payload] if payload else []))
+
+
+def templates():
+    syn = tcp.tcp(src_port=40000, dst_port=7001, seq=1, bits=tcp.TCP_SYN,
+                  option=[tcp.TCPOptionMaximumSegmentSize(max_seg_size=1460),
+                          tcp.TCPOptionSACKPermitted(), tcp.TCPOptionWindowScale(shift_cnt=7)])
+    vm = [
+        dhcp_frame(1), dhcp_frame(3, options=[(50, bytes([10, 0, 2, 15]))]),
+        dhcp_frame(7, ciaddr=VM_IP),
+        build(ethernet.ethernet(dst="ff:ff:ff:ff:ff:ff", src=VM_MAC, ethertype=0x0806),
+              arp.arp(opcode=1, src_mac=VM_MAC, src_ip=VM_IP, dst_mac="00:00:00:00:00:00",
+                      dst_ip="10.0.2.2")),
+        from_vm(syn, 6), from_vm(udp.udp(src_port=40001, dst_port=7002), 17, payload=b"hello"),
+        from_vm(udp.udp(src_port=40002, dst_port=7002), 17, dst="192.168.1.20"),
+        from_vm(icmp.icmp(type_=8, data=icmp.echo(id_=7, seq=1, data=b"x" * 32)), 1),
+        from_vm(icmp.icmp(type_=8, data=icmp.echo(id_=8, seq=1)), 1, dst="10.0.2.2"),
+        from_vm(udp.udp(src_port=40003, dst_port=7002), 17, flags=1, payload=b"y" * 1400),
+        from_vm(udp.udp(src_port=40003, dst_port=7002), 17, offset=185),
+        from_vm(udp.udp(src_port=40004, dst_port=33434), 17, ttl=1),
+    ]
+    quoted = from_vm(udp.udp(src_port=61000, dst_port=7002), 17)[14:14 + 28]
+    quoted = quoted[:12] + bytes([192, 168, 1, 10]) + quoted[16:]
+    lan = [
+        build(ethernet.ethernet(dst=HOST_MAC, src=R1_MAC, ethertype=0x0806),
+              arp.arp(opcode=2, src_mac=R1_MAC, src_ip=R1_IP, dst_mac=HOST_MAC,
+                      dst_ip=HOST_IP)),
+        build(ethernet.ethernet(dst=HOST_MAC, src=R1_MAC),
+              ipv4.ipv4(src=INET, dst=HOST_IP, proto=1),
+              icmp.icmp(type_=0, data=icmp.echo(id_=61000, seq=1))),
+        build(ethernet.ethernet(dst=HOST_MAC, src=R1_MAC),
+              ipv4.ipv4(src=INET, dst=HOST_IP, proto=1),
+              icmp.icmp(type_=3, code=3, data=icmp.dest_unreach(data=quoted))),
+        build(ethernet.ethernet(dst=HOST_MAC, src="02:00:c0:a8:01:14"),
+              ipv4.ipv4(src="192.168.1.20", dst=HOST_IP, proto=6),
+              tcp.tcp(src_port=50000, dst_port=2222, bits=tcp.TCP_SYN)),
+    ]
+    return vm, lan
+
+
+def mutate(frame, rng):
+    frame = bytearray(frame)
+    how = rng.randrange(7)
+    if how == 0 and frame:  # flip a few bytes
+        for _ in range(rng.randint(1, 4)):
+            frame[rng.randrange(len(frame))] = rng.randrange(256)
+    elif how == 1 and len(frame) > 2:  # a 16-bit field zeroed or maxed
+        at = rng.randrange(len(frame) - 1)
+        frame[at:at + 2] = rng.choice([b"\0\0", b"\xff\xff"])
+    elif how == 2:  # cut short
+        del frame[rng.randrange(len(frame) + 1):]
+    elif how == 3:  # extended
+        frame += bytes(rng.randrange(256) for _ in range(rng.randint(1, 64)))
+    elif how == 4 and len(frame) > 54 and frame[23] == 6:  # a TCP option of length 0
+        frame[54:56] = bytes([rng.choice([5, 8, 30, 99]), 0])
+    elif how == 5:  # random bytes
+        frame = bytearray(rng.randrange(256) for _ in range(rng.randrange(200)))
+    else:  # the header of one, the body of another
+        frame[rng.randrange(len(frame) + 1):] = bytes(rng.randrange(256) for _ in range(20))
+    return bytes(frame)
+
+
+def ready_router():
+    router = VirtualRouter(default_routers()[0])
+    drops, now = Drops("test"), 100.0
+    router.connected()
+    for frame in (dhcp_frame(1), dhcp_frame(3, options=[(50, bytes([10, 0, 2, 15]))])):
+        handle(router, VM_PORT, frame, now, drops)
+    handle(router, 1, templates()[1][0], now, drops)  # r1's MAC
+    return router, drops
+
+
+def assert_consistent(router, now):
+    nat = router.nat
+    for key, m in nat.mappings.items():
+        assert key == (m.proto, m.inside_ip, m.inside_port)
+        assert nat.by_outside[(m.proto, m.outside_port)] is m
+        for cookie in m.sessions:
+            assert nat.sessions[cookie].mapping is m
+    for (proto, port), m in nat.by_outside.items():
+        assert nat.mappings[(m.proto, m.inside_ip, m.inside_port)] is m
+    used = {(p, port) for p, port in nat.by_outside}
+    for proto, pool in nat.pools.items():
+        assert not {(proto, port) for port in pool.free} & used  # a port is free or in use
+    for ip, lease in router.leases.leases.items():
+        assert lease.ip == ip and ip in router.leases.addresses
+
+
+def test_100k_hostile_frames_raise_nothing_hang_nothing_and_leave_tables_consistent():
+    rng = random.Random(20261128)
+    random.seed(1)
+    router, drops = ready_router()
+    switch, switch_drops = LearningSwitch(name="lan"), Drops("lan")
+    vm, lan = templates()
+    entries = [(router, VM_PORT, vm, drops, True), (router, 1, lan, drops, True),
+               (router, 2, lan + vm, drops, True), (switch, 3, vm + lan, switch_drops, False)]
+    slowest, now = 0.0, 200.0
+    for n in range(FRAMES):
+        core, port, frames, counter, deep = entries[n % len(entries)]
+        frame = mutate(rng.choice(frames), rng) if rng.random() < 0.9 else rng.choice(frames)
+        now += 0.001
+        began = time.perf_counter()
+        rules = handle(core, port, frame, now, counter, deep)
+        slowest = max(slowest, time.perf_counter() - began)
+        assert isinstance(rules, list)
+        if n % 5000 == 0:
+            router.tick(now)
+    crashes = {r: c for r, c in list(drops.counts.items()) + list(switch_drops.counts.items())
+               if ".packet_in" in r}
+    print("fuzz: %d frames, %d dropped at the boundary, slowest call %.1f ms; reasons: %s" % (
+        FRAMES, sum(drops.counts.values()) + sum(switch_drops.counts.values()),
+        slowest * 1000, dict(drops.counts.most_common(8))))
+    assert not crashes, crashes
+    assert slowest < SLOW
+    assert_consistent(router, now)
+    # a VM never seen before still gets an offer
+    new_vm = "08:00:27:00:00:99"
+    offer = handle(router, 11, dhcp_frame(1, mac=new_vm), now, drops)
+    assert offer and struct.unpack_from("!B", offer[-1].data, 14 + 20 + 8)[0] == 2  # BOOTREPLY
+
+
+def test_a_tcp_option_of_length_0_is_dropped_before_any_parser():
+    router, drops = ready_router()
+    syn = bytearray(templates()[0][4])
+    syn[54:56] = bytes([5, 0])  # SACK, length 0: the framework's parser would loop forever
+    began = time.perf_counter()
+    assert handle(router, VM_PORT, bytes(syn), 300.0, drops) == []
+    assert time.perf_counter() - began < SLOW
+    assert drops.counts["TCP option of length N"] == 1
