@@ -163,7 +163,7 @@ class Drops:
         self.logged = {}  # reason -> (when, count then)
 
     def drop(self, reason):
-        reason = re.sub(r"\d+", "N", reason)
+        reason = re.sub(r"\b\d+\b", "N", reason)
         if reason not in self.counts and len(self.counts) >= MAX_REASONS:
             reason = "other reasons"
         self.counts[reason] += 1

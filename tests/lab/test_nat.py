@@ -1,4 +1,5 @@
-"""NAT mode in the real lab: the virtual router as OpenFlow rules, the NAT column of docs/contract.md §3."""
+"""NAT mode in the real lab: the virtual router as OpenFlow rules, the NAT column of
+docs/contract.md §3."""
 
 import re
 import threading

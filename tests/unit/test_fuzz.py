@@ -133,6 +133,7 @@ def assert_consistent(router, now):
         for cookie in m.sessions:
             assert nat.sessions[cookie].mapping is m
     for (proto, port), m in nat.by_outside.items():
+        assert (m.proto, m.outside_port) == (proto, port)
         assert nat.mappings[(m.proto, m.inside_ip, m.inside_port)] is m
     used = {(p, port) for p, port in nat.by_outside}
     for proto, pool in nat.pools.items():
