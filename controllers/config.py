@@ -35,6 +35,7 @@ class RouterConfig:
     host_port: int = HOST_PORT
     ports: Tuple[int, int] = (61000, 61999)  # above Linux's ephemeral 32768-60999
     idle_timeout: int = 60
+    per_vm: int = 500  # mappings one VM may hold: no VM takes the whole port range
     forwards: Tuple[Forward, ...] = ()
     state_file: Optional[str] = None  # where the NAT table is written for `natmap`
 

@@ -36,6 +36,10 @@ class LeasePool:
             return lease.mac
         return None
 
+    def holds(self, mac):
+        """Does `mac` hold an address (offered or bound)?"""
+        return any(lease.mac == mac for lease in self.leases.values())
+
     def _free_for(self, ip, mac):
         if ip not in self.addresses:
             return False

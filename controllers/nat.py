@@ -9,7 +9,7 @@ it); when a mapping has no session left its port goes back to the pool.
 
 import itertools
 import logging
-from collections import deque
+from collections import Counter, deque
 from dataclasses import dataclass, field
 from typing import Optional
 
@@ -75,8 +75,11 @@ class PortPool:
 
 
 class NatTable:
-    def __init__(self, ports=(61000, 61999), forwards=()):
+    def __init__(self, ports=(61000, 61999), forwards=(), per_inside=None):
         self.forwards = list(forwards)
+        # Fairness: one inside address holds at most this many mappings (None: no cap).
+        self.per_inside = per_inside
+        self.held = Counter()  # (proto, inside_ip) -> mappings it holds
         taken = {f.outside_port for f in self.forwards}
         self.pools = {p: PortPool(ports[0], ports[1], taken) for p in PROTOCOLS}
         self.mappings = {}  # (proto, inside_ip, inside_port) -> Mapping
@@ -94,6 +97,10 @@ class NatTable:
         key = (proto, inside_ip, inside_port)
         mapping = self.mappings.get(key)
         if mapping is None:
+            if self.per_inside is not None and self.held[(proto, inside_ip)] >= self.per_inside:
+                log.warning("NAT: %s holds %d %s mappings, its cap; new connection refused",
+                            inside_ip, self.per_inside, proto)
+                return None
             port = self.pools[proto].take()
             if port is None:
                 log.warning("NAT: no %s port left for %s:%s; new connection refused",
@@ -102,6 +109,7 @@ class NatTable:
             mapping = Mapping(proto, inside_ip, inside_port, port, now)
             self.mappings[key] = mapping
             self.by_outside[(proto, port)] = mapping
+            self.held[(proto, inside_ip)] += 1
             log.info("NAT: new mapping %s %s:%s -> outside port %d",
                      proto, inside_ip, inside_port, port)
         mapping.last_used = now
@@ -153,6 +161,9 @@ class NatTable:
         del self.mappings[(m.proto, m.inside_ip, m.inside_port)]
         del self.by_outside[(m.proto, m.outside_port)]
         self.pools[m.proto].give(m.outside_port)
+        self.held[(m.proto, m.inside_ip)] -= 1
+        if not self.held[(m.proto, m.inside_ip)]:
+            del self.held[(m.proto, m.inside_ip)]
         log.info("NAT: mapping %s %s:%s -> %d expired; port free again",
                  m.proto, m.inside_ip, m.inside_port, m.outside_port)
 

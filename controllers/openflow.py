@@ -4,7 +4,7 @@ Only the datapath's own parser is used, so this runs unchanged under Ryu and os-
 """
 
 from controllers.checksum import complete
-from controllers.rules import DeleteFlows, Flow, Output, PacketOut, SetField
+from controllers.rules import DecTtl, DeleteFlows, Flow, Output, PacketOut, SetField
 
 
 def _actions(parser, actions):
@@ -15,6 +15,8 @@ def _actions(parser, actions):
             out.append(parser.OFPActionOutput(action.port, 0xFFFF))
         elif isinstance(action, SetField):
             out.append(parser.OFPActionSetField(**{action.field: action.value}))
+        elif isinstance(action, DecTtl):
+            out.append(parser.OFPActionDecNwTtl())
         else:
             raise TypeError("unknown action %r" % (action,))
     return out

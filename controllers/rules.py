@@ -28,6 +28,11 @@ class SetField:
 
 
 @dataclass(frozen=True)
+class DecTtl:
+    """Decrement the IPv4 TTL, as a router does (a packet whose TTL runs out is not sent)."""
+
+
+@dataclass(frozen=True)
 class Flow:
     """Add (or replace) a flow entry."""
 

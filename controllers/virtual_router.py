@@ -18,6 +18,7 @@ import logging
 import os
 import socket
 import struct
+from dataclasses import dataclass, field
 
 from controllers.boundary import Drops
 from controllers.checksum import ones_complement_sum
@@ -25,7 +26,16 @@ from controllers.framework import packet_lib
 from controllers.learning import LearningSwitch, mac_text
 from controllers.leases import LeasePool
 from controllers.nat import INWARD, OUTWARD, NatTable, session_of
-from controllers.rules import CONTROLLER, TABLE, DeleteFlows, Flow, Output, PacketOut, SetField
+from controllers.rules import (
+    CONTROLLER,
+    TABLE,
+    DecTtl,
+    DeleteFlows,
+    Flow,
+    Output,
+    PacketOut,
+    SetField,
+)
 
 log = logging.getLogger("vmnet.router")
 
@@ -38,6 +48,10 @@ ICMP_ERRORS = (3, 11)  # destination unreachable, time exceeded: they quote the 
 PROTO_NAME = {1: "icmp", 6: "tcp", 17: "udp"}
 ICMP_TIMEOUT = 30  # seconds an idle echo mapping is kept (as Linux's conntrack does)
 PENDING_LIMIT = 32  # frames held per address while its MAC is being resolved
+PENDING_ADDRESSES = 64  # addresses being resolved at once
+ARP_TRIES, ARP_INTERVAL = 3, 1.0  # an unanswered ARP request is retried, then given up
+NEIGHBOUR_HOLD = 30.0  # seconds a LAN neighbour's MAC stands before another may replace it
+CLIENTS_PER_PORT = 2  # DHCP clients (offers or leases) one VM port may hold
 
 PRIO_MISS, PRIO_PASS, PRIO_ARP, PRIO_TRAP, PRIO_SESSION = 0, 1, 5, 15, 20
 
@@ -62,6 +76,15 @@ def set_checksum(frame, at, start, end):
     struct.pack_into("!H", frame, at, ~ones_complement_sum(bytes(frame[start:end])) & 0xFFFF)
 
 
+@dataclass
+class Pending:
+    """Frames waiting for a LAN neighbour's MAC, and the ARP requests asked so far."""
+
+    tries: int
+    next_try: float
+    frames: list = field(default_factory=list)
+
+
 def lib():
     global P
     if P is None:
@@ -75,11 +98,16 @@ class VirtualRouter:
         self.inside = ipaddress.ip_network(cfg.inside_net)
         self.lan = ipaddress.ip_network(cfg.lan_net)
         self.leases = LeasePool(cfg.dhcp_first, cfg.dhcp_size, cfg.lease_time, cfg.reserved)
-        self.nat = NatTable(cfg.ports, cfg.forwards)
+        self.nat = NatTable(cfg.ports, cfg.forwards, per_inside=cfg.per_vm)
         self.switch = LearningSwitch(name=cfg.name, flood=self.vm_flood)
-        self.vm_port = {}  # VM MAC -> switch port (VMs do not move)
-        self.neighbours = {}  # LAN address -> MAC
-        self.pending = {}  # LAN address -> [(in_port, frame)] waiting for its MAC
+        # Port security: a VM port is bound to the MAC it leased with, and that MAC to it.
+        self.vm_port = {}  # VM MAC -> switch port
+        self.port_mac = {}  # switch port -> VM MAC
+        self.client_port = {}  # DHCP client MAC -> the port it asked from
+        self.neighbours = {}  # LAN address -> MAC (learned from ARP only)
+        self.confirmed = {}  # LAN address -> when its MAC was last confirmed
+        self.pending = {}  # LAN address -> Pending (frames waiting for its MAC)
+        self.next_gateway_arp = 0.0
         self.dirty = False  # the state file is behind
         self.drops = Drops(cfg.name)  # what the router refused, counted
 
@@ -118,12 +146,19 @@ class VirtualRouter:
         return rules
 
     def tick(self, now):
-        """Housekeeping, off the per-packet path: expiry, and the state file for `natmap`."""
+        """Housekeeping, off the per-packet path: expiry, ARP retries, the state file for
+        `natmap`. Returns rules to send (ARP requests)."""
         before = len(self.nat.mappings)
         self.nat.expire(now, ICMP_TIMEOUT)
         self.leases.expire(now)
+        for mac in [m for m in self.vm_port if not self.leases.holds(m)]:
+            self.unbind(mac)
+        for mac in [m for m in self.client_port if not self.leases.holds(m)]:
+            del self.client_port[mac]
+        rules = self.retry_arp(now)
         if self.dirty or len(self.nat.mappings) != before:
             self.save_state(now)
+        return rules
 
     def packet_in(self, in_port, data, now):
         ethertype = struct.unpack_from("!H", data, 12)[0]
@@ -189,9 +224,16 @@ class VirtualRouter:
 
     # --- the VMs' side ---
     def from_vm(self, pkt, eth, in_port, data, now):
-        self.vm_port[eth.src] = in_port
+        bound = self.port_mac.get(in_port)
+        home = self.vm_port.get(eth.src)
+        if (bound and bound != eth.src) or (home is not None and home != in_port):
+            self.drops.drop("port security: a source MAC bound to another port")
+            return []
         arp = pkt.get_protocol(lib().arp.arp)
         if arp:
+            if arp.src_mac != eth.src:
+                self.drops.drop("ARP whose sender is not the frame's source")
+                return []
             if arp.opcode == 1 and arp.dst_ip == self.cfg.gateway_ip:
                 return [self.arp_reply(arp, in_port)]
             return self.switch.packet_in(in_port, data, now)
@@ -214,6 +256,8 @@ class VirtualRouter:
             return self.answer_gateway_ping(pkt, icmp, in_port)
         if dst in self.inside:
             return []  # the VMs reach each other directly, not through the router
+        if ip.ttl <= 1:  # a router does not forward it: it says so (traceroute's first hop)
+            return [self.time_exceeded(pkt, in_port)]
         if ip.dst == c.outside_ip:
             # to the host PC itself: it sees the router (gateway address) as the source
             way = (c.host_port, c.outside_mac, c.gateway_ip, c.gateway_mac)
@@ -221,7 +265,7 @@ class VirtualRouter:
             hop = ip.dst if dst in self.lan else c.lan_gateway
             mac = self.neighbours.get(hop)
             if mac is None:
-                return self.resolve(hop, in_port, data)
+                return self.resolve(hop, in_port, data, now)
             way = (c.uplink_port, mac, c.outside_ip, c.outside_mac)
         l4 = pkt.get_protocol(lib().tcp.tcp) or pkt.get_protocol(lib().udp.udp)
         if l4 is not None:
@@ -238,7 +282,7 @@ class VirtualRouter:
             self.changed()
             out_port, next_mac, out_ip, out_mac = way
             frame = self.rewrite_echo(pkt, out_mac, next_mac, src=out_ip,
-                                      ident=mapping.outside_port)
+                                      ident=mapping.outside_port, hop=True)
             return [PacketOut(in_port, (Output(out_port),), frame)]
         return []
 
@@ -249,9 +293,10 @@ class VirtualRouter:
         src_f, dst_f = L4_FIELDS[proto]
         base = {"eth_type": ETH_IP, "ip_proto": IP_PROTO[proto]}
         outward = (SetField("eth_src", out_mac), SetField("eth_dst", next_mac),
-                   SetField("ipv4_src", out_ip), SetField(src_f, m.outside_port), Output(out_port))
+                   SetField("ipv4_src", out_ip), SetField(src_f, m.outside_port), DecTtl(),
+                   Output(out_port))
         inward = (SetField("eth_src", c.gateway_mac), SetField("eth_dst", vm_mac),
-                  SetField("ipv4_dst", m.inside_ip), SetField(dst_f, m.inside_port),
+                  SetField("ipv4_dst", m.inside_ip), SetField(dst_f, m.inside_port), DecTtl(),
                   Output(vm_port))
         session.flows = {OUTWARD, INWARD}
         flows = [
@@ -291,6 +336,19 @@ class VirtualRouter:
         p.serialize()
         return PacketOut(CONTROLLER, (Output(in_port),), bytes(p.data))
 
+    def time_exceeded(self, pkt, in_port):
+        """ICMP time exceeded from the gateway, quoting the VM's packet (RFC 792)."""
+        L, c = lib(), self.cfg
+        eth = pkt.get_protocol(L.ethernet.ethernet)
+        ip = pkt.get_protocol(L.ipv4.ipv4)
+        original = bytes(pkt.data[14:14 + ip.header_length * 4 + 8])
+        p = L.packet.Packet()
+        p.add_protocol(L.ethernet.ethernet(dst=eth.src, src=c.gateway_mac, ethertype=ETH_IP))
+        p.add_protocol(L.ipv4.ipv4(src=c.gateway_ip, dst=ip.src, proto=IP_PROTO["icmp"]))
+        p.add_protocol(L.icmp.icmp(type_=11, code=0, data=L.icmp.TimeExceeded(data=original)))
+        p.serialize()
+        return PacketOut(CONTROLLER, (Output(in_port),), bytes(p.data))
+
     def answer_gateway_ping(self, pkt, icmp, in_port):
         if not icmp or icmp.type != ICMP_ECHO_REQUEST:
             return []
@@ -304,12 +362,13 @@ class VirtualRouter:
     def from_lan(self, pkt, eth, in_port, data, now):
         arp = pkt.get_protocol(lib().arp.arp)
         if arp:
+            if arp.src_mac != eth.src:
+                self.drops.drop("ARP on the LAN whose sender is not the frame's source")
+                return []
             return self.learn_neighbour(arp.src_ip, arp.src_mac, now)
         ip = pkt.get_protocol(lib().ipv4.ipv4)
         if ip is None:
             return []
-        if ipaddress.ip_address(ip.src) in self.lan:
-            self.neighbours[ip.src] = eth.src
         icmp = pkt.get_protocol(lib().icmp.icmp)
         if icmp and icmp.type == ICMP_ECHO_REPLY:
             return self.echo_reply_in(pkt, icmp, data)
@@ -385,19 +444,56 @@ class VirtualRouter:
 
     # --- neighbours on the LAN ---
     def learn_neighbour(self, ip, mac, now):
+        """Learn a LAN neighbour from its ARP; a known address keeps its MAC for
+        NEIGHBOUR_HOLD seconds after it was last confirmed (one spoofed ARP moves nothing)."""
         if ipaddress.ip_address(ip) not in self.lan:
             return []
+        known = self.neighbours.get(ip)
+        if known not in (None, mac) and now - self.confirmed.get(ip, 0.0) < NEIGHBOUR_HOLD:
+            self.drops.drop("ARP claiming a LAN address another MAC holds")
+            return []
         self.neighbours[ip] = mac
+        self.confirmed[ip] = now
         rules = []
-        for in_port, frame in self.pending.pop(ip, []):
+        waiting = self.pending.pop(ip, None)
+        for in_port, frame in waiting.frames if waiting else []:
             rules += self.packet_in(in_port, frame, now)
         return rules
 
-    def resolve(self, ip, in_port, data):
-        queue = self.pending.setdefault(ip, [])
-        if len(queue) < PENDING_LIMIT:
-            queue.append((in_port, data))
-        return [self.arp_request(ip)] if len(queue) == 1 else []
+    def resolve(self, ip, in_port, data, now):
+        waiting = self.pending.get(ip)
+        if waiting is None:
+            if len(self.pending) >= PENDING_ADDRESSES:
+                self.drops.drop("too many LAN addresses being resolved at once")
+                return []
+            waiting = self.pending[ip] = Pending(tries=1, next_try=now + ARP_INTERVAL)
+            rules = [self.arp_request(ip)]
+        else:
+            rules = []
+        if len(waiting.frames) < PENDING_LIMIT:
+            waiting.frames.append((in_port, data))
+        return rules
+
+    def retry_arp(self, now):
+        """Ask again for addresses that did not answer; give up after ARP_TRIES (the frames
+        waiting for them are dropped). Keep asking for the LAN's gateway until it answers."""
+        rules = []
+        for ip, waiting in list(self.pending.items()):
+            if now < waiting.next_try:
+                continue
+            if waiting.tries >= ARP_TRIES:
+                del self.pending[ip]
+                self.drops.drop("no ARP answer from a LAN address after %d tries" % ARP_TRIES)
+                continue
+            waiting.tries += 1
+            waiting.next_try = now + ARP_INTERVAL
+            rules.append(self.arp_request(ip))
+        gateway = self.cfg.lan_gateway
+        if gateway not in self.neighbours and gateway not in self.pending and (
+                now >= self.next_gateway_arp):
+            self.next_gateway_arp = now + ARP_INTERVAL
+            rules.append(self.arp_request(gateway))
+        return rules
 
     def arp_request(self, ip):
         c, L = self.cfg, lib()
@@ -419,8 +515,9 @@ class VirtualRouter:
         return PacketOut(CONTROLLER, (Output(port),), bytes(p.data))
 
     @staticmethod
-    def rewrite_echo(pkt, eth_src, eth_dst, src=None, dst=None, ident=None):
-        """The echo frame with new addresses and identifier, checksums recomputed."""
+    def rewrite_echo(pkt, eth_src, eth_dst, src=None, dst=None, ident=None, hop=False):
+        """The echo frame with new addresses and identifier, checksums recomputed;
+        `hop`: it is forwarded, so its TTL goes down by one."""
         L = lib()
         eth = pkt.get_protocol(L.ethernet.ethernet)
         ip = pkt.get_protocol(L.ipv4.ipv4)
@@ -428,6 +525,8 @@ class VirtualRouter:
         eth.src, eth.dst = eth_src, eth_dst
         ip.src, ip.dst = src or ip.src, dst or ip.dst
         ip.csum = icmp.csum = 0  # zero: serialize() computes them
+        if hop:
+            ip.ttl -= 1
         if ident is not None:
             icmp.data.id = ident
         out = L.packet.Packet()
@@ -445,6 +544,17 @@ class VirtualRouter:
         options = {o.tag: o.value for o in request.options.option_list}
         kind = options.get(OPT_TYPE, b"\0")[0]
         mac = request.chaddr
+        if mac != eth.src:
+            self.drops.drop("DHCP whose client address is not the frame's source")
+            return []
+        if mac not in self.client_port and kind in (DHCP_DISCOVER, DHCP_REQUEST):
+            clients = sum(1 for port in self.client_port.values() if port == in_port)
+            if clients >= CLIENTS_PER_PORT:
+                self.drops.drop("DHCP: a port asking for more than %d clients" %
+                                CLIENTS_PER_PORT)
+                return []
+        if kind in (DHCP_DISCOVER, DHCP_REQUEST):
+            self.client_port[mac] = in_port
         asked = options.get(OPT_REQUESTED)
         asked = socket.inet_ntoa(asked) if asked else None
         server = options.get(OPT_SERVER)
@@ -464,13 +574,32 @@ class VirtualRouter:
                 log.info("%s: DHCP NAK %s for %s", c.name, ip, mac)
                 return [self.dhcp_reply(request, DHCP_NAK, "0.0.0.0", in_port)]
             log.info("%s: DHCP lease %s to %s", c.name, ip, mac)
+            self.bind(mac, in_port)
             self.changed()
             return [self.dhcp_reply(request, DHCP_ACK, ip, in_port)]
-        if kind == DHCP_RELEASE:
-            self.leases.release(mac, request.ciaddr)
-            log.info("%s: DHCP release %s by %s", c.name, request.ciaddr, mac)
+        if kind in (DHCP_RELEASE, DHCP_DECLINE):  # only from the lease's own MAC and port
+            ip = request.ciaddr if kind == DHCP_RELEASE else asked
+            if self.vm_port.get(mac, in_port) != in_port:
+                return []
+            self.leases.release(mac, ip)
+            if not self.leases.holds(mac):
+                self.unbind(mac)
+            log.info("%s: DHCP %s %s by %s", c.name,
+                     "release" if kind == DHCP_RELEASE else "decline", ip, mac)
             self.changed()
         return []
+
+    def bind(self, mac, port):
+        old = self.port_mac.get(port)
+        if old not in (None, mac):
+            self.vm_port.pop(old, None)
+        self.vm_port[mac] = port
+        self.port_mac[port] = mac
+
+    def unbind(self, mac):
+        port = self.vm_port.pop(mac, None)
+        if port is not None and self.port_mac.get(port) == mac:
+            del self.port_mac[port]
 
     def dhcp_reply(self, request, kind, ip, port):
         L, c = lib(), self.cfg

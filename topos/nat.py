@@ -56,13 +56,15 @@ def port_range(text):
 class Nat(World):
     mode = "nat"
     parameters = {"vms": 2, "vms2": 1, "pf": "tcp:2222:vm1:22", "idle": 60,
-                  "ports": "61000-61999", "net": "10.0.2.0/24", "net2": "10.0.3.0/24"}
+                  "ports": "61000-61999", "net": "10.0.2.0/24", "net2": "10.0.3.0/24",
+                  "per_vm": 500}
 
     def validate(self, options):
         whole_number("vms", options["vms"], 1, MAX_VMS)
         whole_number("vms2", options["vms2"], 1, MAX_VMS)
         whole_number("idle", options["idle"], 1, 3600)
         self.port_range = port_range(options["ports"])
+        whole_number("per_vm", options["per_vm"], 1, 65535)
         self.nets = {}
         for key in ("net", "net2"):
             net = network(key, options[key])
@@ -129,6 +131,7 @@ class Nat(World):
                 reserved={vm_mac(self.vm_numbers[v]): self.vm_address(v) for v in vms},
                 vm_ports=tuple(FIRST_VM_PORT + i for i in range(len(vms))),
                 ports=self.port_range, idle_timeout=self.options["idle"],
+                per_vm=self.options["per_vm"],
                 forwards=tuple(Forward(p, o, self.vm_address(vm), i)
                                for p, o, vm, i in self.forwards if self.vms[vm] == pc),
                 state_file="%s/natmap-%s.json" % (rundir, pc) if rundir else None,

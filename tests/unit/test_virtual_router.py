@@ -9,7 +9,16 @@ import pytest
 from flowtable import FlowTable
 
 from controllers.config import default_routers
-from controllers.rules import CONTROLLER, TABLE, DeleteFlows, Flow, Output, PacketOut, SetField
+from controllers.rules import (
+    CONTROLLER,
+    TABLE,
+    DecTtl,
+    DeleteFlows,
+    Flow,
+    Output,
+    PacketOut,
+    SetField,
+)
 from controllers.virtual_router import VirtualRouter
 
 pytest.importorskip("os_ken", reason="os-ken's packet library builds the test frames")
@@ -159,7 +168,7 @@ def test_first_packet_sets_up_the_session_and_later_packets_stay_in_the_switch(r
                                tcp_src=7001, tcp_dst=61000)
     assert back.actions == (SetField("eth_src", GW_MAC), SetField("eth_dst", VM1_MAC),
                             SetField("ipv4_dst", "10.0.2.15"), SetField("tcp_dst", 40000),
-                            Output(VM1_PORT))
+                            DecTtl(), Output(VM1_PORT))
 
 
 def test_the_host_pcs_own_traffic_is_not_translated(router):

@@ -1,0 +1,146 @@
+"""What a hostile or broken guest does to the virtual router, and what it must not achieve."""
+
+import pytest
+
+pytest.importorskip("os_ken", reason="os-ken's packet library builds the test frames")
+
+from os_ken.lib.packet import ethernet, icmp, ipv4, udp  # noqa: E402
+from test_virtual_router import (  # noqa: E402
+    GW_MAC,
+    R1_MAC,
+    UPLINK,
+    VM1_MAC,
+    VM1_PORT,
+    VM2_MAC,
+    VM2_PORT,
+    arp_frame,
+    dhcp_frame,
+    dhcp_reply,
+    frame,
+    leased,
+    packet_outs,
+    parse,
+    tcp_frame,
+)
+from test_virtual_router import router as router  # noqa: E402, F401 - the fixture
+
+from controllers import virtual_router  # noqa: E402
+from controllers.rules import DecTtl, Output  # noqa: E402
+
+
+def knows_r1(router, now=0):
+    router.packet_in(UPLINK, arp_frame(2, R1_MAC, "192.168.1.1", "192.168.1.10",
+                                       "02:00:c0:a8:01:0a"), now)
+
+
+def syn(mac, src, sport=40000, dst="203.0.113.10"):
+    return tcp_frame(mac, GW_MAC, src, dst, sport, 7001)
+
+
+def test_a_frame_from_another_port_with_a_vms_mac_is_dropped_and_moves_nothing(router):
+    leased(router, VM1_MAC, VM1_PORT)
+    leased(router, VM2_MAC, VM2_PORT)
+    knows_r1(router)
+    assert router.packet_in(VM2_PORT, syn(VM1_MAC, "10.0.2.15"), 1) == []
+    assert router.vm_port[VM1_MAC] == VM1_PORT
+    assert router.drops.counts["port security: a source MAC bound to another port"] == 1
+    # vm1 itself still gets through
+    assert any(isinstance(r, virtual_router.Flow) for r in
+               router.packet_in(VM1_PORT, syn(VM1_MAC, "10.0.2.15"), 2))
+
+
+def test_a_release_in_another_vms_name_ends_nothing(router):
+    ip = leased(router, VM1_MAC, VM1_PORT)
+    leased(router, VM2_MAC, VM2_PORT)
+    # from vm2's port: with vm2's source MAC (client address mismatch), or vm1's (bound)
+    spoof = dhcp_frame(VM1_MAC, 7, ciaddr=ip)
+    as_vm2 = frame(ethernet.ethernet("ff:ff:ff:ff:ff:ff", VM2_MAC, 0x0800),
+                   *parse(spoof).protocols[1:])
+    assert router.packet_in(VM2_PORT, as_vm2, 1) == []
+    assert router.packet_in(VM2_PORT, spoof, 1) == []
+    assert router.leases.owner(ip, 1) == VM1_MAC
+    # vm1's own release does end it
+    router.packet_in(VM1_PORT, spoof, 2)
+    assert router.leases.owner(ip, 2) is None
+
+
+def test_a_dhcp_flood_from_one_port_cannot_starve_another_vm(router):
+    for n in range(200):
+        mac = "02:66:00:00:%02x:%02x" % (n >> 8, n & 0xFF)
+        router.packet_in(VM2_PORT, dhcp_frame(mac, 1), n * 0.01)
+    held = [lease for lease in router.leases.leases.values()]
+    assert len(held) == virtual_router.CLIENTS_PER_PORT
+    assert leased(router, VM1_MAC, VM1_PORT, now=3) == "10.0.2.15"
+
+
+def test_a_spoofed_arp_on_the_lan_does_not_redirect_the_internet(router):
+    knows_r1(router, now=0)
+    evil = "02:66:66:66:66:66"
+    router.packet_in(UPLINK, arp_frame(2, evil, "192.168.1.1", "192.168.1.10",
+                                       "02:00:c0:a8:01:0a"), 1)
+    assert router.neighbours["192.168.1.1"] == R1_MAC
+    # an ARP whose sender differs from the frame's source teaches nothing at all
+    lying = frame(ethernet.ethernet("02:00:c0:a8:01:0a", evil, 0x0806),
+                  *parse(arp_frame(2, R1_MAC, "192.168.1.99", "192.168.1.10",
+                                   "02:00:c0:a8:01:0a")).protocols[1:])
+    router.packet_in(UPLINK, lying, 2)
+    assert "192.168.1.99" not in router.neighbours
+    # once r1 has been silent for the hold time, a new MAC is believed (r1 was replaced)
+    router.packet_in(UPLINK, arp_frame(2, evil, "192.168.1.1", "192.168.1.10",
+                                       "02:00:c0:a8:01:0a"), 1 + virtual_router.NEIGHBOUR_HOLD)
+    assert router.neighbours["192.168.1.1"] == evil
+
+
+def test_unanswered_arp_is_retried_three_times_then_its_queue_is_freed(router):
+    leased(router, VM1_MAC, VM1_PORT)
+    router.neighbours["192.168.1.1"] = R1_MAC  # not the one being asked for
+    asks = router.packet_in(VM1_PORT, syn(VM1_MAC, "10.0.2.15", dst="192.168.1.77"), 10)
+    assert len(packet_outs(asks)) == 1 and "192.168.1.77" in router.pending
+    retries = [r for t in (11, 12, 13, 14) for r in router.tick(t)]
+    assert len(retries) == virtual_router.ARP_TRIES - 1
+    assert "192.168.1.77" not in router.pending
+
+
+def test_the_gateway_is_asked_for_until_it_answers(router):
+    assert router.tick(1) and router.tick(1.5) == [] and router.tick(2.1)
+    knows_r1(router, now=3)
+    assert router.tick(5) == []
+
+
+def test_ttl_1_gets_time_exceeded_from_the_gateway_and_flows_decrement_ttl(router):
+    leased(router, VM1_MAC, VM1_PORT)
+    knows_r1(router)
+    probe = frame(ethernet.ethernet(GW_MAC, VM1_MAC, 0x0800),
+                  ipv4.ipv4(src="10.0.2.15", dst="203.0.113.10", proto=17, ttl=1),
+                  udp.udp(src_port=33434, dst_port=33434), b"probe")
+    (answer,) = router.packet_in(VM1_PORT, probe, 1)
+    reply = parse(answer.data)
+    assert answer.actions == (Output(VM1_PORT),)
+    assert reply.get_protocol(ipv4.ipv4).src == "10.0.2.2"
+    assert reply.get_protocol(icmp.icmp).type == 11
+    assert not router.nat.sessions  # nothing was translated
+    flows = [r for r in router.packet_in(VM1_PORT, syn(VM1_MAC, "10.0.2.15"), 2)
+             if isinstance(r, virtual_router.Flow)]
+    assert flows and all(DecTtl() in f.actions for f in flows)
+
+
+def test_one_vm_cannot_take_every_port(router):
+    router.nat.per_inside = 5
+    leased(router, VM1_MAC, VM1_PORT)
+    leased(router, VM2_MAC, VM2_PORT)
+    knows_r1(router)
+    for port in range(40000, 40010):
+        router.packet_in(VM1_PORT, syn(VM1_MAC, "10.0.2.15", sport=port), 1)
+    assert sum(not m.forward for m in router.nat.mappings.values()) == 5
+    flows = [r for r in router.packet_in(VM2_PORT, syn(VM2_MAC, "10.0.2.16"), 2)
+             if isinstance(r, virtual_router.Flow)]
+    assert flows  # vm2 still gets its mapping
+
+
+def test_a_dhcp_request_with_a_client_address_not_its_source_is_ignored(router):
+    spoof = dhcp_frame(VM1_MAC, 1)
+    as_vm2 = frame(ethernet.ethernet("ff:ff:ff:ff:ff:ff", VM2_MAC, 0x0800),
+                   *parse(spoof).protocols[1:])
+    assert router.packet_in(VM2_PORT, as_vm2, 0) == []
+    assert not router.leases.leases
+    assert dhcp_reply(router.packet_in(VM1_PORT, spoof, 0))[1] == "10.0.2.15"
