@@ -40,6 +40,7 @@ class Session:
     remote_ip: str
     remote_port: int
     flows: set = field(default_factory=lambda: {OUTWARD, INWARD})  # those installed
+    created: float = 0.0
 
     def flow_cookie(self, direction):
         """The cookie of one of the session's flows: the session's, and the direction."""
@@ -125,11 +126,41 @@ class NatTable:
         mapping = self.mapping_for(proto, inside_ip, inside_port, now)
         if mapping is None:
             return None
-        session = Session(next(self.cookies), mapping, remote_ip, remote_port)
+        session = Session(next(self.cookies), mapping, remote_ip, remote_port, created=now)
         mapping.sessions.add(session.cookie)
         self.sessions[session.cookie] = session
         self.by_flow[key] = session
         return session
+
+    def adopt(self, proto, inside_ip, inside_port, outside_port, remote_ip, remote_port,
+              cookie, flows, now):
+        """Take over a session the switch still carries (its flows outlived a controller):
+        its mapping keeps its outside port, its cookie stays taken. False if it clashes."""
+        key = (proto, inside_ip, inside_port)
+        mapping = self.mappings.get(key)
+        if mapping is None:
+            if (proto, outside_port) in self.by_outside:
+                return False
+            try:
+                self.pools[proto].free.remove(outside_port)
+            except ValueError:
+                return False  # outside the range, or a forward's port
+            mapping = Mapping(proto, inside_ip, inside_port, outside_port, now)
+            self.mappings[key] = mapping
+            self.by_outside[(proto, outside_port)] = mapping
+            self.held[(proto, inside_ip)] += 1
+        elif mapping.outside_port != outside_port or cookie in self.sessions:
+            return False
+        session = Session(cookie, mapping, remote_ip, remote_port, set(flows), created=now)
+        mapping.sessions.add(cookie)
+        mapping.last_used = now
+        self.sessions[cookie] = session
+        self.by_flow[key + (remote_ip, remote_port)] = session
+        return True
+
+    def next_cookie_after(self, cookie):
+        """New sessions are numbered after every adopted one: no cookie is handed out twice."""
+        self.cookies = itertools.count(max(cookie + 1, next(self.cookies)))
 
     def inbound(self, proto, outside_port):
         """The mapping that owns an outside port (a forward or a live mapping), or None."""

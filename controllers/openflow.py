@@ -64,3 +64,26 @@ def encode(datapath, message):
             data=complete(message.data),  # see controllers.checksum
         )
     raise TypeError("unknown rule %r" % (message,))
+
+
+def flow_stats_request(datapath):
+    """Ask the switch for every flow it holds (the reply goes to flows_of)."""
+    ofp, parser = datapath.ofproto, datapath.ofproto_parser
+    return parser.OFPFlowStatsRequest(datapath, 0, ofp.OFPTT_ALL, ofp.OFPP_ANY, ofp.OFPG_ANY,
+                                      0, 0, parser.OFPMatch())
+
+
+def flows_of(stats):
+    """Flow-stats entries as plain data: {cookie, priority, match, set, output}."""
+    flows = []
+    for stat in stats:
+        sets, outputs = {}, []
+        for instruction in stat.instructions:
+            for action in getattr(instruction, "actions", ()):
+                if hasattr(action, "key") and hasattr(action, "value"):
+                    sets[action.key] = action.value
+                elif hasattr(action, "port"):
+                    outputs.append(action.port)
+        flows.append({"cookie": stat.cookie, "priority": stat.priority,
+                      "match": dict(stat.match.items()), "set": sets, "output": outputs})
+    return flows

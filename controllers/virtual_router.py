@@ -24,7 +24,7 @@ from controllers.boundary import Drops
 from controllers.checksum import ones_complement_sum
 from controllers.framework import packet_lib
 from controllers.learning import LearningSwitch, mac_text
-from controllers.leases import LeasePool
+from controllers.leases import Lease, LeasePool
 from controllers.nat import INWARD, OUTWARD, NatTable, session_of
 from controllers.rules import (
     CONTROLLER,
@@ -52,6 +52,8 @@ PENDING_ADDRESSES = 64  # addresses being resolved at once
 ARP_TRIES, ARP_INTERVAL = 3, 1.0  # an unanswered ARP request is retried, then given up
 NEIGHBOUR_HOLD = 30.0  # seconds a LAN neighbour's MAC stands before another may replace it
 CLIENTS_PER_PORT = 2  # DHCP clients (offers or leases) one VM port may hold
+ADOPT_WAIT = 3.0  # seconds to wait for the switch's flow table after a (re)connect
+COOKIE_MASK = 2**64 - 1
 
 PRIO_MISS, PRIO_PASS, PRIO_ARP, PRIO_TRAP, PRIO_SESSION = 0, 1, 5, 15, 20
 
@@ -110,12 +112,19 @@ class VirtualRouter:
         self.next_gateway_arp = 0.0
         self.dirty = False  # the state file is behind
         self.drops = Drops(cfg.name)  # what the router refused, counted
+        # After a (re)connect, new sessions wait until the switch's flows are adopted
+        # (adopt), so that no outside port or cookie is handed out twice.
+        self.adopting = False
+        self.adopting_since = None
 
     def vm_flood(self, in_port):
         return [p for p in self.cfg.vm_ports if p != in_port]
 
     # --- events ---
     def connected(self):
+        """Rules for a switch that has just connected. The shell then asks the switch for
+        its flows and hands them to adopt()."""
+        self.adopting, self.adopting_since = True, None
         c = self.cfg
         ip = {"eth_type": ETH_IP}
         echo_reply = dict(ip, ip_proto=IP_PROTO["icmp"], icmpv4_type=ICMP_ECHO_REPLY)
@@ -156,6 +165,11 @@ class VirtualRouter:
         for mac in [m for m in self.client_port if not self.leases.holds(m)]:
             del self.client_port[mac]
         rules = self.retry_arp(now)
+        if self.adopting:
+            self.adopting_since = self.adopting_since or now
+            if now - self.adopting_since > ADOPT_WAIT:
+                log.warning("%s: the switch sent no flow table; starting afresh", self.cfg.name)
+                self.adopting = False
         if self.dirty or len(self.nat.mappings) != before:
             self.save_state(now)
         return rules
@@ -206,6 +220,74 @@ class VirtualRouter:
             self.drops.drop("a protocol the NAT does not translate")
             return []
         return self.switch.packet_in(in_port, data, now)
+
+    # --- the switch's own memory: after a controller restart or a reconnect ---
+    def adopt(self, flows, now):
+        """Take over the sessions whose flows the switch still holds (see openflow.flows_of
+        for the shape of `flows`); delete session flows that cannot be understood."""
+        self.adopting = False
+        found, top, rules = {}, 0, []
+        for f in flows:
+            if f["priority"] != PRIO_SESSION or not f["cookie"]:
+                continue
+            cookie, direction = session_of(f["cookie"])
+            top = max(top, cookie)
+            proto = PROTO_NAME.get(f["match"].get("ip_proto"))
+            if proto not in L4_FIELDS:
+                continue
+            src_f, dst_f = L4_FIELDS[proto]
+            m, sets = f["match"], f["set"]
+            s = found.setdefault(cookie, {"proto": proto, "flows": set()})
+            s["flows"].add(direction)
+            if direction == OUTWARD:
+                s.update(inside_ip=m.get("ipv4_src"), inside_port=m.get(src_f),
+                         remote_ip=m.get("ipv4_dst"), remote_port=m.get(dst_f),
+                         outside_port=sets.get(src_f))
+            else:
+                s.update(remote_ip=m.get("ipv4_src"), remote_port=m.get(src_f),
+                         outside_port=m.get(dst_f), inside_ip=sets.get("ipv4_dst"),
+                         inside_port=sets.get(dst_f))
+        adopted = 0
+        for cookie, s in found.items():
+            fields = [s.get(k) for k in ("inside_ip", "inside_port", "outside_port",
+                                         "remote_ip", "remote_port")]
+            if None in fields or not self.nat.adopt(s["proto"], *fields, cookie, s["flows"],
+                                                    now):
+                rules.append(DeleteFlows({}, cookie=cookie << 1, cookie_mask=~1 & COOKIE_MASK))
+                continue
+            adopted += 1
+        self.nat.next_cookie_after(top)
+        if found:
+            log.info("%s: adopted %d session(s) from the switch's flows, deleted %d",
+                     self.cfg.name, adopted, len(found) - adopted)
+            self.changed()
+        return rules
+
+    def audit(self, flows, asked_at, now):
+        """Sessions end on their own too: one whose flows the switch no longer holds (a
+        flow-removed that never arrived) is ended, and its port freed."""
+        present = {session_of(f["cookie"])[0] for f in flows
+                   if f["cookie"] and f["priority"] == PRIO_SESSION}
+        rules = []
+        for cookie, session in list(self.nat.sessions.items()):
+            if cookie not in present and session.created < asked_at - 1.0:
+                self.nat.end(cookie)
+                self.changed()
+                rules.append(DeleteFlows({}, cookie=session.flow_cookie(OUTWARD),
+                                         cookie_mask=~1 & COOKIE_MASK))
+        return rules
+
+    def restore(self, state, now):
+        """Leases (and the ports they bind) from the state file a previous controller
+        wrote, as a DHCP server keeps its lease file."""
+        for row in state.get("leases", ()):
+            expires = row.get("expires")
+            if not expires or expires <= now or row.get("ip") not in self.leases.addresses:
+                continue
+            self.leases.leases[row["ip"]] = Lease(row["mac"], row["ip"], expires, bound=True)
+            if row.get("port") is not None:
+                self.bind(row["mac"], row["port"])
+                self.client_port[row["mac"]] = row["port"]
 
     def fragment(self, in_port, data, now):
         """An IP fragment. Later fragments carry no ports, so no NAT flow can match them;
@@ -270,6 +352,10 @@ class VirtualRouter:
         l4 = pkt.get_protocol(lib().tcp.tcp) or pkt.get_protocol(lib().udp.udp)
         if l4 is not None:
             proto = "tcp" if ip.proto == IP_PROTO["tcp"] else "udp"
+            if self.adopting and (proto, ip.src, l4.src_port, ip.dst,
+                                  l4.dst_port) not in self.nat.by_flow:
+                self.drops.drop("a new connection while the switch's flows are being adopted")
+                return []
             session = self.nat.session(proto, ip.src, l4.src_port, ip.dst, l4.dst_port, now)
             if session is None:  # no port left (the table logged it): refuse, don't leave
                 return [self.refusal(pkt, proto, in_port)]  # the VM waiting for a timeout
@@ -452,6 +538,8 @@ class VirtualRouter:
         if known not in (None, mac) and now - self.confirmed.get(ip, 0.0) < NEIGHBOUR_HOLD:
             self.drops.drop("ARP claiming a LAN address another MAC holds")
             return []
+        if ip == self.cfg.lan_gateway and known != mac:
+            self.changed()  # the lab's readiness waits for it (topos.lab)
         self.neighbours[ip] = mac
         self.confirmed[ip] = now
         rules = []
@@ -628,10 +716,11 @@ class VirtualRouter:
 
     # --- what `natmap` and `leases` show ---
     def state(self, now):
-        leases = [{"mac": lease.mac, "ip": lease.ip, "expires_in": round(lease.expires - now)}
+        leases = [{"mac": lease.mac, "ip": lease.ip, "expires_in": round(lease.expires - now),
+                   "expires": lease.expires, "port": self.vm_port.get(lease.mac)}
                   for lease in self.leases.leases.values() if lease.bound]
         return {"router": self.cfg.name, "dpid": self.cfg.dpid, "nat": self.nat.rows(now),
-                "leases": leases}
+                "leases": leases, "gateway": self.neighbours.get(self.cfg.lan_gateway)}
 
     def changed(self):
         self.dirty = True

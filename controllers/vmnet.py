@@ -8,6 +8,7 @@ and the rules they return are sent. It listens on 127.0.0.1 unless told another
 loopback-only address: the lab never exposes its controller to the network.
 """
 
+import json
 import os
 import sys
 import time
@@ -20,11 +21,12 @@ if __package__ in (None, ""):
 from controllers import config, framework  # noqa: E402
 from controllers.boundary import Drops, handle  # noqa: E402
 from controllers.learning import LearningSwitch  # noqa: E402
-from controllers.openflow import encode  # noqa: E402
+from controllers.openflow import encode, flow_stats_request, flows_of  # noqa: E402
 from controllers.virtual_router import VirtualRouter  # noqa: E402
 
 fw = framework.load()
 TICK = 0.2  # seconds: how stale `natmap` may be
+AUDIT_EVERY = 10.0  # seconds between two readings of a virtual router's flow table
 
 
 class VmnetApp(fw.App):
@@ -43,17 +45,46 @@ class VmnetApp(fw.App):
         self.switches = {}  # dpid -> core
         self.datapaths = {}  # dpid -> datapath, for what the cores send on their own
         self.drops = {}  # dpid -> boundary.Drops
+        self.flow_stats = {}  # dpid -> (asked at, stats so far, adopting?)
+        self.last_audit = {}  # dpid -> when its flows were last asked for
         self.ticker = fw.hub.spawn(self.tick)
 
     def tick(self):
         """The cores' housekeeping (expiry, state for `natmap`), every TICK seconds."""
         while True:
             fw.hub.sleep(TICK)
+            now = time.monotonic()
             for dpid, core in list(self.switches.items()):
                 if hasattr(core, "tick"):
-                    rules = core.tick(time.monotonic()) or []
+                    rules = core.tick(now) or []
                     if rules and dpid in self.datapaths:
                         self.send(self.datapaths[dpid], rules)
+                if isinstance(core, VirtualRouter) and dpid in self.datapaths and (
+                        now - self.last_audit.get(dpid, now) >= AUDIT_EVERY):
+                    self.ask_flows(self.datapaths[dpid], adopting=False)
+
+    def ask_flows(self, datapath, adopting):
+        """Read the switch's flow table: to adopt it (after a connect) or to audit sessions."""
+        now = time.monotonic()
+        self.last_audit[datapath.id] = now
+        self.flow_stats[datapath.id] = (now, [], adopting)
+        datapath.send_msg(flow_stats_request(datapath))
+
+    @fw.set_ev_cls(fw.ofp_event.EventOFPFlowStatsReply, fw.MAIN_DISPATCHER)
+    def flow_stats_reply(self, ev):
+        msg = ev.msg
+        dpid = msg.datapath.id
+        core = self.switches.get(dpid)
+        if dpid not in self.flow_stats or not isinstance(core, VirtualRouter):
+            return
+        asked_at, stats, adopting = self.flow_stats[dpid]
+        stats.extend(msg.body)
+        if msg.flags & msg.datapath.ofproto.OFPMPF_REPLY_MORE:
+            return  # more parts to come
+        del self.flow_stats[dpid]
+        flows, now = flows_of(stats), time.monotonic()
+        rules = core.adopt(flows, now) if adopting else core.audit(flows, asked_at, now)
+        self.send(msg.datapath, rules)
 
     def send(self, datapath, rules):
         for rule in rules:
@@ -65,7 +96,9 @@ class VmnetApp(fw.App):
         router = self.routers.get(datapath.id)
         if router:
             core = VirtualRouter(router)
-        else:
+            if router.state_file and os.path.exists(router.state_file):
+                with open(router.state_file) as f:  # leases a previous controller kept
+                    core.restore(json.load(f), time.monotonic())
             core = LearningSwitch(name="%016x" % datapath.id)
         self.switches[datapath.id] = core
         self.datapaths[datapath.id] = datapath
@@ -73,6 +106,8 @@ class VmnetApp(fw.App):
         self.logger.info("switch %016x connected (%s)", datapath.id,
                          "virtual router of %s" % router.name if router else "learning switch")
         self.send(datapath, core.connected())
+        if isinstance(core, VirtualRouter):
+            self.ask_flows(datapath, adopting=True)  # sessions the switch still carries
 
     @fw.set_ev_cls(fw.ofp_event.EventOFPPacketIn, fw.MAIN_DISPATCHER)
     def packet_in(self, ev):

@@ -1,7 +1,9 @@
 """The controller node: our app (controllers/vmnet.py) run by osken-manager or ryu-manager.
 
 A child process of the lab, listening on 127.0.0.1 only, its PID file and log in
-the lab's run folder, stopped by PID.
+the lab's run folder, stopped by PID. The lab supervises it: when it dies (a crash,
+kill -9, the OOM killer) it is started again, and rebuilds its state from the switches'
+flows and its lease file (controllers/virtual_router.py: adopt, restore).
 """
 
 import os
@@ -10,6 +12,8 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
+import time
 
 from mininet.node import Controller
 
@@ -60,7 +64,34 @@ class VmnetController(Owned, Controller):
         base = os.path.join(self.rundir or ".", "controller")
         return base + ".log", base + ".pid"
 
+    RESTARTS = 5  # at most this many restarts a minute: a controller that cannot live stays dead
+
     def start(self):
+        self.stopping = False
+        self.restarts = []
+        self.launch()
+        until(self.up, 20, "the controller to listen on %s:%d" % (HOST, self.port))
+        self.supervisor = threading.Thread(target=self.supervise, daemon=True,
+                                           name="controller supervisor")
+        self.supervisor.start()
+
+    def supervise(self):
+        while not self.stopping:
+            time.sleep(0.2)
+            process = self.process
+            if self.stopping or process is None or process.poll() is None:
+                continue
+            now = time.monotonic()
+            self.restarts = [t for t in self.restarts if now - t < 60] + [now]
+            with open(self.paths()[0], "a") as log:
+                log.write("vmnetlab: the controller exited (%s); %s\n" % (
+                    process.returncode, "restarting it" if len(self.restarts) <= self.RESTARTS
+                    else "too many restarts, leaving it down"))
+            if len(self.restarts) > self.RESTARTS:
+                return
+            self.launch()
+
+    def launch(self):
         log, pidfile = self.paths()
         argv = [self.manager, "--ofp-listen-host", HOST,
                 "--ofp-tcp-listen-port", str(self.port), APP]
@@ -78,16 +109,17 @@ class VmnetController(Owned, Controller):
         with open(pidfile, "w") as f:
             f.write("%d\n" % self.process.pid)
 
-        def up():
-            if self.process.poll() is not None:
-                with open(log) as f:
-                    tail = f.read()[-800:]
-                raise LabError("the controller exited (%s): %s" % (self.process.returncode, tail))
-            return listening(self.port)
-
-        until(up, 20, "the controller to listen on %s:%d" % (HOST, self.port))
+    def up(self):
+        if self.process.poll() is not None:
+            with open(self.paths()[0]) as f:
+                tail = f.read()[-800:]
+            raise LabError("the controller exited (%s): %s" % (self.process.returncode, tail))
+        return listening(self.port)
 
     def stop(self, *args, **kwargs):
+        self.stopping = True
+        if getattr(self, "supervisor", None):
+            self.supervisor.join(2)
         if self.process and self.process.poll() is None:
             self.process.send_signal(signal.SIGTERM)
             try:

@@ -7,6 +7,7 @@ Nothing here kills by name (never `mn -c` or Mininet's cleanup()).
 """
 
 import atexit
+import json
 import os
 import shutil
 import signal
@@ -77,6 +78,15 @@ def preflight(controller_classes, topo=None):
             if listening(PORT):
                 raise LabError("port %d on %s is already in use by another controller: stop it, "
                                "or pass --controller remote to use it" % (PORT, HOST))
+
+
+def config_gateway_known(router):
+    """Has the controller written that this virtual router knows its LAN gateway's MAC?"""
+    try:
+        with open(router.state_file) as f:
+            return bool(json.load(f).get("gateway"))
+    except (OSError, ValueError, TypeError):
+        return False
 
 
 class RecordedMininet(Mininet):
@@ -178,6 +188,10 @@ class Lab(RecordedMininet):
         for node in self.hosts:
             node.start_dhcp_clients(self.rundir, script)
         self.wait_leases()
+        if routers and any(isinstance(c, VmnetController) for c in self.controllers):
+            # a virtual router that knows r1's MAC forwards a VM's first packet at once
+            until(lambda: all(config_gateway_known(r) for r in routers), 10,
+                  "the virtual routers to know the LAN's gateway")
         # every echo server, TCP and UDP and a forward's target: the first probe after
         # "ready" must find it bound
         until(lambda: all(probe.listening(n, port, proto) for n in self.hosts

@@ -119,6 +119,7 @@ def ready_router():
     router = VirtualRouter(default_routers()[0])
     drops, now = Drops("test"), 100.0
     router.connected()
+    router.adopt([], now)
     for frame in (dhcp_frame(1), dhcp_frame(3, options=[(50, bytes([10, 0, 2, 15]))])):
         handle(router, VM_PORT, frame, now, drops)
     handle(router, 1, templates()[1][0], now, drops)  # r1's MAC

@@ -144,3 +144,51 @@ def test_a_dhcp_request_with_a_client_address_not_its_source_is_ignored(router):
     assert router.packet_in(VM2_PORT, as_vm2, 0) == []
     assert not router.leases.leases
     assert dhcp_reply(router.packet_in(VM1_PORT, spoof, 0))[1] == "10.0.2.15"
+
+
+def as_switch_holds(rules):
+    """Flows as the switch reports them (controllers.openflow.flows_of's shape)."""
+    from controllers.rules import Flow, SetField
+
+    return [{"cookie": r.cookie, "priority": r.priority, "match": dict(r.match),
+             "set": {a.field: a.value for a in r.actions if isinstance(a, SetField)},
+             "output": [a.port for a in r.actions if isinstance(a, Output)]}
+            for r in rules if isinstance(r, Flow)]
+
+
+def test_a_restarted_controller_takes_over_the_switchs_sessions_and_reuses_nothing(router):
+    from controllers.config import default_routers
+
+    leased(router, VM1_MAC, VM1_PORT)
+    knows_r1(router)
+    held = as_switch_holds(router.packet_in(VM1_PORT, syn(VM1_MAC, "10.0.2.15"), 1))
+    (old,) = router.nat.sessions.values()
+    state = router.state(2)
+
+    fresh = virtual_router.VirtualRouter(default_routers()[0])  # the controller restarted
+    fresh.restore(state, 3)
+    fresh.connected()
+    knows_r1(fresh, 3)
+    assert fresh.packet_in(VM1_PORT, syn(VM1_MAC, "10.0.2.15", sport=40001), 3) == []  # waits
+    assert fresh.adopt(held, 3) == []
+    assert fresh.leases.owner("10.0.2.15", 3) == VM1_MAC and fresh.vm_port[VM1_MAC] == VM1_PORT
+    adopted = fresh.nat.inbound("tcp", old.mapping.outside_port)
+    assert adopted.inside_port == 40000
+    new = [r for r in fresh.packet_in(VM1_PORT, syn(VM1_MAC, "10.0.2.15", sport=40001), 4)
+           if isinstance(r, virtual_router.Flow)]
+    new_session = max(fresh.nat.sessions.values(), key=lambda s: s.cookie)
+    assert new and new_session.cookie > old.cookie
+    assert new_session.mapping.outside_port != old.mapping.outside_port
+    # the old session's flows expire: that ends the old session, never the new one
+    for flow in held:
+        fresh.flow_removed(flow["cookie"], 70)
+    assert list(fresh.nat.sessions) == [new_session.cookie]
+
+
+def test_a_session_whose_flows_are_gone_ends_on_the_audit(router):
+    leased(router, VM1_MAC, VM1_PORT)
+    knows_r1(router)
+    router.packet_in(VM1_PORT, syn(VM1_MAC, "10.0.2.15"), 1)
+    port = next(iter(router.nat.sessions.values())).mapping.outside_port
+    assert router.audit([], asked_at=100, now=100)  # no flow-removed ever came
+    assert not router.nat.sessions and router.nat.inbound("tcp", port) is None

@@ -95,6 +95,7 @@ def router():
     r = VirtualRouter(cfg)
     r.table = FlowTable()
     r.table.apply(r.connected())
+    r.table.apply(r.adopt([], 0))  # a new switch: no flows to take over
     return r
 
 
