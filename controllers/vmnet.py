@@ -99,6 +99,7 @@ class VmnetApp(fw.App):
             if router.state_file and os.path.exists(router.state_file):
                 with open(router.state_file) as f:  # leases a previous controller kept
                     core.restore(json.load(f), time.monotonic())
+        else:
             core = LearningSwitch(name="%016x" % datapath.id)
         self.switches[datapath.id] = core
         self.datapaths[datapath.id] = datapath
