@@ -25,6 +25,9 @@ def is_group(mac: str) -> bool:
     return bool(int(mac[:2], 16) & 1)
 
 
+MAX_STATIONS = 4096  # the MAC table is bounded, as a real switch's is
+
+
 @dataclass
 class Station:
     port: int
@@ -65,9 +68,12 @@ class LearningSwitch:
         if is_group(mac):
             return []
         old = self.stations.get(mac)
+        if old is None and len(self.stations) >= MAX_STATIONS:
+            # a flood of invented source MACs: forget the station heard from longest ago
+            del self.stations[min(self.stations, key=lambda m: self.stations[m].seen)]
         self.stations[mac] = Station(port, now)
         if old is None or now - old.seen > self.ageing:
-            log.info("%s: learned %s on port %d", self.name, mac, port)
+            log.debug("%s: learned %s on port %d", self.name, mac, port)
             return []
         if old.port != port:
             log.info("%s: %s moved from port %d to %d", self.name, mac, old.port, port)

@@ -9,6 +9,7 @@ loopback-only address: the lab never exposes its controller to the network.
 """
 
 import json
+import logging
 import os
 import sys
 import time
@@ -25,8 +26,25 @@ from controllers.openflow import encode, flow_stats_request, flows_of  # noqa: E
 from controllers.virtual_router import VirtualRouter  # noqa: E402
 
 fw = framework.load()
+LOG_BUDGET = 20 * 2**20  # bytes of log lines: past it, only errors are written
 TICK = 0.2  # seconds: how stale `natmap` may be
 AUDIT_EVERY = 10.0  # seconds between two readings of a virtual router's flow table
+
+
+class LogBudget(logging.Filter):
+    """Caps what the controller writes to its log: a guest can make it talk, not fill a disk."""
+
+    def __init__(self, budget=LOG_BUDGET):
+        super().__init__()
+        self.left = budget
+
+    def filter(self, record):
+        if self.left <= 0:
+            return record.levelno >= logging.ERROR
+        self.left -= len(record.getMessage()) + 40
+        if self.left <= 0:
+            record.msg, record.args = "log budget spent: from now on only errors are logged", ()
+        return True
 
 
 class VmnetApp(fw.App):
@@ -34,6 +52,9 @@ class VmnetApp(fw.App):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
+        budget = LogBudget()
+        for handler in logging.getLogger().handlers:
+            handler.addFilter(budget)
         conf = fw.cfg.CONF
         if conf.ofp_listen_host in (None, "", "0.0.0.0", "::"):
             conf.set_override("ofp_listen_host", "127.0.0.1")

@@ -9,6 +9,7 @@ PC's own port, and a learning switch.
 """
 
 import random
+import resource
 import struct
 import time
 
@@ -152,6 +153,7 @@ def test_100k_hostile_frames_raise_nothing_hang_nothing_and_leave_tables_consist
     entries = [(router, VM_PORT, vm, drops, True), (router, 1, lan, drops, True),
                (router, 2, lan + vm, drops, True), (switch, 3, vm + lan, switch_drops, False)]
     slowest, now = 0.0, 200.0
+    memory_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss  # KiB
     for n in range(FRAMES):
         core, port, frames, counter, deep = entries[n % len(entries)]
         frame = mutate(rng.choice(frames), rng) if rng.random() < 0.9 else rng.choice(frames)
@@ -167,8 +169,11 @@ def test_100k_hostile_frames_raise_nothing_hang_nothing_and_leave_tables_consist
     print("fuzz: %d frames, %d dropped at the boundary, slowest call %.1f ms; reasons: %s" % (
         FRAMES, sum(drops.counts.values()) + sum(switch_drops.counts.values()),
         slowest * 1000, dict(drops.counts.most_common(8))))
+    grown = (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - memory_before) / 1024
+    print("fuzz: memory grew by %.1f MiB" % grown)
     assert not crashes, crashes
     assert slowest < SLOW
+    assert grown < 50  # bounded tables: junk costs no memory to speak of
     assert_consistent(router, now)
     # a VM never seen before still gets an offer
     new_vm = "08:00:27:00:00:99"
@@ -184,3 +189,25 @@ def test_a_tcp_option_of_length_0_is_dropped_before_any_parser():
     assert handle(router, VM_PORT, bytes(syn), 300.0, drops) == []
     assert time.perf_counter() - began < SLOW
     assert drops.counts["TCP option of length N"] == 1
+
+
+def test_a_flood_of_invented_source_macs_keeps_the_mac_table_bounded():
+    from controllers import learning
+
+    switch = LearningSwitch(name="lan")
+    for n in range(learning.MAX_STATIONS + 500):
+        src = struct.pack("!HI", 0x0266, n)
+        switch.packet_in(1 + n % 4, b"\xff" * 6 + src + b"\x08\x00" + b"\0" * 46, n * 0.001)
+    assert len(switch.stations) == learning.MAX_STATIONS
+
+
+def test_the_controller_log_has_a_budget():
+    import logging
+
+    vmnet = pytest.importorskip("controllers.vmnet", reason="needs os-ken or Ryu")
+    budget = vmnet.LogBudget(budget=1000)
+    record = logging.LogRecord("x", logging.WARNING, "", 0, "dropped %s", ("y" * 100,), None)
+    written = sum(budget.filter(record) for _ in range(100))
+    assert written <= 10
+    error = logging.LogRecord("x", logging.ERROR, "", 0, "broken", (), None)
+    assert budget.filter(error)
