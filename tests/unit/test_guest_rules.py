@@ -1,4 +1,4 @@
-"""What a hostile or broken guest does to the virtual router, and what it must not achieve."""
+"""What a hostile or broken guest does to the virtual router core, and what it must not achieve."""
 
 import pytest
 
