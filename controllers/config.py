@@ -9,7 +9,7 @@ import os
 from dataclasses import asdict, dataclass, field
 from typing import Dict, Optional, Tuple
 
-from controllers.nat import Forward
+from controllers.nat_table import Forward
 
 GATEWAY_MAC = "52:54:00:12:35:02"  # VirtualBox's NAT gateway
 UPLINK_PORT, HOST_PORT, FIRST_VM_PORT = 1, 2, 10

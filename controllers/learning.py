@@ -8,6 +8,7 @@ on learned flows, and no flow installed for broadcast, multicast or flooded fram
 import logging
 from dataclasses import dataclass
 
+from controllers.core import Core
 from controllers.rules import CONTROLLER, FLOOD, DeleteFlows, Flow, Output, PacketOut
 
 log = logging.getLogger("vmnet.learning")
@@ -34,7 +35,7 @@ class Station:
     seen: float
 
 
-class LearningSwitch:
+class LearningSwitch(Core):
     """MAC table and flow rules of one switch.
 
     ageing: seconds a learned MAC is kept without being seen.

@@ -63,7 +63,7 @@ class VmnetApp(fw.App):
             fw.name, conf.ofp_listen_host, conf.ofp_tcp_listen_port or 6653,
         )
         self.routers = config.load()  # dpid -> RouterConfig: these switches are NAT routers
-        self.switches = {}  # dpid -> core
+        self.switches = {}  # dpid -> its core (controllers.core.Core)
         self.datapaths = {}  # dpid -> datapath, for what the cores send on their own
         self.drops = {}  # dpid -> boundary.Drops
         self.flow_stats = {}  # dpid -> (asked at, stats so far, adopting?)
@@ -71,18 +71,24 @@ class VmnetApp(fw.App):
         self.ticker = fw.hub.spawn(self.tick)
 
     def tick(self):
-        """The cores' housekeeping (expiry, state for `natmap`), every TICK seconds."""
+        """The cores' housekeeping every TICK seconds; their state written for `natmap`
+        and for a successor (off the packet path); flow tables read for the audit."""
         while True:
             fw.hub.sleep(TICK)
             now = time.monotonic()
             for dpid, core in list(self.switches.items()):
-                if hasattr(core, "tick"):
-                    rules = core.tick(now) or []
-                    if rules and dpid in self.datapaths:
-                        self.send(self.datapaths[dpid], rules)
-                if isinstance(core, VirtualRouter) and dpid in self.datapaths and (
-                        now - self.last_audit.get(dpid, now) >= AUDIT_EVERY):
+                self.send(self.datapaths[dpid], core.tick(now))
+                self.save_state(dpid, core.take_state(now))
+                if core.reads_flow_table and now - self.last_audit[dpid] >= AUDIT_EVERY:
                     self.ask_flows(self.datapaths[dpid], adopting=False)
+
+    def save_state(self, dpid, state):
+        router = self.routers.get(dpid)
+        if state is None or not router or not router.state_file:
+            return
+        with open(router.state_file + ".tmp", "w") as f:
+            json.dump(state, f)
+        os.replace(router.state_file + ".tmp", router.state_file)
 
     def ask_flows(self, datapath, adopting):
         """Read the switch's flow table: to adopt it (after a connect) or to audit sessions."""
@@ -96,7 +102,7 @@ class VmnetApp(fw.App):
         msg = ev.msg
         dpid = msg.datapath.id
         core = self.switches.get(dpid)
-        if dpid not in self.flow_stats or not isinstance(core, VirtualRouter):
+        if dpid not in self.flow_stats or core is None:
             return
         asked_at, stats, adopting = self.flow_stats[dpid]
         stats.extend(msg.body)
@@ -127,8 +133,9 @@ class VmnetApp(fw.App):
         self.drops[datapath.id] = Drops(name="%016x" % datapath.id)
         self.logger.info("switch %016x connected (%s)", datapath.id,
                          "virtual router of %s" % router.name if router else "learning switch")
+        self.last_audit[datapath.id] = time.monotonic()
         self.send(datapath, core.connected())
-        if isinstance(core, VirtualRouter):
+        if core.reads_flow_table:
             self.ask_flows(datapath, adopting=True)  # sessions the switch still carries
 
     @fw.set_ev_cls(fw.ofp_event.EventOFPPacketIn, fw.MAIN_DISPATCHER)
@@ -138,12 +145,12 @@ class VmnetApp(fw.App):
         if core is not None:
             # the boundary: checked before any parser, and nothing escapes (boundary.handle)
             rules = handle(core, msg.match["in_port"], msg.data, time.monotonic(),
-                           self.drops[msg.datapath.id], deep=isinstance(core, VirtualRouter))
+                           self.drops[msg.datapath.id], deep=core.parses_headers)
             self.send(msg.datapath, rules)
 
     @fw.set_ev_cls(fw.ofp_event.EventOFPFlowRemoved, fw.MAIN_DISPATCHER)
     def flow_removed(self, ev):
         msg = ev.msg
         core = self.switches.get(msg.datapath.id)
-        if isinstance(core, VirtualRouter) and msg.cookie:
+        if core is not None and msg.cookie:
             self.send(msg.datapath, core.flow_removed(msg.cookie, time.monotonic()))

@@ -23,7 +23,7 @@ from controllers.config import (
     pc_mac,
     vm_mac,
 )
-from controllers.nat import Forward, parse_forward
+from controllers.nat_table import Forward, parse_forward
 from topos.errors import LabError
 from topos.world import LAN_PREFIX, MAX_VMS, PCS, World, whole_number
 

@@ -8,7 +8,7 @@ import time
 
 from mininet.cli import CLI
 
-from controllers.nat import session_of
+from controllers.nat_table import session_of
 from topos.dhcp import read_lease
 
 

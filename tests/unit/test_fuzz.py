@@ -140,8 +140,8 @@ def assert_consistent(router, now):
     used = {(p, port) for p, port in nat.by_outside}
     for proto, pool in nat.pools.items():
         assert not {(proto, port) for port in pool.free} & used  # a port is free or in use
-    for ip, lease in router.leases.leases.items():
-        assert lease.ip == ip and ip in router.leases.addresses
+    for ip, lease in router.dhcp.leases.leases.items():
+        assert lease.ip == ip and ip in router.dhcp.leases.addresses
 
 
 def test_100k_hostile_frames_raise_nothing_hang_nothing_and_leave_tables_consistent():

@@ -24,7 +24,7 @@ from test_virtual_router import (  # noqa: E402
 )
 from test_virtual_router import router as router  # noqa: E402, F401 - the fixture
 
-from controllers import virtual_router  # noqa: E402
+from controllers import dhcp_server, neighbours, virtual_router  # noqa: E402
 from controllers.rules import DecTtl, Output  # noqa: E402
 
 
@@ -42,7 +42,7 @@ def test_a_frame_from_another_port_with_a_vms_mac_is_dropped_and_moves_nothing(r
     leased(router, VM2_MAC, VM2_PORT)
     knows_r1(router)
     assert router.packet_in(VM2_PORT, syn(VM1_MAC, "10.0.2.15"), 1) == []
-    assert router.vm_port[VM1_MAC] == VM1_PORT
+    assert router.dhcp.vm_port[VM1_MAC] == VM1_PORT
     assert router.drops.counts["port security: a source MAC bound to another port"] == 1
     # vm1 itself still gets through
     assert any(isinstance(r, virtual_router.Flow) for r in
@@ -58,18 +58,18 @@ def test_a_release_in_another_vms_name_ends_nothing(router):
                    *parse(spoof).protocols[1:])
     assert router.packet_in(VM2_PORT, as_vm2, 1) == []
     assert router.packet_in(VM2_PORT, spoof, 1) == []
-    assert router.leases.owner(ip, 1) == VM1_MAC
+    assert router.dhcp.leases.owner(ip, 1) == VM1_MAC
     # vm1's own release does end it
     router.packet_in(VM1_PORT, spoof, 2)
-    assert router.leases.owner(ip, 2) is None
+    assert router.dhcp.leases.owner(ip, 2) is None
 
 
 def test_a_dhcp_flood_from_one_port_cannot_starve_another_vm(router):
     for n in range(200):
         mac = "02:66:00:00:%02x:%02x" % (n >> 8, n & 0xFF)
         router.packet_in(VM2_PORT, dhcp_frame(mac, 1), n * 0.01)
-    held = [lease for lease in router.leases.leases.values()]
-    assert len(held) == virtual_router.CLIENTS_PER_PORT
+    held = [lease for lease in router.dhcp.leases.leases.values()]
+    assert len(held) == dhcp_server.CLIENTS_PER_PORT
     assert leased(router, VM1_MAC, VM1_PORT, now=3) == "10.0.2.15"
 
 
@@ -78,27 +78,27 @@ def test_a_spoofed_arp_on_the_lan_does_not_redirect_the_internet(router):
     evil = "02:66:66:66:66:66"
     router.packet_in(UPLINK, arp_frame(2, evil, "192.168.1.1", "192.168.1.10",
                                        "02:00:c0:a8:01:0a"), 1)
-    assert router.neighbours["192.168.1.1"] == R1_MAC
+    assert router.neighbours.macs["192.168.1.1"] == R1_MAC
     # an ARP whose sender differs from the frame's source teaches nothing at all
     lying = frame(ethernet.ethernet("02:00:c0:a8:01:0a", evil, 0x0806),
                   *parse(arp_frame(2, R1_MAC, "192.168.1.99", "192.168.1.10",
                                    "02:00:c0:a8:01:0a")).protocols[1:])
     router.packet_in(UPLINK, lying, 2)
-    assert "192.168.1.99" not in router.neighbours
+    assert "192.168.1.99" not in router.neighbours.macs
     # once r1 has been silent for the hold time, a new MAC is believed (r1 was replaced)
     router.packet_in(UPLINK, arp_frame(2, evil, "192.168.1.1", "192.168.1.10",
-                                       "02:00:c0:a8:01:0a"), 1 + virtual_router.NEIGHBOUR_HOLD)
-    assert router.neighbours["192.168.1.1"] == evil
+                                       "02:00:c0:a8:01:0a"), 1 + neighbours.HOLD)
+    assert router.neighbours.macs["192.168.1.1"] == evil
 
 
 def test_unanswered_arp_is_retried_three_times_then_its_queue_is_freed(router):
     leased(router, VM1_MAC, VM1_PORT)
-    router.neighbours["192.168.1.1"] = R1_MAC  # not the one being asked for
+    router.neighbours.macs["192.168.1.1"] = R1_MAC  # not the one being asked for
     asks = router.packet_in(VM1_PORT, syn(VM1_MAC, "10.0.2.15", dst="192.168.1.77"), 10)
-    assert len(packet_outs(asks)) == 1 and "192.168.1.77" in router.pending
+    assert len(packet_outs(asks)) == 1 and "192.168.1.77" in router.neighbours.pending
     retries = [r for t in (11, 12, 13, 14) for r in router.tick(t)]
-    assert len(retries) == virtual_router.ARP_TRIES - 1
-    assert "192.168.1.77" not in router.pending
+    assert len(retries) == neighbours.TRIES - 1
+    assert "192.168.1.77" not in router.neighbours.pending
 
 
 def test_the_gateway_is_asked_for_until_it_answers(router):
@@ -142,7 +142,7 @@ def test_a_dhcp_request_with_a_client_address_not_its_source_is_ignored(router):
     as_vm2 = frame(ethernet.ethernet("ff:ff:ff:ff:ff:ff", VM2_MAC, 0x0800),
                    *parse(spoof).protocols[1:])
     assert router.packet_in(VM2_PORT, as_vm2, 0) == []
-    assert not router.leases.leases
+    assert not router.dhcp.leases.leases
     assert dhcp_reply(router.packet_in(VM1_PORT, spoof, 0))[1] == "10.0.2.15"
 
 
@@ -171,7 +171,7 @@ def test_a_restarted_controller_takes_over_the_switchs_sessions_and_reuses_nothi
     knows_r1(fresh, 3)
     assert fresh.packet_in(VM1_PORT, syn(VM1_MAC, "10.0.2.15", sport=40001), 3) == []  # waits
     assert fresh.adopt(held, 3) == []
-    assert fresh.leases.owner("10.0.2.15", 3) == VM1_MAC and fresh.vm_port[VM1_MAC] == VM1_PORT
+    assert fresh.dhcp.owner("10.0.2.15", 3) == (VM1_MAC, VM1_PORT)
     adopted = fresh.nat.inbound("tcp", old.mapping.outside_port)
     assert adopted.inside_port == 40000
     new = [r for r in fresh.packet_in(VM1_PORT, syn(VM1_MAC, "10.0.2.15", sport=40001), 4)

@@ -2,7 +2,7 @@
 
 import pytest
 
-from controllers.nat import Forward, NatTable, parse_forward
+from controllers.nat_table import Forward, NatTable, parse_forward
 
 VM1, VM2, PC1, INET = "10.0.2.15", "10.0.2.16", "192.168.1.20", "203.0.113.10"
 

@@ -123,7 +123,7 @@ def test_dhcp_gives_vms_their_addresses_with_the_gateway(router):
     assert options[53] == b"\x06"
     # a release frees it
     router.packet_in(VM1_PORT, dhcp_frame(VM1_MAC, 7, ciaddr="10.0.2.15"), 1)
-    assert router.leases.owner("10.0.2.15", 1) is None
+    assert router.dhcp.leases.owner("10.0.2.15", 1) is None
 
 
 def test_arp_for_the_gateway_is_answered(router):
@@ -275,18 +275,13 @@ def test_vm_to_vm_stays_inside_and_floods_only_to_vm_ports(router):
     assert flood.actions == (Output(VM2_PORT),)  # never to the LAN or the host PC
 
 
-def test_the_nat_table_is_written_for_natmap_off_the_packet_path(tmp_path):
-    import json
-    from dataclasses import replace
-
-    state = tmp_path / "natmap-host1.json"
-    router = VirtualRouter(replace(default_routers()[0], state_file=str(state)))
-    router.table = FlowTable()
+def test_the_state_for_natmap_is_handed_out_only_when_it_changed(router):
+    router.take_state(0)  # whatever connecting and leasing changed
+    assert router.take_state(0) is None
     start_session(router)
-    assert not state.exists()  # nothing written while packets are handled
-    router.tick(now=1)
-    rows = json.loads(state.read_text())["nat"]
+    rows = router.take_state(1)["nat"]
     assert {"10.0.2.15:40000", "10.0.2.15:22"} == {r["inside"] for r in rows}
+    assert router.take_state(1) is None  # nothing new since
 
 
 def test_icmp_errors_about_a_vms_packet_go_back_to_the_vm(router):

@@ -47,9 +47,19 @@ class Session:
         return self.cookie << 1 | direction
 
 
+# The cookie layout, here and nowhere else: a session's flows carry its cookie shifted left
+# by one, with the direction in the low bit.
+COOKIE_BITS = 2**64 - 1
+
+
 def session_of(flow_cookie):
     """(session cookie, direction) of a flow's cookie."""
     return flow_cookie >> 1, flow_cookie & 1
+
+
+def session_flows(cookie):
+    """(cookie, mask) that select both flows of a session, for a delete by cookie."""
+    return cookie << 1, ~1 & COOKIE_BITS
 
 
 @dataclass(frozen=True)

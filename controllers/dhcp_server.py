@@ -1,0 +1,145 @@
+"""The virtual router's DHCP server, and the port security its leases give. Pure Python.
+
+A VM's port is bound to the MAC it leased with, and that MAC to the port, as a virtual
+switch port with port security is: frames that break the binding are dropped by the
+router. Only the lease's own MAC, from its own port, may release or decline it, a DHCP
+message whose client address is not the frame's source is ignored, and one port holds
+at most CLIENTS_PER_PORT clients, so a flood from one VM cannot empty the pool.
+"""
+
+import ipaddress
+import logging
+import socket
+
+from controllers import packets
+from controllers.leases import Lease, LeasePool
+from controllers.rules import CONTROLLER, Output, PacketOut
+
+log = logging.getLogger("vmnet.dhcp")
+
+DISCOVER, OFFER, REQUEST, DECLINE, ACK, NAK, RELEASE = 1, 2, 3, 4, 5, 6, 7
+OPT_MASK, OPT_ROUTER, OPT_REQUESTED, OPT_LEASE, OPT_TYPE, OPT_SERVER = 1, 3, 50, 51, 53, 54
+CLIENTS_PER_PORT = 2  # DHCP clients (offers or leases) one VM port may hold
+
+
+class DhcpServer:
+    def __init__(self, cfg, drops):
+        self.cfg = cfg
+        self.drops = drops
+        self.netmask = str(ipaddress.ip_network(cfg.inside_net).netmask)
+        self.leases = LeasePool(cfg.dhcp_first, cfg.dhcp_size, cfg.lease_time, cfg.reserved)
+        self.vm_port = {}  # VM MAC -> its port
+        self.port_mac = {}  # port -> the VM MAC bound to it
+        self.client_port = {}  # DHCP client MAC -> the port it asked from
+        self.changed = False  # the leases changed since the state was last read
+
+    # --- port security ---
+    def allowed(self, in_port, src_mac):
+        """May a frame with source `src_mac` come in on `in_port`?"""
+        bound = self.port_mac.get(in_port)
+        home = self.vm_port.get(src_mac)
+        return (bound in (None, src_mac)) and home in (None, in_port)
+
+    def bind(self, mac, port):
+        old = self.port_mac.get(port)
+        if old not in (None, mac):
+            self.vm_port.pop(old, None)
+        self.vm_port[mac] = port
+        self.port_mac[port] = mac
+
+    def unbind(self, mac):
+        port = self.vm_port.pop(mac, None)
+        if port is not None and self.port_mac.get(port) == mac:
+            del self.port_mac[port]
+
+    def owner(self, ip, now):
+        """The MAC leasing `ip` and the port it is bound to, or (None, None)."""
+        mac = self.leases.owner(ip, now)
+        port = self.vm_port.get(mac)
+        return (mac, port) if port is not None else (None, None)
+
+    # --- messages ---
+    def message(self, request, src_mac, in_port, now):
+        """Answer one DHCP message from a VM port: a list of rules (the answer's packet-out)."""
+        if request.op != 1:
+            return []
+        options = {o.tag: o.value for o in request.options.option_list}
+        kind = options.get(OPT_TYPE, b"\0")[0]
+        mac = request.chaddr
+        if mac != src_mac:
+            self.drops.drop("DHCP whose client address is not the frame's source")
+            return []
+        if kind in (DISCOVER, REQUEST) and mac not in self.client_port:
+            if sum(1 for port in self.client_port.values() if port == in_port) >= (
+                    CLIENTS_PER_PORT):
+                self.drops.drop("DHCP: a port asking for more than %d clients" %
+                                CLIENTS_PER_PORT)
+                return []
+            self.client_port[mac] = in_port
+        asked = options.get(OPT_REQUESTED)
+        asked = socket.inet_ntoa(asked) if asked else None
+        server = options.get(OPT_SERVER)
+        if server and socket.inet_ntoa(server) != self.cfg.gateway_ip:
+            if kind == REQUEST:
+                self.leases.release(mac, asked)  # the client chose another server
+            return []
+        if kind == DISCOVER:
+            ip = self.leases.offer(mac, now, asked)
+            if ip is None:
+                self.drops.drop("DHCP pool exhausted: no offer")
+                return []
+            return [self.reply(request, OFFER, ip, in_port)]
+        if kind == REQUEST:
+            ip = asked or request.ciaddr
+            if self.leases.request(mac, ip, now) is None:
+                log.info("%s: DHCP NAK %s for %s", self.cfg.name, ip, mac)
+                return [self.reply(request, NAK, "0.0.0.0", in_port)]
+            log.info("%s: DHCP lease %s to %s", self.cfg.name, ip, mac)
+            self.bind(mac, in_port)
+            self.changed = True
+            return [self.reply(request, ACK, ip, in_port)]
+        if kind in (RELEASE, DECLINE) and self.vm_port.get(mac, in_port) == in_port:
+            ip = request.ciaddr if kind == RELEASE else asked
+            self.leases.release(mac, ip)
+            if not self.leases.holds(mac):
+                self.unbind(mac)
+            log.info("%s: DHCP %s %s by %s", self.cfg.name,
+                     "release" if kind == RELEASE else "decline", ip, mac)
+            self.changed = True
+        return []
+
+    def reply(self, request, kind, ip, port):
+        c = self.cfg
+        options = [(OPT_TYPE, bytes([kind])), (OPT_SERVER, socket.inet_aton(c.gateway_ip))]
+        if kind != NAK:
+            options += [(OPT_LEASE, c.lease_time.to_bytes(4, "big")),
+                        (OPT_MASK, socket.inet_aton(self.netmask)),
+                        (OPT_ROUTER, socket.inet_aton(c.gateway_ip))]
+        frame = packets.dhcp_reply(request, options, ip, c.gateway_ip, c.gateway_mac)
+        return PacketOut(CONTROLLER, (Output(port),), frame)
+
+    # --- time, and memory across a controller restart ---
+    def tick(self, now):
+        self.leases.expire(now)
+        for mac in [m for m in self.vm_port if not self.leases.holds(m)]:
+            self.unbind(mac)
+        for mac in [m for m in self.client_port if not self.leases.holds(m)]:
+            del self.client_port[mac]
+
+    def rows(self, now):
+        """Bound leases, as the state file keeps them."""
+        return [{"mac": lease.mac, "ip": lease.ip, "expires_in": round(lease.expires - now),
+                 "expires": lease.expires, "port": self.vm_port.get(lease.mac)}
+                for lease in self.leases.leases.values() if lease.bound]
+
+    def restore(self, rows, now):
+        """Leases (and the ports they bind) a previous controller kept, as a DHCP server
+        keeps its lease file."""
+        for row in rows:
+            expires = row.get("expires")
+            if not expires or expires <= now or row.get("ip") not in self.leases.addresses:
+                continue
+            self.leases.leases[row["ip"]] = Lease(row["mac"], row["ip"], expires, bound=True)
+            if row.get("port") is not None:
+                self.bind(row["mac"], row["port"])
+                self.client_port[row["mac"]] = row["port"]
