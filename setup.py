@@ -1,6 +1,6 @@
 """vmnetlab: Host-only, NAT and Bridged VM networking emulated with Mininet and OpenFlow."""
 
-from setuptools import setup
+from setuptools import find_packages, setup
 
 setup(
     name="vmnetlab",
@@ -9,11 +9,11 @@ setup(
     long_description=open("README.md", encoding="utf-8").read(),
     long_description_content_type="text/markdown",
     python_requires=">=3.8",
-    packages=["topos", "controllers"],
-    package_data={"topos": ["udhcpc.script"]},
+    packages=find_packages(include=["topos", "topos.*", "controllers"]),
+    package_data={"topos.run": ["udhcpc.script"]},
     # mininet and os-ken come from Debian (vm/provision.sh) into a venv made with
     # --system-site-packages: PyPI's mininet is not the one Debian patches and tests.
     install_requires=[],
     extras_require={"test": ["pytest>=7", "ruff>=0.4"]},
-    entry_points={"console_scripts": ["vmnet = topos.cli:main"]},
+    entry_points={"console_scripts": ["vmnet = topos.tools.cli:main"]},
 )

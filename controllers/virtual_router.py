@@ -284,7 +284,7 @@ class VirtualRouter(Core):
             rules = []
             for port, frame in self.neighbours.learn(arp.src_ip, arp.src_mac, now):
                 rules += self.packet_in(port, frame, now)
-            self.dirty = self.dirty or had != self.neighbours.gateway  # topos.lab waits for it
+            self.dirty = self.dirty or had != self.neighbours.gateway  # topos.run.lab waits for it
             return rules
         ip = pkt.get_protocol(lib().ipv4.ipv4)
         if ip is None:

@@ -19,7 +19,7 @@ def save_evidence(lab, name):
 
 
 def build(topo, rundir):
-    from topos.lab import Lab
+    from topos.run.lab import Lab
 
     lab = Lab(topo, rundir=str(rundir))
     lab.start()
@@ -36,7 +36,7 @@ def stop_and_check(lab, before):
 
 def assert_claim(lab, claim):
     """Every protocol of one claim behaves as the contract says, in this lab."""
-    from topos import check
+    from topos.contract import check
 
     observations = check.check_claim(lab, claim)
     wrong = ["%s: expected %s, saw %s (%s)" % (o.proto, o.expected, o.observed, o.detail)

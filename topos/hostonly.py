@@ -8,7 +8,7 @@ the host PC does not forward, so the VMs reach their host and each other only.
 """
 
 from controllers.config import vm_mac
-from topos.dhcp import DhcpServer, Reservation
+from topos.run.dhcp import DhcpServer, Reservation
 from topos.world import MAX_VMS, World, whole_number
 
 VBOX_MAC = "0a:00:27:00:00:%02x"  # VirtualBox's host-only adapter MACs

@@ -14,11 +14,11 @@ import traceback
 from mininet.log import error, info
 from mininet.net import Mininet as PlainMininet
 
-from topos import check, report
-from topos.controller import VmnetController
-from topos.errors import LabError
-from topos.lab import Lab, teardown_all
+from topos.contract import check, report
 from topos.modes import MODES
+from topos.run.controller_node import VmnetController
+from topos.run.errors import LabError
+from topos.run.lab import Lab, teardown_all
 from topos.world import World
 
 

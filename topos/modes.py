@@ -1,9 +1,9 @@
 """The lab's modes by name, and building one from `mode[,param=value...]` text."""
 
 from topos.bridged import Bridged
-from topos.errors import LabError
 from topos.hostonly import HostOnly
 from topos.nat import Nat
+from topos.run.errors import LabError
 
 MODES = {"hostonly": HostOnly, "nat": Nat, "bridged": Bridged}
 

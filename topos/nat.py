@@ -24,7 +24,7 @@ from controllers.config import (
     vm_mac,
 )
 from controllers.nat_table import Forward, parse_forward
-from topos.errors import LabError
+from topos.run.errors import LabError
 from topos.world import LAN_PREFIX, MAX_VMS, PCS, World, whole_number
 
 TAKEN = {"LAN": ipaddress.ip_network("192.168.1.0/24"),

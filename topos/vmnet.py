@@ -27,9 +27,9 @@ if _project_root() not in sys.path:
     sys.path.insert(0, _project_root())
 
 from topos import mn as _mn  # noqa: E402
-from topos.controller import VmnetController as _VmnetController  # noqa: E402
-from topos.shell import VmnetCLI as _VmnetCLI  # noqa: E402
-from topos.switch import VmnetSwitch as _VmnetSwitch  # noqa: E402
+from topos.run.controller_node import VmnetController as _VmnetController  # noqa: E402
+from topos.run.switch import VmnetSwitch as _VmnetSwitch  # noqa: E402
+from topos.tools.mn_cli import VmnetCLI as _VmnetCLI  # noqa: E402
 
 topos = _mn.TOPOS
 switches = {"vmnet": _VmnetSwitch}

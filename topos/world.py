@@ -20,11 +20,11 @@ A mode subclasses World and adds its VMs in add_mode().
 from mininet.topo import Topo
 
 from controllers.config import pc_mac, vm_mac
-from topos.dhcp import DhcpServer, Reservation
-from topos.errors import LabError
-from topos.links import host_link
-from topos.nodes import LabNode
-from topos.switch import VmnetSwitch
+from topos.run.dhcp import DhcpServer, Reservation
+from topos.run.errors import LabError
+from topos.run.links import host_link
+from topos.run.nodes import LabNode
+from topos.run.switch import VmnetSwitch
 
 LAN_PREFIX = "192.168.1."
 PCS = {"pc1": 20, "host1": 10, "host2": 11}  # name -> last octet, reserved at r1

@@ -11,7 +11,7 @@ FIGURES = ("tcp_gbps", "ratio_veth", "rtt_ms", "first_rtt_ms", "udp_loss", "conn
 
 
 def test_bench_json_has_every_figure_as_a_positive_number_or_null():
-    result = subprocess.run([sys.executable, "-m", "topos.cli", "bench", "--seconds", "1",
+    result = subprocess.run([sys.executable, "-m", "topos.tools.cli", "bench", "--seconds", "1",
                              "--json"], capture_output=True, text=True, cwd=ROOT, timeout=600)
     assert result.returncode == 0, result.stderr
     report = json.loads(result.stdout)

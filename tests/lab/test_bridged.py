@@ -3,10 +3,10 @@
 import pytest
 from labkit import assert_claim, interface_names
 
-from topos import probe
-from topos.bench import baseline, iperf
 from topos.bridged import Bridged
-from topos.claims import for_mode
+from topos.contract import probe
+from topos.contract.claims import for_mode
+from topos.tools.bench import baseline, iperf
 
 TOPOLOGY = Bridged
 
@@ -56,7 +56,7 @@ def test_iperf3_pc1_to_vm1_and_vm1_to_vm3(lab):
 
 
 def test_trace_shows_nothing_rewritten_until_r1(lab):
-    from topos.trace import trace
+    from topos.tools.trace import trace
 
     request, reply, result = trace(lab, "vm1", "203.0.113.10", "udp")
     assert result.ok

@@ -8,30 +8,14 @@ import sys
 import pytest
 from leftovers import bridges, root_links, root_state
 
-from topos import inventory
-from topos.claims import CLAIMS
+from topos.contract.claims import CLAIMS
 from topos.hostonly import HostOnly
-from topos.poll import until
+from topos.run import inventory
+from topos.run.poll import until
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-VMNET = [sys.executable, "-m", "topos.cli"]
-# A lab in a process of its own, which reports how far it got.
-OWNER = """
-import sys, time
-from topos.hostonly import HostOnly
-from topos.lab import Lab
-lab = Lab(HostOnly(), rundir=sys.argv[1])
-lab.start()
-print("ready", flush=True)
-if sys.argv[2] == "traffic":
-    vm1, vm2 = lab.get("vm1", "vm2")
-    vm2.popen(["iperf3", "-s", "-1"])
-    vm1.cmd("sleep 0.5")
-    vm1.popen(["iperf3", "-t", "60", "-c", lab.ip("vm2")])
-    vm1.cmd("sleep 1")
-    print("traffic", flush=True)
-time.sleep(300)
-"""
+VMNET = [sys.executable, "-m", "topos.tools.cli"]
+OWNER = os.path.join(ROOT, "tests", "agents", "lab_owner.py")  # a lab in its own process
 LAB_PROGRAMS = ("dnsmasq", "socat", "udhcpc", "osken-manager", "ryu-manager", "iperf3",
                 "mininet:")
 
@@ -91,7 +75,7 @@ def clean_and_compare(before, rundir):
 def test_a_lab_killed_while_(when, tmp_path):
     before = machine()
     rundir = str(tmp_path / "run")
-    proc = subprocess.Popen([sys.executable, "-c", OWNER, rundir, when], cwd=ROOT,
+    proc = subprocess.Popen([sys.executable, OWNER, rundir, when], cwd=ROOT,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
         if when == "building":  # as soon as its switches exist, before any lease
@@ -129,7 +113,7 @@ def test_mn_killed_at_the_prompt_then_a_new_lab_holds(tmp_path):
 
     lab = build(HostOnly(), tmp_path / "after")
     try:
-        from topos.check import check_claim
+        from topos.contract.check import check_claim
 
         claim = next(c for c in CLAIMS if c.number == 1)
         assert all(o.holds for o in check_claim(lab, claim))

@@ -6,6 +6,7 @@ and ping through the NAT.
 """
 
 import json
+import os
 import re
 import time
 
@@ -16,10 +17,10 @@ pytest.importorskip("os_ken", reason="os-ken's packet library builds the hostile
 from os_ken.lib.packet import arp, dhcp, ethernet, ipv4, packet, tcp, udp  # noqa: E402
 
 from controllers.config import GATEWAY_MAC, pc_mac, vm_mac  # noqa: E402
+from topos.contract.probe import exchange  # noqa: E402
+from topos.contract.probe import tcp as tcp_probe  # noqa: E402
 from topos.nat import Nat  # noqa: E402
-from topos.poll import until  # noqa: E402
-from topos.probe import exchange  # noqa: E402
-from topos.probe import tcp as tcp_probe  # noqa: E402
+from topos.run.poll import until  # noqa: E402
 from topos.world import INET_IP  # noqa: E402
 
 IDLE = 10  # seconds: flows made before a controller restart expire during a later stream
@@ -29,25 +30,7 @@ def TOPOLOGY():  # noqa: N802 - the name the lab fixture looks for
     return Nat(idle=IDLE)
 
 
-SEND_RAW = ("import socket, sys\n"
-            "s = socket.socket(socket.AF_PACKET, socket.SOCK_RAW)\n"
-            "s.bind(('eth0', 0))\n"
-            "for line in open(sys.argv[1]):\n"
-            "    s.send(bytes.fromhex(line.strip()))\n")
-# One datagram to pc1's UDP echo server every 0.1 s; prints the answers per second.
-UDP_STREAM = ("import json, socket, sys, time\n"
-              "s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)\n"
-              "s.settimeout(0.1)\n"
-              "start = time.monotonic(); answers = [0] * int(sys.argv[2])\n"
-              "while time.monotonic() - start < len(answers):\n"
-              "    second = int(time.monotonic() - start)\n"
-              "    s.sendto(b'x', (sys.argv[1], 7002))\n"
-              "    try:\n"
-              "        s.recv(256); answers[min(second, len(answers) - 1)] += 1\n"
-              "        time.sleep(0.1)\n"
-              "    except socket.timeout:\n"
-              "        pass\n"
-              "print(json.dumps(answers))\n")
+AGENTS = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "agents")
 
 
 def send_raw(lab, node, *frames):
@@ -55,7 +38,7 @@ def send_raw(lab, node, *frames):
     path = "%s/raw-%s.hex" % (lab.rundir, node)
     with open(path, "w") as f:
         f.write("\n".join(frame.hex() for frame in frames) + "\n")
-    proc = lab.get(node).popen(["python3", "-c", SEND_RAW, path])
+    proc = lab.get(node).popen(["python3", os.path.join(AGENTS, "raw_send.py"), path])
     _out, err = proc.communicate(timeout=20)
     assert proc.returncode == 0, err
 
@@ -195,7 +178,8 @@ def test_the_controller_killed_mid_stream_comes_back_and_loses_nothing(lab):
     server.wait(10)
     # a stream opened after the restart outlives the expiry (IDLE s after their last packet)
     # of every flow made before it: no stale flow-removed ends it
-    udp = lab.get("vm2").popen(["python3", "-c", UDP_STREAM, lab.ip("pc1"), str(IDLE + 4)])
+    udp = lab.get("vm2").popen(["python3", os.path.join(AGENTS, "udp_stream.py"), lab.ip("pc1"),
+                                 str(IDLE + 4)])
     out, err = udp.communicate(timeout=IDLE + 20)
     answers = json.loads(out)
     assert all(n >= 3 for n in answers), "answers per second: %s %s" % (answers, err)

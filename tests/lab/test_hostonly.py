@@ -5,10 +5,10 @@ import subprocess
 import pytest
 from labkit import assert_claim, interface_names
 
-from topos import probe
-from topos.bench import iperf
-from topos.claims import for_mode
+from topos.contract import probe
+from topos.contract.claims import for_mode
 from topos.hostonly import HostOnly
+from topos.tools.bench import iperf
 
 TOPOLOGY = HostOnly
 
@@ -68,7 +68,7 @@ def test_iperf3_vm1_to_host1(lab):
 
 
 def test_on_the_userspace_datapath_cards_are_tap_devices_named_by_the_switch(lab):
-    from topos.switch import kernel_datapath
+    from topos.run.switch import kernel_datapath
 
     kind = lab.get("vm1").cmd("ethtool -i eth0 | sed -n 's/^driver: //p'").strip()
     assert kind == ("veth" if kernel_datapath() else "tun")

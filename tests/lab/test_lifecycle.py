@@ -12,16 +12,16 @@ import time
 import pytest
 from leftovers import bridges, left_behind, root_state
 
-from topos.controller import listening
-from topos.errors import LabError
 from topos.hostonly import HostOnly
-from topos.lab import Lab
-from topos.poll import until
+from topos.run.controller_node import listening
+from topos.run.errors import LabError
+from topos.run.lab import Lab
+from topos.run.poll import until
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 LAB_SWITCHES = {"wan", "lan", "host1-vbox", "host2-vbox"}
 MN = ["mn", "--custom", os.path.join(ROOT, "topos", "vmnet.py")]
-VMNET = [sys.executable, "-m", "topos.cli"]
+VMNET = [sys.executable, "-m", "topos.tools.cli"]
 
 
 def run(argv, timeout=120, **kw):
@@ -93,7 +93,7 @@ def test_sigterm_takes_the_lab_down(tmp_path):
     script = (
         "import json, sys, time\n"
         "from topos.hostonly import HostOnly\n"
-        "from topos.lab import Lab\n"
+        "from topos.run.lab import Lab\n"
         "lab = Lab(HostOnly(), rundir=sys.argv[1])\n"
         "lab.start()\n"
         "print(json.dumps({'pids': lab.pids(), 'names': lab.names()}), flush=True)\n"
@@ -118,7 +118,7 @@ def test_sigterm_takes_the_lab_down(tmp_path):
 
 
 def test_vmnet_check_json_agrees_with_the_contract():
-    from topos.claims import CLAIMS
+    from topos.contract.claims import CLAIMS
 
     result = run(VMNET + ["check", "--json"], timeout=300)
     assert result.returncode == 0, result.stderr
@@ -152,9 +152,9 @@ def test_mn_nat_and_bridged_reach():
 
 
 def test_vmnet_refuses_without_open_vswitch_named(monkeypatch):
-    import topos.lab
+    import topos.run.lab
 
-    monkeypatch.setattr(topos.lab, "ovs_running", lambda: False)
+    monkeypatch.setattr(topos.run.lab, "ovs_running", lambda: False)
     with pytest.raises(LabError, match="Open vSwitch is not running"):
         Lab(HostOnly())
 

@@ -3,9 +3,9 @@
 from labkit import build, stop_and_check
 from leftovers import root_state
 
-from topos import check
 from topos.bridged import Bridged
-from topos.claims import CLAIMS
+from topos.contract import check
+from topos.contract.claims import CLAIMS
 from topos.hostonly import HostOnly
 
 CLAIM8 = next(c for c in CLAIMS if c.number == 8)

@@ -7,12 +7,12 @@ import threading
 import pytest
 from labkit import assert_claim
 
-from topos import probe
-from topos.bench import baseline, iperf
-from topos.claims import for_mode
+from topos.contract import probe
+from topos.contract.claims import for_mode
 from topos.nat import Nat
-from topos.poll import until
-from topos.shell import natmap_rows
+from topos.run.poll import until
+from topos.tools.bench import baseline, iperf
+from topos.tools.mn_cli import natmap_rows
 
 TOPOLOGY = Nat
 
@@ -105,7 +105,7 @@ def test_natmap_shows_each_mapping(lab):
 
 
 def test_trace_shows_the_virtual_router_and_r1_rewrite_the_source(lab):
-    from topos.trace import trace
+    from topos.tools.trace import trace
 
     request, reply, result = trace(lab, "vm1", "203.0.113.10", "tcp")
     assert result.ok

@@ -9,10 +9,10 @@ import subprocess
 from labkit import build, stop_and_check
 from leftovers import root_state
 
-from topos import probe
+from topos.contract import probe
 from topos.nat import Nat
-from topos.poll import until
-from topos.shell import natmap_rows
+from topos.run.poll import until
+from topos.tools.mn_cli import natmap_rows
 
 
 def test_idle_mappings_expire_and_free_their_ports(tmp_path):

@@ -12,8 +12,8 @@ import time
 
 import pytest
 
-from topos.inventory import start_time
-from topos.poll import until
+from topos.run.inventory import start_time
+from topos.run.poll import until
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 SCRIPT = os.path.join(ROOT, "vm", "ovs-start.sh")

@@ -9,8 +9,8 @@ import pytest
 from labkit import build, stop_and_check
 from leftovers import root_state
 
+from topos.contract.probe import exchange
 from topos.modes import topology
-from topos.probe import exchange
 from topos.world import INET_IP
 
 LABS = 5  # per mode

@@ -2,7 +2,7 @@
 
 import pytest
 
-from topos import cli
+from topos.tools import cli
 
 
 def test_unknown_mode_is_one_clear_error(capsys):
@@ -18,11 +18,11 @@ def test_run_rejects_unknown_modes_before_building():
 
 
 def test_bad_topology_parameter_is_reported_before_anything_is_built(capsys, monkeypatch):
-    import topos.lab
+    import topos.run.lab
 
     def must_not_build(*a, **k):
         raise AssertionError("the lab was built despite a bad parameter")
 
-    monkeypatch.setattr(topos.lab.Lab, "__init__", must_not_build)
+    monkeypatch.setattr(topos.run.lab.Lab, "__init__", must_not_build)
     assert cli.main(["run", "hostonly", "vms=0"]) == 2
     assert "vms=0: must be from 1 to 150" in capsys.readouterr().err

@@ -3,7 +3,7 @@
 import os
 import re
 
-from topos.claims import CLAIMS
+from topos.contract.claims import CLAIMS
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 CONTRACT = os.path.join(ROOT, "docs", "contract.md")

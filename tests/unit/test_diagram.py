@@ -5,8 +5,8 @@ import xml.etree.ElementTree as ET
 
 import pytest
 
-from topos import cli, diagram
 from topos.modes import MODES, topology
+from topos.tools import cli, diagram
 
 
 @pytest.mark.parametrize("mode", sorted(MODES))

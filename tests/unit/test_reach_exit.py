@@ -29,7 +29,7 @@ def test_a_check_that_raises_makes_reach_exit_1(monkeypatch):
 
 
 def test_a_claim_that_fails_makes_reach_exit_1(monkeypatch):
-    from topos.check import Observation
+    from topos.contract.check import Observation
 
     wrong = Observation("nat", 3, "host1 -> vm1", "tcp", False, True, "answered")
     monkeypatch.setattr(mn.check, "check", lambda *_a, **_k: [wrong])

@@ -1,10 +1,10 @@
 """The pure readers and printers: tcpdump lines, flow dumps, the tables people read."""
 
-from topos.capture import parse
-from topos.check import Observation
-from topos.report import summary, table
-from topos.shell import flow_idle_by_cookie, format_natmap
-from topos.trace import Hop, format_hops
+from topos.contract.check import Observation
+from topos.contract.report import summary, table
+from topos.tools.capture import parse
+from topos.tools.mn_cli import flow_idle_by_cookie, format_natmap
+from topos.tools.trace import Hop, format_hops
 
 TCP_LINE = ("1764288000.123456 08:00:27:00:00:01 > 52:54:00:12:35:02, ethertype IPv4 (0x0800), "
             "length 74: 10.0.2.15.36466 > 203.0.113.10.7001: Flags [S], seq 1, length 0")

@@ -2,9 +2,9 @@
 
 import pytest
 
-from topos.errors import LabError
 from topos.hostonly import HostOnly
 from topos.modes import topology
+from topos.run.errors import LabError
 
 
 @pytest.mark.parametrize("params, message", [

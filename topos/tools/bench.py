@@ -15,96 +15,23 @@ from typing import Optional
 
 from mininet.topo import Topo
 
-from topos import links
-from topos.controller import VmnetController
-from topos.errors import LabError
-from topos.inventory import Inventory
-from topos.lab import Lab, RecordedMininet, preflight
-from topos.links import host_link
+from topos.agents import PYTHON, agent
+from topos.contract.probe import listening
 from topos.modes import topology
-from topos.nodes import LabNode
-from topos.poll import until
-from topos.probe import listening
-from topos.switch import VmnetSwitch
+from topos.run import links
+from topos.run.controller_node import VmnetController
+from topos.run.errors import LabError
+from topos.run.inventory import Inventory
+from topos.run.lab import Lab, RecordedMininet, preflight
+from topos.run.links import host_link
+from topos.run.nodes import LabNode
+from topos.run.poll import until
+from topos.run.switch import VmnetSwitch
 
 IPERF_PORT = 5201
 RTT_PORT = 7010
 CONN_PORT = 7011
 UDP_RATE = "1G"
-
-# A UDP echo server and client measuring round trips (socat forks a shell per
-# datagram: too slow to time). The first packet of a new flow (a new source port)
-# pays for the controller where the path has one; later packets show the steady path.
-RTT_SERVER = """
-import socket, sys
-s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-s.bind((sys.argv[2], int(sys.argv[1])))
-while True:
-    data, peer = s.recvfrom(64)
-    s.sendto(data, peer)
-"""
-RTT_CLIENT = """
-import json, socket, statistics, sys, time
-ip, port, count = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
-
-def ask(s):
-    start = time.perf_counter()
-    s.sendto(b"x", (ip, port))
-    s.recv(64)
-    return (time.perf_counter() - start) * 1000
-
-def sock():
-    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-    s.settimeout(2)
-    return s
-
-try:
-    first = [ask(sock()) for _ in range(count)]  # a new source port each time: a new flow
-    s = sock()
-    ask(s)
-    steady = [ask(s) for _ in range(count)]
-    print(json.dumps({"first": statistics.median(first), "steady": statistics.median(steady)}))
-except socket.timeout:
-    print(json.dumps({"error": "no answer from %s:%d" % (ip, port)}))
-"""
-CONN_SERVER = """
-import socket, sys
-s = socket.socket()
-s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-s.bind((sys.argv[2], int(sys.argv[1])))
-s.listen(4096)
-while True:
-    c, _ = s.accept()
-    c.close()
-"""
-# Four clients opening and closing connections side by side, as a busy host would.
-CONN_CLIENT = """
-import json, socket, sys, threading, time
-ip, port, seconds = sys.argv[1], int(sys.argv[2]), float(sys.argv[3])
-counts = {"ok": 0, "failed": 0}
-lock = threading.Lock()
-end = time.monotonic() + seconds
-
-def worker():
-    while time.monotonic() < end:
-        try:
-            c = socket.create_connection((ip, port), timeout=2)
-            c.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, b"\\1\\0\\0\\0\\0\\0\\0\\0")
-            c.close()
-            key = "ok"
-        except OSError:
-            key = "failed"
-        with lock:
-            counts[key] += 1
-
-threads = [threading.Thread(target=worker) for _ in range(4)]
-for t in threads:
-    t.start()
-for t in threads:
-    t.join()
-print(json.dumps(dict(counts, seconds=seconds)))
-"""
-
 
 @dataclass
 class Figures:
@@ -155,11 +82,11 @@ def server_ip(server, target):
 
 def rtts(client, server, ip, count=20):
     """(first-packet RTT of a new flow, steady RTT) in ms: UDP, medians of `count` each."""
-    proc = server.popen(["python3", "-c", RTT_SERVER, str(RTT_PORT), server_ip(server, ip)])
+    proc = server.popen([PYTHON, agent("udp_echo"), str(RTT_PORT), server_ip(server, ip)])
     try:
         until(lambda: ":%d " % RTT_PORT in server.cmd("ss -Hlun sport = :%d" % RTT_PORT), 5,
               "the RTT server in %s" % server.name)
-        times = run_json(client, ["python3", "-c", RTT_CLIENT, ip, str(RTT_PORT), str(count)],
+        times = run_json(client, [PYTHON, agent("rtt_client"), ip, str(RTT_PORT), str(count)],
                          timeout=count * 2 + 10)
     finally:
         proc.terminate()
@@ -171,10 +98,10 @@ def rtts(client, server, ip, count=20):
 
 def connection_rate(client, server, ip, seconds):
     """New TCP connections per second (connect, then close), and how many failed."""
-    proc = server.popen(["python3", "-c", CONN_SERVER, str(CONN_PORT), server_ip(server, ip)])
+    proc = server.popen([PYTHON, agent("accept_server"), str(CONN_PORT), server_ip(server, ip)])
     try:
         until(lambda: listening(server, CONN_PORT), 5, "the connection server")
-        result = run_json(client, ["python3", "-c", CONN_CLIENT, ip, str(CONN_PORT),
+        result = run_json(client, [PYTHON, agent("connect_client"), ip, str(CONN_PORT),
                                    str(seconds)], timeout=seconds + 30)
     finally:
         proc.terminate()

@@ -5,7 +5,7 @@ folder: its processes (PID with the kernel's start time, so that a reused PID is
 taken for ours), its Open vSwitch bridges (also tagged in OVS with the lab's id in
 `external_ids:vmnetlab-lab`) and the interfaces its links put in the root namespace.
 A small file in REGISTRY points at the run folder while the lab lives; `vmnet clean`
-(topos.clean) reads those of labs whose owning process is gone.
+(topos.run.clean) reads those of labs whose owning process is gone.
 
 Processes the lab starts from its main thread also get a parent-death signal, so a
 lab killed hard takes most of them with it (the kernel arranges it, nobody is killed

@@ -20,15 +20,16 @@ from mininet.net import Mininet
 from mininet.node import RemoteController
 
 from controllers import config
-from topos import links, probe
-from topos.clean import dead_labs, ovs_bridges
-from topos.controller import HOST, PORT, VmnetController, listening
-from topos.dhcp import CLIENT_SCRIPT
-from topos.errors import LabError
-from topos.inventory import Inventory, Owned
-from topos.nodes import LabNode
-from topos.poll import until
-from topos.switch import VmnetSwitch
+from topos.contract import probe
+from topos.run import links
+from topos.run.clean import dead_labs, ovs_bridges
+from topos.run.controller_node import HOST, PORT, VmnetController, listening
+from topos.run.dhcp import CLIENT_SCRIPT
+from topos.run.errors import LabError
+from topos.run.inventory import Inventory, Owned
+from topos.run.nodes import LabNode
+from topos.run.poll import until
+from topos.run.switch import VmnetSwitch
 from topos.world import World
 
 ACTIVE = set()  # labs started and not yet stopped, for the safe cleanup hooks

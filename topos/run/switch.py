@@ -11,7 +11,7 @@ import subprocess
 from mininet.node import OVSSwitch
 from mininet.util import errRun
 
-from topos.inventory import OVS_TAG, Owned
+from topos.run.inventory import OVS_TAG, Owned
 
 
 def kernel_datapath():
@@ -63,11 +63,9 @@ class VmnetSwitch(Owned, OVSSwitch):
         return switches
 
     def intfOpts(self, intf):  # noqa: N802 - Mininet's name
-        """A tap card's port is a tap device that Open vSwitch creates (topos.links)."""
-        from topos.links import TapIntf
-
+        """A tap card's port is a tap device that Open vSwitch creates (topos.run.links)."""
         opts = super().intfOpts(intf)
-        if isinstance(intf, TapIntf):
+        if getattr(intf, "tap", False):
             opts = (opts or " -- set Interface %s" % intf) + " type=tap"
         return opts
 

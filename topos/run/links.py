@@ -14,11 +14,13 @@ import subprocess
 
 from mininet.link import Intf, Link
 
-from topos.switch import kernel_datapath
+from topos.run.switch import kernel_datapath
 
 
 class TapIntf(Intf):
     """Either end of a tap link; nothing exists to configure until the switch creates it."""
+
+    tap = True  # the switch makes its port a tap device (topos.run.switch)
 
     def config(self, **_params):
         return {}

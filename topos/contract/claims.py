@@ -1,6 +1,6 @@
 """The contract's reachability table (docs/contract.md) as data: who must reach whom, per mode.
 
-A claim names roles, not nodes; topos.check resolves them from the lab's actual
+A claim names roles, not nodes; topos.contract.check resolves them from the lab's actual
 parameters (ROLES). None means the claim does not apply to that mode ("-" in the table).
 """
 
@@ -10,7 +10,7 @@ from typing import Mapping, Optional
 MODES = ("hostonly", "nat", "bridged")
 
 
-# The roles a claim may name, resolved per lab by topos.check.roles().
+# The roles a claim may name, resolved per lab by topos.contract.check.roles().
 ROLES = {
     "vm": "the first VM of host1 (vm1)",
     "peer": "a second VM of host1",

@@ -8,7 +8,7 @@ import time
 from dataclasses import dataclass
 from typing import Optional
 
-from topos.errors import LabError
+from topos.run.errors import LabError
 
 LINE = re.compile(
     r"^(?P<time>\S+) (?P<src_mac>[0-9a-f:]{17}) > (?P<dst_mac>[0-9a-f:]{17}), .*?length \d+: "

@@ -17,9 +17,9 @@ import time
 
 from mininet.node import Controller
 
-from topos.errors import LabError
-from topos.inventory import Owned
-from topos.poll import until
+from topos.run.errors import LabError
+from topos.run.inventory import Owned
+from topos.run.poll import until
 
 APP = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
                    "controllers", "vmnet.py")

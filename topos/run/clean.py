@@ -1,6 +1,6 @@
 """`vmnet clean`: undo labs whose owning process died (kill -9, OOM, a closed terminal).
 
-Only what a dead lab wrote into its inventory (topos.inventory) is removed: its
+Only what a dead lab wrote into its inventory (topos.run.inventory) is removed: its
 processes by PID and start time, its bridges when Open vSwitch still carries the
 lab's tag on them, its root-namespace interfaces by name. Nothing is killed by name;
 labs whose owner still runs, and anything else on the machine, are left alone.
@@ -13,7 +13,7 @@ import signal
 import subprocess
 import time
 
-from topos import inventory
+from topos.run import inventory
 
 
 def ovs_bridges():

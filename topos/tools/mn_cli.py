@@ -9,7 +9,7 @@ import time
 from mininet.cli import CLI
 
 from controllers.nat_table import session_of
-from topos.dhcp import read_lease
+from topos.run.dhcp import read_lease
 
 
 def natmap_rows(lab):

@@ -2,7 +2,7 @@
 
 import time
 
-from topos.errors import LabError
+from topos.run.errors import LabError
 
 
 def until(check, timeout, what, interval=0.05):

@@ -1,6 +1,6 @@
 """Check the contract's claims against a running lab: real exchanges, observed outcomes.
 
-Claims name roles (topos.claims.ROLES); a role the lab's parameters leave empty (one VM
+Claims name roles (topos.contract.claims.ROLES); a role the lab's parameters leave empty (one VM
 on host1, no port forward) makes the claim "not applicable": reported as such, never
 as a pass or a failure.
 """
@@ -9,9 +9,9 @@ from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from typing import Optional
 
-from topos.capture import Capture
-from topos.claims import for_mode
-from topos.probe import PROTOCOLS, TCP_PORT, UDP_PORT, exchange
+from topos.contract.claims import for_mode
+from topos.contract.probe import PROTOCOLS, TCP_PORT, UDP_PORT, exchange
+from topos.tools.capture import Capture
 from topos.world import INET_IP, R1_WAN_IP
 
 

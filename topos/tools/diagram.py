@@ -8,7 +8,7 @@ import os
 import shutil
 import subprocess
 
-from topos.errors import LabError
+from topos.run.errors import LabError
 
 SWITCH_ROLE = {
     "wan": "the internet's switch",

@@ -9,6 +9,8 @@ import subprocess
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
+from topos.agents import PYTHON, agent
+
 TCP_PORT = 7001
 UDP_PORT = 7002
 PROTOCOLS = ("icmp", "tcp", "udp")
@@ -62,30 +64,8 @@ def tcp(node, ip, port=TCP_PORT, timeout=1):
     return Result(ok, out if ok else "no answer (%s)" % reason)
 
 
-# A UDP request is retried as a real client would (a datagram may be lost); the probe
-# returns as soon as the answer arrives.
-UDP_CLIENT = """
-import socket, sys, time
-ip, port, timeout = sys.argv[1], int(sys.argv[2]), float(sys.argv[3])
-s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-deadline = time.monotonic() + timeout
-while time.monotonic() < deadline:
-    try:
-        s.sendto(b"hello\\n", (ip, port))
-        s.settimeout(min(0.3, max(0.01, deadline - time.monotonic())))
-        print(s.recv(512).decode().strip())
-        sys.exit(0)
-    except socket.timeout:
-        continue
-    except OSError as e:
-        print(e)
-        sys.exit(1)
-sys.exit(1)
-"""
-
-
 def udp(node, ip, port=UDP_PORT, timeout=1):
-    rc, out = _run(node, ["python3", "-c", UDP_CLIENT, ip, str(port), str(timeout)])
+    rc, out = _run(node, [PYTHON, agent("udp_ask"), ip, str(port), str(timeout)])
     ok = rc == 0 and out.startswith("from=")
     return Result(ok, out if ok else "no answer (%s)" % (out or "timeout"))
 

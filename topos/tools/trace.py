@@ -9,8 +9,8 @@ same direction is marked with '*'.
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
-from topos.capture import Capture
-from topos.probe import PROBES, TCP_PORT, UDP_PORT
+from topos.contract.probe import PROBES, TCP_PORT, UDP_PORT
+from topos.tools.capture import Capture
 
 FILTERS = {
     "icmp": "icmp[icmptype] = icmp-echo or icmp[icmptype] = icmp-echoreply",

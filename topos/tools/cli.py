@@ -15,8 +15,8 @@ import json
 import os
 import sys
 
-from topos.errors import LabError
 from topos.modes import MODES
+from topos.run.errors import LabError
 
 
 def progress_printer(quiet):
@@ -29,14 +29,14 @@ def progress_printer(quiet):
 
 def build(mode, params, keep=False):
     """The lab for `mode`; parameters are checked before anything is built."""
-    from topos.lab import Lab
     from topos.modes import topology
+    from topos.run.lab import Lab
 
     return Lab(topology(mode, *params), keep=keep)
 
 
 def cmd_check(args):
-    from topos import check, report
+    from topos.contract import check, report
 
     modes = list(MODES) if args.mode == "all" else [args.mode]
     for mode in modes:
@@ -66,7 +66,7 @@ def cmd_check(args):
 def cmd_run(args):
     from mininet.log import setLogLevel
 
-    from topos.shell import VmnetCLI
+    from topos.tools.mn_cli import VmnetCLI
 
     setLogLevel("info")
     lab = build(args.mode, args.params, args.keep)
@@ -77,7 +77,7 @@ def cmd_run(args):
 
 
 def cmd_bench(args):
-    from topos import bench
+    from topos.tools import bench
 
     say = progress_printer(args.json or not sys.stderr.isatty())
     if args.scale:
@@ -97,8 +97,8 @@ def cmd_bench(args):
 
 
 def cmd_trace(args):
-    from topos import trace
     from topos.modes import topology
+    from topos.tools import trace
 
     topo = topology(args.mode, *args.params)
     for name in (args.src, args.dst):
@@ -107,7 +107,7 @@ def cmd_trace(args):
                 name, args.mode, ", ".join(sorted(topo.hosts()))))
     if args.src not in topo.hosts():
         raise LabError("the source must be a node, not %r" % args.src)
-    from topos.lab import Lab
+    from topos.run.lab import Lab
 
     lab = Lab(topo, keep=args.keep)
     with lab:
@@ -129,7 +129,7 @@ def looks_like_ip(text):
 
 
 def cmd_clean(args):
-    from topos import clean
+    from topos.run import clean
 
     if os.geteuid() != 0:
         raise LabError("vmnet clean needs root (it stops processes and removes switches): "
@@ -139,8 +139,8 @@ def cmd_clean(args):
 
 
 def cmd_diagram(args):
-    from topos import diagram
     from topos.modes import topology
+    from topos.tools import diagram
 
     diagram.render(topology(args.mode, *args.params), args.output)
     print("wrote %s" % args.output)

@@ -11,8 +11,8 @@ import subprocess
 
 from mininet.node import Host
 
-from topos import dhcp
-from topos.inventory import Owned
+from topos.run import dhcp
+from topos.run.inventory import Owned
 
 
 class LabNode(Owned, Host):
@@ -26,7 +26,7 @@ class LabNode(Owned, Host):
     masquerade:  interface behind which this node hides the others (source NAT),
                  with a stateful firewall that lets nothing new in through it
     role:        what the node stands for, in words
-    echo:        run the lab's echo servers (topos.probe) here
+    echo:        run the lab's echo servers (topos.contract.probe) here
     echo_extra:  more echo servers, [(proto, port)] (the target of a port forward)
     """
 
@@ -58,7 +58,7 @@ class LabNode(Owned, Host):
 
     def configure_interfaces(self):
         """Static addresses and the gateway, once the node's cards are in place
-        (a tap card arrives only when its switch has started: topos.links)."""
+        (a tap card arrives only when its switch has started: topos.run.links)."""
         for intf, cidr in self.addresses.items():
             self.check("ip addr add %s dev %s" % (cidr, intf))
         if self.gateway:
