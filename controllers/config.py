@@ -4,15 +4,32 @@ The lab writes the file and names it in VMNET_CONFIG; without it (the app starte
 hand) the default lab's routers are assumed, so `--controller remote` works for it.
 """
 
+import ipaddress
 import json
 import os
 from dataclasses import asdict, dataclass, field
 from typing import Dict, Optional, Tuple
 
+from controllers.addressing import (
+    DPID_ROUTER,
+    FIRST_VM_OFFSET,
+    FIRST_VM_PORT,
+    GATEWAY_MAC,
+    HOST_PCS,
+    HOST_PORT,
+    LAN,
+    NAT_NETS,
+    NAT_PORTS,
+    PCS,
+    R1_LAN_IP,
+    UPLINK_PORT,
+    gateway_ip,
+    nat_vm_ip,
+    pc_ip,
+    pc_mac,
+    vm_mac,
+)
 from controllers.nat_table import Forward
-
-GATEWAY_MAC = "52:54:00:12:35:02"  # VirtualBox's NAT gateway
-UPLINK_PORT, HOST_PORT, FIRST_VM_PORT = 1, 2, 10
 
 
 @dataclass
@@ -24,8 +41,8 @@ class RouterConfig:
     inside_net: str = "10.0.2.0/24"
     gateway_ip: str = "10.0.2.2"
     gateway_mac: str = GATEWAY_MAC
-    lan_net: str = "192.168.1.0/24"
-    lan_gateway: str = "192.168.1.1"
+    lan_net: str = str(LAN)
+    lan_gateway: str = R1_LAN_IP
     dhcp_first: str = "10.0.2.15"
     dhcp_size: int = 100
     lease_time: int = 3600
@@ -33,7 +50,7 @@ class RouterConfig:
     vm_ports: Tuple[int, ...] = ()
     uplink_port: int = UPLINK_PORT
     host_port: int = HOST_PORT
-    ports: Tuple[int, int] = (61000, 61999)  # above Linux's ephemeral 32768-60999
+    ports: Tuple[int, int] = NAT_PORTS
     idle_timeout: int = 60
     per_vm: int = 500  # mappings one VM may hold: no VM takes the whole port range
     forwards: Tuple[Forward, ...] = ()
@@ -66,35 +83,36 @@ def load(path=None):
     return {r.dpid: r for r in default_routers()}
 
 
-def vm_mac(number):
-    """VirtualBox's prefix 08:00:27, fixed per VM so that leases repeat run after run."""
-    return "08:00:27:00:%02x:%02x" % (number >> 8, number & 0xFF)
+def routers(vms, nets=None, forwards=(), ports=NAT_PORTS, idle_timeout=60, per_vm=500,
+            state_dir=None):
+    """The virtual routers of a NAT lab, one per host PC, from the addressing plan.
 
-
-def pc_mac(last_octet):
-    """A locally administered MAC for the LAN's PCs: 02:00 then the reserved IPv4 address."""
-    return "02:00:c0:a8:01:%02x" % last_octet
-
-
-def default_routers(vms=(2, 1), forwards=(("tcp", 2222, 1, 22),)):
-    """The routers of the default NAT lab: host1 (10.0.2.0/24), host2 (10.0.3.0/24)."""
-    routers, number = [], 1
-    for index, count in enumerate(vms, start=1):
-        net = "10.0.%d." % (index + 1)
-        numbers = range(number, number + count)
-        reserved = {vm_mac(n): "%s%d" % (net, 15 + i) for i, n in enumerate(numbers)}
-        routers.append(RouterConfig(
-            name="host%d" % index,
-            dpid=0x30 + index,
-            outside_ip="192.168.1.%d" % (9 + index),
-            outside_mac=pc_mac(9 + index),
-            inside_net=net + "0/24",
-            gateway_ip=net + "2",
-            dhcp_first=net + "15",
-            reserved=reserved,
-            vm_ports=tuple(FIRST_VM_PORT + i for i in range(count)),
-            forwards=tuple(Forward(p, o, reserved[vm_mac(n)], i)
-                           for p, o, n, i in forwards if n in numbers),
+    vms:      {host PC: [VM numbers on it, in order]}
+    nets:     {host PC: its VM network} (default: addressing.NAT_NETS)
+    forwards: [(proto, outside port, VM number, inside port)]
+    """
+    nets = dict(NAT_NETS, **(nets or {}))
+    result = []
+    for index, pc in enumerate(HOST_PCS, start=1):
+        numbers = list(vms.get(pc, ()))
+        net = nets[pc]
+        address = {n: nat_vm_ip(net, order) for order, n in enumerate(numbers)}
+        result.append(RouterConfig(
+            name=pc, dpid=DPID_ROUTER + index,
+            outside_ip=pc_ip(pc), outside_mac=pc_mac(PCS[pc]),
+            inside_net=str(net), gateway_ip=gateway_ip(net),
+            dhcp_first=nat_vm_ip(net, 0),
+            dhcp_size=min(100, ipaddress.ip_network(net).num_addresses - FIRST_VM_OFFSET - 2),
+            reserved={vm_mac(n): address[n] for n in numbers},
+            vm_ports=tuple(FIRST_VM_PORT + i for i in range(len(numbers))),
+            ports=tuple(ports), idle_timeout=idle_timeout, per_vm=per_vm,
+            forwards=tuple(Forward(p, o, address[n], i) for p, o, n, i in forwards
+                           if n in address),
+            state_file=os.path.join(state_dir, "natmap-%s.json" % pc) if state_dir else None,
         ))
-        number += count
-    return routers
+    return result
+
+
+def default_routers():
+    """The routers of the default NAT lab (vm1, vm2 on host1, vm3 on host2, tcp:2222:vm1:22)."""
+    return routers({"host1": [1, 2], "host2": [3]}, forwards=[("tcp", 2222, 1, 22)])

@@ -12,7 +12,8 @@ nothing, the VMs ask r1 for their addresses, and the whole LAN can reach them.
 
 from mininet.link import OVSLink
 
-from topos.world import MAX_VMS, World, whole_number
+from controllers.addressing import DPID_BRIDGE, MAX_VMS
+from topos.world import World, whole_number
 
 
 class Bridged(World):
@@ -29,7 +30,7 @@ class Bridged(World):
         # As on a real bridged host, the PC's address (and MAC) moves to br0 and its
         # network card becomes a port of the bridge.
         index = int(name[-1])
-        bridge = self.switch("br0-%s" % name, 0x20 + index)
+        bridge = self.switch("br0-%s" % name, DPID_BRIDGE + index)
         self.node(name, dhcp=["br0"], role="host PC (bridged)")
         self.plug(name, "br0", bridge, mac)
         # switch to switch: an OVS patch port, no veth in between

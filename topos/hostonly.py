@@ -7,15 +7,9 @@ A host-only DHCP server (on the host PC) hands out .101 upwards and no gateway;
 the host PC does not forward, so the VMs reach their host and each other only.
 """
 
-from controllers.config import vm_mac
+from controllers.addressing import DPID_HOSTONLY, MAX_VMS, VBOX_MAC, hostonly_net, vm_mac
 from topos.run.dhcp import DhcpServer, Reservation
-from topos.world import MAX_VMS, World, whole_number
-
-VBOX_MAC = "0a:00:27:00:00:%02x"  # VirtualBox's host-only adapter MACs
-
-
-def hostonly_net(pc_index):
-    return "192.168.%d." % (55 + pc_index)  # host1: 192.168.56.0/24, host2: 192.168.57.0/24
+from topos.world import World, whole_number
 
 
 class HostOnly(World):
@@ -30,8 +24,8 @@ class HostOnly(World):
         number = 1
         for index, (pc, count) in enumerate(
                 (("host1", self.options["vms"]), ("host2", self.options["vms2"])), start=1):
-            net = hostonly_net(index)
-            switch = self.switch("%s-vbox" % pc, 0x10 + index)
+            net = str(hostonly_net(index).network_address)[:-1]  # "192.168.56."
+            switch = self.switch("%s-vbox" % pc, DPID_HOSTONLY + index)
             first = number
             for _ in range(count):
                 self.add_vm(number, pc, switch)

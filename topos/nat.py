@@ -15,20 +15,24 @@ import ipaddress
 
 from mininet.link import OVSLink
 
-from controllers.config import (
+from controllers import config
+from controllers.addressing import (
+    DPID_ROUTER,
     FIRST_VM_PORT,
+    HOST_PCS,
     HOST_PORT,
+    MAX_VMS,
+    NAT_NETS,
+    NAT_PORTS,
+    TAKEN,
     UPLINK_PORT,
-    RouterConfig,
-    pc_mac,
-    vm_mac,
+    nat_vm_ip,
 )
-from controllers.nat_table import Forward, parse_forward
+from controllers.nat_table import parse_forward
 from topos.run.errors import LabError
-from topos.world import LAN_PREFIX, MAX_VMS, PCS, World, whole_number
+from topos.world import World, whole_number
 
-TAKEN = {"LAN": ipaddress.ip_network("192.168.1.0/24"),
-         "WAN": ipaddress.ip_network("203.0.113.0/24")}
+NET_OPTION = {"host1": "net", "host2": "net2"}  # the parameter naming each PC's VM network
 
 
 def network(name, text):
@@ -56,7 +60,8 @@ def port_range(text):
 class Nat(World):
     mode = "nat"
     parameters = {"vms": 2, "vms2": 1, "pf": "tcp:2222:vm1:22", "idle": 60,
-                  "ports": "61000-61999", "net": "10.0.2.0/24", "net2": "10.0.3.0/24",
+                  "ports": "%d-%d" % NAT_PORTS, "net": NAT_NETS["host1"],
+                  "net2": NAT_NETS["host2"],
                   "per_vm": 500}
 
     def validate(self, options):
@@ -92,7 +97,7 @@ class Nat(World):
     def add_pc(self, name, mac, lan):
         if name == "pc1":
             return super().add_pc(name, mac, lan)
-        router = self.switch("vr-%s" % name, 0x30 + int(name[-1]))
+        router = self.switch("vr-%s" % name, DPID_ROUTER + int(name[-1]))
         self.node(name, dhcp=["eth0"], role="host PC (runs the virtual router)")
         self.plug(name, "eth0", router, mac, port=HOST_PORT)
         self.addLink(router, lan, cls=OVSLink, port1=UPLINK_PORT,
@@ -113,27 +118,14 @@ class Nat(World):
     def vm_address(self, vm):
         """The address the virtual router reserves for `vm` (10.0.2.15 upwards)."""
         pc = self.vms[vm]
-        net = self.nets["net" if pc == "host1" else "net2"]
-        order = sorted((n for v, n in self.vm_numbers.items() if self.vms[v] == pc))
-        return str(net.network_address + 15 + order.index(self.vm_numbers[vm]))
+        order = sorted(n for v, n in self.vm_numbers.items() if self.vms[v] == pc)
+        return nat_vm_ip(self.nets[NET_OPTION[pc]], order.index(self.vm_numbers[vm]))
 
     def routers(self, rundir):
-        routers = []
-        for index, pc in enumerate(("host1", "host2"), start=1):
-            net = self.nets["net" if index == 1 else "net2"]
-            vms = sorted((v for v in self.vms if self.vms[v] == pc), key=self.vm_numbers.get)
-            routers.append(RouterConfig(
-                name=pc, dpid=0x30 + index,
-                outside_ip=LAN_PREFIX + str(PCS[pc]), outside_mac=pc_mac(PCS[pc]),
-                inside_net=str(net), gateway_ip=str(net.network_address + 2),
-                dhcp_first=str(net.network_address + 15),
-                dhcp_size=min(100, net.num_addresses - 17),
-                reserved={vm_mac(self.vm_numbers[v]): self.vm_address(v) for v in vms},
-                vm_ports=tuple(FIRST_VM_PORT + i for i in range(len(vms))),
-                ports=self.port_range, idle_timeout=self.options["idle"],
-                per_vm=self.options["per_vm"],
-                forwards=tuple(Forward(p, o, self.vm_address(vm), i)
-                               for p, o, vm, i in self.forwards if self.vms[vm] == pc),
-                state_file="%s/natmap-%s.json" % (rundir, pc) if rundir else None,
-            ))
-        return routers
+        vms = {pc: sorted(n for v, n in self.vm_numbers.items() if self.vms[v] == pc)
+               for pc in HOST_PCS}
+        return config.routers(
+            vms, nets={pc: str(self.nets[NET_OPTION[pc]]) for pc in HOST_PCS},
+            forwards=[(p, o, self.vm_numbers[vm], i) for p, o, vm, i in self.forwards],
+            ports=self.port_range, idle_timeout=self.options["idle"],
+            per_vm=self.options["per_vm"], state_dir=rundir)

@@ -19,20 +19,25 @@ A mode subclasses World and adds its VMs in add_mode().
 
 from mininet.topo import Topo
 
-from controllers.config import pc_mac, vm_mac
+from controllers.addressing import (
+    DPID_LAN,
+    DPID_WAN,
+    INET_IP,
+    INET_MAC,
+    LAN_POOL,
+    PCS,
+    R1_LAN_IP,
+    R1_WAN_IP,
+    R1_WAN_MAC,
+    lan_ip,
+    pc_mac,
+    vm_mac,
+)
 from topos.run.dhcp import DhcpServer, Reservation
 from topos.run.errors import LabError
 from topos.run.links import host_link
 from topos.run.nodes import LabNode
 from topos.run.switch import VmnetSwitch
-
-LAN_PREFIX = "192.168.1."
-PCS = {"pc1": 20, "host1": 10, "host2": 11}  # name -> last octet, reserved at r1
-INET_IP = "203.0.113.10"
-R1_WAN_IP = "203.0.113.1"
-R1_LAN_IP = LAN_PREFIX + "1"
-LAN_POOL = (LAN_PREFIX + "100", LAN_PREFIX + "199")
-MAX_VMS = 150  # a host-only network hands out .101 - .250
 
 
 def whole_number(name, value, low, high):
@@ -91,21 +96,21 @@ class World(Topo):
         return name
 
     def add_world(self):
-        wan = self.switch("wan", 1)
-        lan = self.switch("lan", 2)
+        wan = self.switch("wan", DPID_WAN)
+        lan = self.switch("lan", DPID_LAN)
         self.node("inet", addresses={"eth0": INET_IP + "/24"}, gateway=R1_WAN_IP,
                   role="a server on the internet")
-        self.plug("inet", "eth0", wan, "02:00:cb:00:71:0a")
+        self.plug("inet", "eth0", wan, INET_MAC)
         self.node(
             "r1", role="home router (NAT, firewall, DHCP)",
             addresses={"eth0": R1_WAN_IP + "/24", "eth1": R1_LAN_IP + "/24"},
             forwarding=True, masquerade="eth0", echo=False,
             dhcp_server=DhcpServer(
                 "eth1", *LAN_POOL, router=R1_LAN_IP,
-                reservations=tuple(Reservation(pc_mac(o), LAN_PREFIX + str(o), n)
+                reservations=tuple(Reservation(pc_mac(o), lan_ip(o), n)
                                    for n, o in PCS.items())),
         )
-        self.plug("r1", "eth0", wan, "02:00:cb:00:71:01")
+        self.plug("r1", "eth0", wan, R1_WAN_MAC)
         self.plug("r1", "eth1", lan, pc_mac(1))
         for name, octet in PCS.items():
             self.add_pc(name, pc_mac(octet), lan)

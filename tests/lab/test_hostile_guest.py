@@ -16,12 +16,16 @@ pytest.importorskip("os_ken", reason="os-ken's packet library builds the hostile
 
 from os_ken.lib.packet import arp, dhcp, ethernet, ipv4, packet, tcp, udp  # noqa: E402
 
-from controllers.config import GATEWAY_MAC, pc_mac, vm_mac  # noqa: E402
+from controllers.addressing import (  # noqa: E402
+    GATEWAY_MAC,
+    INET_IP,  # noqa: E402
+    pc_mac,
+    vm_mac,
+)
 from topos.contract.probe import exchange  # noqa: E402
 from topos.contract.probe import tcp as tcp_probe  # noqa: E402
 from topos.nat import Nat  # noqa: E402
 from topos.run.poll import until  # noqa: E402
-from topos.world import INET_IP  # noqa: E402
 
 IDLE = 10  # seconds: flows made before a controller restart expire during a later stream
 

@@ -9,9 +9,9 @@ import pytest
 from labkit import build, stop_and_check
 from leftovers import root_state
 
+from controllers.addressing import INET_IP
 from topos.contract.probe import exchange
 from topos.modes import topology
-from topos.world import INET_IP
 
 LABS = 5  # per mode
 FIRST = {

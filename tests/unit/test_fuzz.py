@@ -19,8 +19,9 @@ pytest.importorskip("os_ken", reason="needs os-ken's packet library to build val
 
 from os_ken.lib.packet import arp, dhcp, ethernet, icmp, ipv4, packet, tcp, udp  # noqa: E402
 
+from controllers.addressing import GATEWAY_MAC  # noqa: E402
 from controllers.boundary import Drops, handle  # noqa: E402
-from controllers.config import GATEWAY_MAC, default_routers  # noqa: E402
+from controllers.config import default_routers  # noqa: E402
 from controllers.learning import LearningSwitch  # noqa: E402
 from controllers.virtual_router import VirtualRouter  # noqa: E402
 

@@ -9,10 +9,10 @@ from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from typing import Optional
 
+from controllers.addressing import INET_IP, R1_WAN_IP
 from topos.contract.claims import for_mode
 from topos.contract.probe import PROTOCOLS, TCP_PORT, UDP_PORT, exchange
 from topos.tools.capture import Capture
-from topos.world import INET_IP, R1_WAN_IP
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,69 @@
+"""The lab's addressing plan, in one place: networks, addresses, MACs, datapath ids and port
+numbers. Imports neither Mininet nor a controller framework: the topologies, the controller
+and the tests all read it. It lives in controllers/ because the controller, started by hand
+(`osken-manager controllers/vmnet.py`), must know the default lab without topos/.
+"""
+
+import ipaddress
+
+# --- the world (docs/contract.md §1) ---
+LAN = ipaddress.ip_network("192.168.1.0/24")
+WAN = ipaddress.ip_network("203.0.113.0/24")  # a documentation range: the lab's "internet"
+INET_IP = "203.0.113.10"
+INET_MAC = "02:00:cb:00:71:0a"
+R1_WAN_IP, R1_WAN_MAC = "203.0.113.1", "02:00:cb:00:71:01"
+R1_LAN_IP = "192.168.1.1"
+PCS = {"pc1": 20, "host1": 10, "host2": 11}  # name -> last octet, reserved at r1
+LAN_POOL = ("192.168.1.100", "192.168.1.199")  # r1's DHCP pool (bridged VMs lease here)
+MAX_VMS = 150  # a host-only network hands out .101 - .250
+HOST_PCS = ("host1", "host2")
+
+
+def lan_ip(octet):
+    return str(LAN.network_address + octet)
+
+
+def pc_ip(name):
+    return lan_ip(PCS[name])
+
+
+def pc_mac(last_octet):
+    """A locally administered MAC for the LAN's PCs: 02:00 then the reserved IPv4 address."""
+    return "02:00:c0:a8:01:%02x" % last_octet
+
+
+def vm_mac(number):
+    """VirtualBox's prefix 08:00:27, fixed per VM so that leases repeat run after run."""
+    return "08:00:27:00:%02x:%02x" % (number >> 8, number & 0xFF)
+
+
+# --- switches: datapath ids ---
+DPID_WAN, DPID_LAN = 0x01, 0x02
+DPID_HOSTONLY, DPID_BRIDGE, DPID_ROUTER = 0x10, 0x20, 0x30  # + the host PC's number
+
+
+# --- host-only ---
+VBOX_MAC = "0a:00:27:00:00:%02x"  # VirtualBox's host-only adapter MACs
+
+
+def hostonly_net(pc_index):
+    """host1: 192.168.56.0/24, host2: 192.168.57.0/24."""
+    return ipaddress.ip_network("192.168.%d.0/24" % (55 + pc_index))
+
+
+# --- NAT: the virtual routers, as VirtualBox numbers its NAT networks ---
+NAT_NETS = {"host1": "10.0.2.0/24", "host2": "10.0.3.0/24"}
+GATEWAY_MAC = "52:54:00:12:35:02"  # VirtualBox's NAT gateway
+GATEWAY_OFFSET, FIRST_VM_OFFSET = 2, 15  # 10.0.2.2, and 10.0.2.15 upwards
+UPLINK_PORT, HOST_PORT, FIRST_VM_PORT = 1, 2, 10  # the virtual router's switch ports
+NAT_PORTS = (61000, 61999)  # outside ports: above Linux's ephemeral 32768-60999
+TAKEN = {"LAN": LAN, "WAN": WAN}  # what a VM network may not overlap
+
+
+def gateway_ip(net):
+    return str(ipaddress.ip_network(net).network_address + GATEWAY_OFFSET)
+
+
+def nat_vm_ip(net, order):
+    """The address of the `order`-th VM (from 0) behind a virtual router."""
+    return str(ipaddress.ip_network(net).network_address + FIRST_VM_OFFSET + order)
