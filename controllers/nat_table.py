@@ -168,6 +168,28 @@ class NatTable:
         self.by_flow[key + (remote_ip, remote_port)] = session
         return True
 
+    def take_over(self, found, now):
+        """Adopt sessions read back from a switch ({cookie: fields}, session_flows.read_back);
+        returns the cookies that could not be adopted. New cookies come after them all."""
+        rejected = []
+        for cookie, s in found.items():
+            fields = [s.get(k) for k in ("inside_ip", "inside_port", "outside_port",
+                                         "remote_ip", "remote_port")]
+            if None in fields or not self.adopt(s["proto"], *fields, cookie, s["flows"], now):
+                rejected.append(cookie)
+        self.next_cookie_after(max(found, default=0))
+        if found:
+            log.info("NAT: adopted %d session(s) from the switch's flows, rejected %d",
+                     len(found) - len(rejected), len(rejected))
+        return rejected
+
+    def end_missing(self, present, before):
+        """End the sessions made before `before` whose cookies are not `present`."""
+        ended = [c for c, s in self.sessions.items() if c not in present and s.created < before]
+        for cookie in ended:
+            self.end(cookie)
+        return ended
+
     def next_cookie_after(self, cookie):
         """New sessions are numbered after every adopted one: no cookie is handed out twice."""
         self.cookies = itertools.count(max(cookie + 1, next(self.cookies)))

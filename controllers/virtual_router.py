@@ -23,17 +23,15 @@ from controllers.learning import LearningSwitch, mac_text
 from controllers.nat_table import NatTable, session_of
 from controllers.neighbours import Neighbours
 from controllers.packets import ICMP_DEST_UNREACH, ICMP_TIME_EXCEEDED, lib
-from controllers.rules import CONTROLLER, TABLE, Flow, Output, PacketOut
-from controllers.session_flows import IP_PROTO, L4_FIELDS, PROTO_NAME, Way
+from controllers.router_flows import ICMP_ECHO_REPLY, ICMP_ECHO_REQUEST, ICMP_ERRORS, standing_flows
+from controllers.rules import CONTROLLER, TABLE, Output, PacketOut
+from controllers.session_flows import PROTO_NAME, Way
 
 log = logging.getLogger("vmnet.router")
 
 ETH_IP, ETH_ARP = 0x0800, 0x0806
-ICMP_ECHO_REPLY, ICMP_ECHO_REQUEST = 0, 8
-ICMP_ERRORS = (ICMP_DEST_UNREACH, ICMP_TIME_EXCEEDED)  # they quote the packet they are about
 ICMP_TIMEOUT = 30  # seconds an idle echo mapping is kept (as Linux's conntrack does)
 ADOPT_WAIT = 3.0  # seconds to wait for the switch's flow table after a (re)connect
-PRIO_MISS, PRIO_PASS, PRIO_ARP, PRIO_TRAP = 0, 1, 5, 15
 
 
 class VirtualRouter(Core):
@@ -60,33 +58,8 @@ class VirtualRouter(Core):
     # --- events ---
     def connected(self):
         self.adopting, self.adopting_since = True, None
-        c = self.cfg
-        ip = {"eth_type": ETH_IP}
-        echo_reply = dict(ip, ip_proto=IP_PROTO["icmp"], icmpv4_type=ICMP_ECHO_REPLY)
-        rules = [
-            Flow(PRIO_MISS, {}, (Output(CONTROLLER),)),
-            # the host PC's own traffic, untouched
-            Flow(PRIO_PASS, {"in_port": c.uplink_port}, (Output(c.host_port),)),
-            Flow(PRIO_PASS, {"in_port": c.host_port}, (Output(c.uplink_port),)),
-            # ARP from the LAN goes to the host PC, and a copy teaches us the LAN's MACs
-            Flow(PRIO_ARP, {"in_port": c.uplink_port, "eth_type": ETH_ARP},
-                 (Output(c.host_port), Output(CONTROLLER))),
-            # echo replies: for a VM (translated here) or for the host PC itself
-            Flow(PRIO_TRAP, dict(echo_reply, in_port=c.uplink_port, ipv4_dst=c.outside_ip),
-                 (Output(CONTROLLER),)),
-            Flow(PRIO_TRAP, dict(echo_reply, in_port=c.host_port, ipv4_dst=c.gateway_ip),
-                 (Output(CONTROLLER),)),
-        ]
-        for kind in ICMP_ERRORS:  # about a VM's packet: translated back to the VM here
-            rules.append(Flow(PRIO_TRAP, dict(ip, in_port=c.uplink_port, ip_proto=IP_PROTO["icmp"],
-                                              ipv4_dst=c.outside_ip, icmpv4_type=kind),
-                              (Output(CONTROLLER),)))
-        for f in c.forwards:
-            match = dict(ip, in_port=c.uplink_port, ip_proto=IP_PROTO[f.proto],
-                         ipv4_dst=c.outside_ip, **{L4_FIELDS[f.proto][1]: f.outside_port})
-            rules.append(Flow(PRIO_TRAP, match, (Output(CONTROLLER),)))
-        rules.append(self.neighbours.request(c.lan_gateway))  # r1's MAC before the first packet
-        return rules
+        # r1's MAC is asked for before the first packet needs it
+        return standing_flows(self.cfg) + [self.neighbours.request(self.cfg.lan_gateway)]
 
     def tick(self, now):
         """Expiry, ARP retries, and giving up on a switch that sends no flow table."""
@@ -155,32 +128,17 @@ class VirtualRouter(Core):
     # --- the switch's own memory, after a controller restart or a reconnect ---
     def adopt(self, flows, now):
         """Take over the sessions whose flows the switch still holds; delete session flows
-        that cannot be understood. New cookies come after every adopted one."""
-        self.adopting = False
-        found, rules = session_flows.read_back(flows), []
-        for cookie, s in found.items():
-            fields = [s.get(k) for k in ("inside_ip", "inside_port", "outside_port",
-                                         "remote_ip", "remote_port")]
-            if None in fields or not self.nat.adopt(s["proto"], *fields, cookie, s["flows"],
-                                                    now):
-                rules.append(session_flows.delete(cookie))
-        self.nat.next_cookie_after(max(found, default=0))
-        if found:
-            log.info("%s: adopted %d session(s) from the switch's flows, deleted %d",
-                     self.cfg.name, len(found) - len(rules), len(rules))
-            self.dirty = True
-        return rules
+        that cannot be understood."""
+        self.adopting, self.dirty = False, True
+        rejected = self.nat.take_over(session_flows.read_back(flows), now)
+        return [session_flows.delete(cookie) for cookie in rejected]
 
     def audit(self, flows, asked_at, now):
         """A session whose flows the switch no longer holds (a flow-removed that never
         arrived) ends here, and its port is freed."""
-        present, rules = session_flows.present(flows), []
-        for cookie, session in list(self.nat.sessions.items()):
-            if cookie not in present and session.created < asked_at - 1.0:
-                self.nat.end(cookie)
-                self.dirty = True
-                rules.append(session_flows.delete(cookie))
-        return rules
+        ended = self.nat.end_missing(session_flows.present(flows), before=asked_at - 1.0)
+        self.dirty = self.dirty or bool(ended)
+        return [session_flows.delete(cookie) for cookie in ended]
 
     # --- the VMs' side ---
     def from_vm(self, pkt, eth, in_port, data, now):

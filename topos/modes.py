@@ -1,11 +1,12 @@
 """The lab's modes by name, and building one from `mode[,param=value...]` text."""
 
 from topos.bridged import Bridged
+from topos.contract import claims
 from topos.hostonly import HostOnly
 from topos.nat import Nat
 from topos.run.errors import LabError
 
-MODES = {"hostonly": HostOnly, "nat": Nat, "bridged": Bridged}
+MODES = dict(zip(claims.MODES, (HostOnly, Nat, Bridged)))  # the names are the contract's
 
 
 def parse_value(text):

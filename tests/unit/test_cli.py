@@ -18,6 +18,7 @@ def test_run_rejects_unknown_modes_before_building():
 
 
 def test_bad_topology_parameter_is_reported_before_anything_is_built(capsys, monkeypatch):
+    pytest.importorskip("mininet", reason="the topologies are Mininet topologies")
     import topos.run.lab
 
     def must_not_build(*a, **k):

@@ -5,6 +5,8 @@ import xml.etree.ElementTree as ET
 
 import pytest
 
+pytest.importorskip("mininet", reason="diagrams are drawn from Mininet topologies")
+
 from topos.modes import MODES, topology
 from topos.tools import cli, diagram
 

@@ -25,7 +25,7 @@ from test_virtual_router import (  # noqa: E402
 from test_virtual_router import router as router  # noqa: E402, F401 - the fixture
 
 from controllers import dhcp_server, neighbours, virtual_router  # noqa: E402
-from controllers.rules import DecTtl, Output  # noqa: E402
+from controllers.rules import DecTtl, Flow, Output  # noqa: E402
 
 
 def knows_r1(router, now=0):
@@ -45,7 +45,7 @@ def test_a_frame_from_another_port_with_a_vms_mac_is_dropped_and_moves_nothing(r
     assert router.dhcp.vm_port[VM1_MAC] == VM1_PORT
     assert router.drops.counts["port security: a source MAC bound to another port"] == 1
     # vm1 itself still gets through
-    assert any(isinstance(r, virtual_router.Flow) for r in
+    assert any(isinstance(r, Flow) for r in
                router.packet_in(VM1_PORT, syn(VM1_MAC, "10.0.2.15"), 2))
 
 
@@ -120,7 +120,7 @@ def test_ttl_1_gets_time_exceeded_from_the_gateway_and_flows_decrement_ttl(route
     assert reply.get_protocol(icmp.icmp).type == 11
     assert not router.nat.sessions  # nothing was translated
     flows = [r for r in router.packet_in(VM1_PORT, syn(VM1_MAC, "10.0.2.15"), 2)
-             if isinstance(r, virtual_router.Flow)]
+             if isinstance(r, Flow)]
     assert flows and all(DecTtl() in f.actions for f in flows)
 
 
@@ -133,7 +133,7 @@ def test_one_vm_cannot_take_every_port(router):
         router.packet_in(VM1_PORT, syn(VM1_MAC, "10.0.2.15", sport=port), 1)
     assert sum(not m.forward for m in router.nat.mappings.values()) == 5
     flows = [r for r in router.packet_in(VM2_PORT, syn(VM2_MAC, "10.0.2.16"), 2)
-             if isinstance(r, virtual_router.Flow)]
+             if isinstance(r, Flow)]
     assert flows  # vm2 still gets its mapping
 
 
@@ -175,7 +175,7 @@ def test_a_restarted_controller_takes_over_the_switchs_sessions_and_reuses_nothi
     adopted = fresh.nat.inbound("tcp", old.mapping.outside_port)
     assert adopted.inside_port == 40000
     new = [r for r in fresh.packet_in(VM1_PORT, syn(VM1_MAC, "10.0.2.15", sport=40001), 4)
-           if isinstance(r, virtual_router.Flow)]
+           if isinstance(r, Flow)]
     new_session = max(fresh.nat.sessions.values(), key=lambda s: s.cookie)
     assert new and new_session.cookie > old.cookie
     assert new_session.mapping.outside_port != old.mapping.outside_port

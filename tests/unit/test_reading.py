@@ -3,7 +3,7 @@
 from topos.contract.check import Observation
 from topos.contract.report import summary, table
 from topos.tools.capture import parse
-from topos.tools.mn_cli import flow_idle_by_cookie, format_natmap
+from topos.tools.natmap import flow_idle_by_cookie, format_natmap
 from topos.tools.trace import Hop, format_hops
 
 TCP_LINE = ("1764288000.123456 08:00:27:00:00:01 > 52:54:00:12:35:02, ethertype IPv4 (0x0800), "

@@ -15,7 +15,7 @@ import json
 import os
 import sys
 
-from topos.modes import MODES
+from topos.contract.claims import MODES
 from topos.run.errors import LabError
 
 

@@ -1,68 +1,11 @@
 """Mininet's CLI with the lab's own commands: natmap, leases, flows."""
 
 import glob
-import json
 import os
-import re
-import time
 
 from mininet.cli import CLI
 
-from controllers.nat_table import session_of
-from topos.run.dhcp import read_lease
-
-
-def natmap_rows(lab):
-    """Every NAT mapping of every virtual router, with its idle time read off the switch."""
-    rows = []
-    for path in sorted(glob.glob(os.path.join(lab.rundir, "natmap-*.json"))):
-        with open(path) as f:
-            state = json.load(f)
-        idle = flow_idle_by_cookie(lab.get("vr-%s" % state["router"]).flows())
-        for row in state["nat"]:
-            row = dict(row, router=state["router"])
-            if row["cookie"] in idle:  # a session with flows: the switch knows best
-                row["idle_s"] = idle[row["cookie"]]
-            elif row["idle_s"] is not None:  # ICMP echo, translated by the controller
-                row["idle_s"] = round(time.monotonic() - row["last_used"], 1)
-            rows.append(row)
-    return rows
-
-
-def flow_idle_by_cookie(dump):
-    """{session cookie: seconds since the session last carried a packet} from a flow dump."""
-    idle = {}
-    for line in dump.splitlines():
-        cookie = re.search(r"cookie=0x([0-9a-f]+)", line)
-        age = re.search(r"idle_age=(\d+)", line)
-        if cookie and int(cookie.group(1), 16):
-            key = session_of(int(cookie.group(1), 16))[0]
-            seconds = int(age.group(1)) if age else 0
-            idle[key] = min(seconds, idle.get(key, seconds))
-    return idle
-
-
-def format_natmap(rows):
-    lines = ["%-6s %-5s %-22s %-8s %-22s %s" % ("router", "proto", "inside", "outside",
-                                                "remote", "idle")]
-    for r in rows:
-        outside = "%d%s" % (r["outside_port"], " pf" if r["forward"] else "")
-        idle = "-" if r["idle_s"] is None else "%ss" % r["idle_s"]
-        lines.append("%-6s %-5s %-22s %-8s %-22s %s" % (r["router"], r["proto"], r["inside"],
-                                                       outside, r["remote"] or "-", idle))
-    return "\n".join(lines)
-
-
-def lease_rows(lab):
-    """Every DHCP lease in the lab: (server, client, interface, address, gateway)."""
-    rows = []
-    for node in lab.hosts:
-        for intf in node.dhcp:
-            lease = read_lease(os.path.join(lab.rundir, "leases", "%s.%s" % (node.name, intf)))
-            if lease:
-                rows.append((lease["server"], node.name, intf, lease["ip"],
-                             lease["router"] or "-"))
-    return rows
+from topos.tools.natmap import format_natmap, lease_rows, natmap_rows
 
 
 class VmnetCLI(CLI):

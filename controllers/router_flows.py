@@ -1,0 +1,43 @@
+"""The virtual router's standing flows, installed when its switch connects. Pure Python.
+
+Below them the table-miss sends the rest to the controller; above them each NAT session
+adds its own pair (controllers.session_flows, priority 20).
+"""
+
+from controllers.packets import ICMP_DEST_UNREACH, ICMP_TIME_EXCEEDED
+from controllers.rules import CONTROLLER, Flow, Output
+from controllers.session_flows import IP_PROTO, L4_FIELDS
+
+ETH_IP, ETH_ARP = 0x0800, 0x0806
+ICMP_ECHO_REPLY, ICMP_ECHO_REQUEST = 0, 8
+ICMP_ERRORS = (ICMP_DEST_UNREACH, ICMP_TIME_EXCEEDED)  # they quote the packet they are about
+PRIO_MISS, PRIO_PASS, PRIO_ARP, PRIO_TRAP = 0, 1, 5, 15
+
+
+def standing_flows(c):
+    """For the router configured by `c` (controllers.config.RouterConfig)."""
+    ip = {"eth_type": ETH_IP}
+    echo_reply = dict(ip, ip_proto=IP_PROTO["icmp"], icmpv4_type=ICMP_ECHO_REPLY)
+    rules = [
+        Flow(PRIO_MISS, {}, (Output(CONTROLLER),)),
+        # the host PC's own traffic, untouched
+        Flow(PRIO_PASS, {"in_port": c.uplink_port}, (Output(c.host_port),)),
+        Flow(PRIO_PASS, {"in_port": c.host_port}, (Output(c.uplink_port),)),
+        # ARP from the LAN goes to the host PC, and a copy teaches the router the LAN's MACs
+        Flow(PRIO_ARP, {"in_port": c.uplink_port, "eth_type": ETH_ARP},
+             (Output(c.host_port), Output(CONTROLLER))),
+        # echo replies: for a VM (translated by the controller) or for the host PC itself
+        Flow(PRIO_TRAP, dict(echo_reply, in_port=c.uplink_port, ipv4_dst=c.outside_ip),
+             (Output(CONTROLLER),)),
+        Flow(PRIO_TRAP, dict(echo_reply, in_port=c.host_port, ipv4_dst=c.gateway_ip),
+             (Output(CONTROLLER),)),
+    ]
+    for kind in ICMP_ERRORS:  # about a VM's packet: translated back to the VM
+        rules.append(Flow(PRIO_TRAP, dict(ip, in_port=c.uplink_port, ip_proto=IP_PROTO["icmp"],
+                                          ipv4_dst=c.outside_ip, icmpv4_type=kind),
+                          (Output(CONTROLLER),)))
+    for f in c.forwards:  # a port forward's first packet
+        match = dict(ip, in_port=c.uplink_port, ip_proto=IP_PROTO[f.proto],
+                     ipv4_dst=c.outside_ip, **{L4_FIELDS[f.proto][1]: f.outside_port})
+        rules.append(Flow(PRIO_TRAP, match, (Output(CONTROLLER),)))
+    return rules
