@@ -4,6 +4,7 @@ import pytest
 
 pytest.importorskip("os_ken", reason="os-ken's packet library builds the test frames")
 
+from flowtable import FlowTable  # noqa: E402
 from os_ken.lib.packet import ethernet, icmp, ipv4, udp  # noqa: E402
 from test_virtual_router import (  # noqa: E402
     GW_MAC,
@@ -25,7 +26,7 @@ from test_virtual_router import (  # noqa: E402
 from test_virtual_router import router as router  # noqa: E402, F401 - the fixture
 
 from controllers import dhcp_server, neighbours, virtual_router  # noqa: E402
-from controllers.rules import DecTtl, Flow, Output  # noqa: E402
+from controllers.rules import Flow, Output  # noqa: E402
 
 
 def knows_r1(router, now=0):
@@ -121,7 +122,14 @@ def test_ttl_1_gets_time_exceeded_from_the_gateway_and_flows_decrement_ttl(route
     assert not router.nat.sessions  # nothing was translated
     flows = [r for r in router.packet_in(VM1_PORT, syn(VM1_MAC, "10.0.2.15"), 2)
              if isinstance(r, Flow)]
-    assert flows and all(DecTtl() in f.actions for f in flows)
+    table = FlowTable()
+    table.apply(flows)
+    syn_out = dict(in_port=VM1_PORT, eth_type=0x0800, ip_proto=6, eth_src=VM1_MAC,
+                   ipv4_src="10.0.2.15", ipv4_dst="203.0.113.10", ip_ttl=2, tcp_src=40000,
+                   tcp_dst=7001)
+    ((port, packet),) = table.forward(**syn_out)
+    assert port == UPLINK and packet["ip_ttl"] == 1  # one hop less
+    assert table.forward(**dict(syn_out, ip_ttl=1)) == []  # its TTL runs out here
 
 
 def test_one_vm_cannot_take_every_port(router):

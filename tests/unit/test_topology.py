@@ -1,5 +1,7 @@
 """Topologies are data: parameters are checked, names and addresses follow the contract."""
 
+import os
+
 import pytest
 
 pytest.importorskip("mininet", reason="the topologies are Mininet topologies (Debian: mininet)")
@@ -95,3 +97,10 @@ def test_nat_port_forwards_and_vm_addresses():
         ("tcp", 2222, "10.0.2.15", 22)]
     assert [(f.proto, f.inside_ip) for f in host2.forwards] == [("udp", "10.0.3.15")]
     assert topo.nodeInfo("vm4")["echo_extra"] == [("udp", 53)]
+
+
+def test_the_controller_node_runs_the_projects_app():
+    from topos.run import controller_node
+
+    assert os.path.isfile(controller_node.APP)
+    assert controller_node.APP.endswith(os.path.join("controllers", "vmnet.py"))

@@ -11,13 +11,9 @@ from flowtable import FlowTable
 from controllers.config import default_routers
 from controllers.rules import (
     CONTROLLER,
-    TABLE,
-    DecTtl,
-    DeleteFlows,
     Flow,
     Output,
     PacketOut,
-    SetField,
 )
 from controllers.virtual_router import VirtualRouter
 
@@ -147,37 +143,53 @@ def start_session(router, now=0):
     return rules
 
 
+SYN_FROM_VM1 = dict(in_port=VM1_PORT, eth_type=0x0800, ip_proto=6, eth_src=VM1_MAC,
+                   eth_dst=GW_MAC, ipv4_src="10.0.2.15", ipv4_dst="192.168.1.20", ip_ttl=64,
+                   tcp_src=40000, tcp_dst=7001)
+REPLY_TO_HOST1 = dict(in_port=UPLINK, eth_type=0x0800, ip_proto=6, eth_src=PC1_MAC,
+                      eth_dst=HOST1_MAC, ipv4_src="192.168.1.20", ipv4_dst="192.168.1.10",
+                      ip_ttl=64, tcp_src=7001, tcp_dst=61000)
+
+
 def test_first_packet_sets_up_the_session_and_later_packets_stay_in_the_switch(router):
     rules = start_session(router)
+    (first,) = packet_outs(rules)
+    # the first packet leaves through the new flow, as every later one does
+    (leaves,) = router.table.packet_out(first, **dict(SYN_FROM_VM1, in_port=None))
+    (later,) = router.table.forward(**SYN_FROM_VM1)
+    assert leaves == later
+    port, packet = later
+    assert port == UPLINK  # host1's physical link, with only host1's addresses on it
+    assert (packet["eth_src"], packet["eth_dst"]) == (HOST1_MAC, PC1_MAC)
+    assert (packet["ipv4_src"], packet["tcp_src"]) == ("192.168.1.10", 61000)
+    assert (packet["ipv4_dst"], packet["tcp_dst"], packet["ip_ttl"]) == ("192.168.1.20", 7001, 63)
+    # pc1's answer comes back to vm1, as if from the gateway
+    (back,) = router.table.forward(**REPLY_TO_HOST1)
+    port, packet = back
+    assert port == VM1_PORT
+    assert (packet["eth_src"], packet["eth_dst"]) == (GW_MAC, VM1_MAC)
+    assert (packet["ipv4_dst"], packet["tcp_dst"]) == ("10.0.2.15", 40000)
+    # the flows live while they carry traffic, and say when they expire
     flows = [r for r in rules if isinstance(r, Flow)]
     assert len(flows) == 2 and all(f.idle_timeout == 60 and f.notify_removed for f in flows)
-    (first,) = packet_outs(rules)
-    assert first.actions == (Output(TABLE),) and first.in_port == VM1_PORT  # the new flow's
-    out = router.table.lookup(in_port=VM1_PORT, eth_type=0x0800, ip_proto=6, eth_src=VM1_MAC,
-                              ipv4_src="10.0.2.15", ipv4_dst="192.168.1.20",
-                              tcp_src=40000, tcp_dst=7001)
-    assert SetField("ipv4_src", "192.168.1.10") in out.actions
-    assert SetField("tcp_src", 61000) in out.actions
-    assert out.actions[-1] == Output(UPLINK)
-    out = router.table.lookup(in_port=VM1_PORT, eth_type=0x0800, ip_proto=6, eth_src=VM1_MAC,
-                              ipv4_src="10.0.2.15", ipv4_dst="192.168.1.20",
-                              tcp_src=40000, tcp_dst=7001)
-    assert SetField("eth_src", HOST1_MAC) in out.actions  # only host1's MAC on the LAN
-    assert SetField("eth_dst", PC1_MAC) in out.actions
-    back = router.table.lookup(in_port=UPLINK, eth_type=0x0800, ip_proto=6,
-                               ipv4_src="192.168.1.20", ipv4_dst="192.168.1.10",
-                               tcp_src=7001, tcp_dst=61000)
-    assert back.actions == (SetField("eth_src", GW_MAC), SetField("eth_dst", VM1_MAC),
-                            SetField("ipv4_dst", "10.0.2.15"), SetField("tcp_dst", 40000),
-                            DecTtl(), Output(VM1_PORT))
+
+
+def test_fragments_of_a_session_go_nowhere_but_to_the_controller_and_stop_there(router):
+    start_session(router)
+    # as in OVS, a later fragment has no ports: no session flow matches it
+    out = router.table.forward(**dict(SYN_FROM_VM1, later_fragment=True))
+    assert [port for port, _ in out] == [CONTROLLER]
+    # the router drops it there: nothing is sent back through the table to loop
+    frag = frame(ethernet.ethernet(GW_MAC, VM1_MAC, 0x0800),
+                 ipv4.ipv4(src="10.0.2.15", dst="192.168.1.20", proto=17, offset=185),
+                 b"payload bytes, not ports")
+    assert router.fragment(VM1_PORT, frag, 1) == []
 
 
 def test_the_host_pcs_own_traffic_is_not_translated(router):
     start_session(router)
-    hit = router.table.lookup(in_port=UPLINK, eth_type=0x0800, ip_proto=6,
-                              ipv4_src="192.168.1.20", ipv4_dst="192.168.1.10",
-                              tcp_src=7001, tcp_dst=45000)
-    assert hit.actions == (Output(HOST),)
+    to_host1 = dict(REPLY_TO_HOST1, tcp_dst=45000)  # not a port of the NAT
+    assert router.table.forward(**to_host1) == [(HOST, to_host1)]
 
 
 def test_a_session_lives_while_either_flow_does_then_frees_its_port(router):
@@ -192,9 +204,11 @@ def test_a_session_lives_while_either_flow_does_then_frees_its_port(router):
     again = router.packet_in(VM1_PORT, syn, 101)
     assert outward in [r.cookie for r in again if isinstance(r, Flow)]
     # both idle: the session ends, no flow of it may remain, the port is free
+    router.table.apply(again)
     router.flow_removed(inward, now=200)
-    done = router.flow_removed(outward, now=200)
-    assert done == [DeleteFlows({}, cookie=outward, cookie_mask=2**64 - 2)]
+    router.table.apply(router.flow_removed(outward, now=200))
+    assert [port for port, _ in router.table.forward(**SYN_FROM_VM1)] == [CONTROLLER]
+    assert [port for port, _ in router.table.forward(**REPLY_TO_HOST1)] == [HOST]
     assert router.nat.inbound("tcp", 61000) is None
     assert router.flow_removed(inward, now=200) == []  # news of a flow already gone
 
@@ -256,17 +270,17 @@ def test_port_forward_reaches_the_vm(router):
     syn = tcp_frame(PC1_MAC, HOST1_MAC, "192.168.1.20", "192.168.1.10", 50000, 2222)
     rules = router.packet_in(UPLINK, syn, 0)
     router.table.apply(rules)
+    from_pc1 = dict(REPLY_TO_HOST1, tcp_src=50000, tcp_dst=2222)
     (first,) = packet_outs(rules)
-    assert first.actions == (Output(TABLE),) and first.in_port == UPLINK
-    inward = router.table.lookup(in_port=UPLINK, eth_type=0x0800, ip_proto=6,
-                                 ipv4_src="192.168.1.20", ipv4_dst="192.168.1.10",
-                                 tcp_src=50000, tcp_dst=2222)
-    assert SetField("ipv4_dst", "10.0.2.15") in inward.actions
-    assert SetField("tcp_dst", 22) in inward.actions and inward.actions[-1] == Output(VM1_PORT)
-    back = router.table.lookup(in_port=VM1_PORT, eth_type=0x0800, ip_proto=6, eth_src=VM1_MAC,
-                               ipv4_src="10.0.2.15", ipv4_dst="192.168.1.20",
-                               tcp_src=22, tcp_dst=50000)
-    assert SetField("tcp_src", 2222) in back.actions and back.actions[-1] == Output(UPLINK)
+    (arrives,) = router.table.packet_out(first, **from_pc1)
+    assert arrives == router.table.forward(**from_pc1)[0]
+    port, packet = arrives
+    assert port == VM1_PORT and (packet["ipv4_dst"], packet["tcp_dst"]) == ("10.0.2.15", 22)
+    answer = dict(SYN_FROM_VM1, tcp_src=22, tcp_dst=50000)
+    ((port, packet),) = router.table.forward(**answer)
+    assert port == UPLINK
+    assert (packet["ipv4_src"], packet["tcp_src"], packet["eth_src"]) == (
+        "192.168.1.10", 2222, HOST1_MAC)
 
 
 def test_vm_to_vm_stays_inside_and_floods_only_to_vm_ports(router):

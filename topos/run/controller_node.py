@@ -21,8 +21,8 @@ from topos.run.errors import LabError
 from topos.run.inventory import Owned
 from topos.run.poll import until
 
-APP = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
-                   "controllers", "vmnet.py")
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+APP = os.path.join(ROOT, "controllers", "vmnet.py")
 MANAGERS = ("osken-manager", "ryu-manager")
 HOST = "127.0.0.1"
 PORT = 6653
@@ -37,7 +37,7 @@ def listening(port, host=HOST):
 def find_manager():
     # on PATH, next to this Python (a venv), or in the project's venv (Ryu on the Mininet VM)
     places = [os.path.dirname(sys.executable),
-              os.path.join(os.path.dirname(os.path.dirname(APP)), ".venv", "bin")]
+              os.path.join(ROOT, ".venv", "bin")]
     for name in MANAGERS:
         path = shutil.which(name) or next(
             (os.path.join(p, name) for p in places if os.access(os.path.join(p, name), os.X_OK)),

@@ -1,0 +1,66 @@
+"""The house rules a newcomer relies on: one name per module, short modules, no import cycle."""
+
+import ast
+import os
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+PACKAGES = ("topos", "controllers")
+ENTRY_FILES = {"vmnet.py"}  # mn --custom topos/vmnet.py, ryu-manager controllers/vmnet.py
+LONGEST = 330  # lines: "about 300"
+
+
+def modules():
+    for package in PACKAGES:
+        for base, _dirs, files in os.walk(os.path.join(ROOT, package)):
+            for name in files:
+                if name.endswith(".py"):
+                    path = os.path.join(base, name)
+                    dotted = os.path.relpath(path, ROOT)[:-3].replace(os.sep, ".")
+                    yield dotted.removesuffix(".__init__"), path
+
+
+def test_no_two_modules_share_a_name_but_the_two_entry_files():
+    seen = {}
+    for dotted, path in modules():
+        name = os.path.basename(path)
+        if name in ENTRY_FILES or name == "__init__.py":
+            continue
+        assert name not in seen, "%s and %s" % (seen[name], dotted)
+        seen[name] = dotted
+
+
+def test_no_module_is_much_over_300_lines():
+    long = {dotted: n for dotted, path in modules()
+            if (n := sum(1 for _ in open(path))) > LONGEST}
+    assert not long, long
+
+
+def imports_at_load(path, known):
+    """The project modules a module imports when it is loaded (function-level ones excluded)."""
+    found = set()
+    for node in ast.parse(open(path).read()).body:
+        names = []
+        if isinstance(node, ast.Import):
+            names = [a.name for a in node.names]
+        elif isinstance(node, ast.ImportFrom) and node.module:
+            names = [node.module] + ["%s.%s" % (node.module, a.name) for a in node.names]
+        found |= {n for n in names if n in known}
+    return found
+
+
+def test_no_import_cycle():
+    paths = dict(modules())
+    graph = {m: imports_at_load(p, paths) - {m} for m, p in paths.items()}
+    state = {}
+
+    def visit(module, trail):
+        if state.get(module) == "done":
+            return
+        assert state.get(module) != "open", "import cycle: " + " -> ".join(trail + [module])
+        state[module] = "open"
+        for other in graph[module]:
+            visit(other, trail + [module])
+        state[module] = "done"
+
+    for module in graph:
+        visit(module, [])
