@@ -53,6 +53,7 @@ class RouterConfig:
     ports: Tuple[int, int] = NAT_PORTS
     idle_timeout: int = 60
     per_vm: int = 500  # mappings one VM may hold: no VM takes the whole port range
+    engine: str = "openflow"  # or "conntrack": who does the NAT (controllers.vmnet)
     forwards: Tuple[Forward, ...] = ()
     state_file: Optional[str] = None  # where the NAT table is written for `natmap`
 
@@ -84,7 +85,7 @@ def load(path=None):
 
 
 def routers(vms, nets=None, forwards=(), ports=NAT_PORTS, idle_timeout=60, per_vm=500,
-            state_dir=None):
+            state_dir=None, engine="openflow"):
     """The virtual routers of a NAT lab, one per host PC, from the addressing plan.
 
     vms:      {host PC: [VM numbers on it, in order]}
@@ -105,7 +106,7 @@ def routers(vms, nets=None, forwards=(), ports=NAT_PORTS, idle_timeout=60, per_v
             dhcp_size=min(100, ipaddress.ip_network(net).num_addresses - FIRST_VM_OFFSET - 2),
             reserved={vm_mac(n): address[n] for n in numbers},
             vm_ports=tuple(FIRST_VM_PORT + i for i in range(len(numbers))),
-            ports=tuple(ports), idle_timeout=idle_timeout, per_vm=per_vm,
+            ports=tuple(ports), idle_timeout=idle_timeout, per_vm=per_vm, engine=engine,
             forwards=tuple(Forward(p, o, address[n], i) for p, o, n, i in forwards
                            if n in address),
             state_file=os.path.join(state_dir, "natmap-%s.json" % pc) if state_dir else None,
@@ -113,6 +114,8 @@ def routers(vms, nets=None, forwards=(), ports=NAT_PORTS, idle_timeout=60, per_v
     return result
 
 
-def default_routers():
-    """The routers of the default NAT lab (vm1, vm2 on host1, vm3 on host2, tcp:2222:vm1:22)."""
-    return routers({"host1": [1, 2], "host2": [3]}, forwards=[("tcp", 2222, 1, 22)])
+def default_routers(engine=None):
+    """The routers of the default NAT lab (vm1, vm2 on host1, vm3 on host2, tcp:2222:vm1:22).
+    A controller started by hand takes its NAT engine from VMNET_NAT_ENGINE."""
+    return routers({"host1": [1, 2], "host2": [3]}, forwards=[("tcp", 2222, 1, 22)],
+                   engine=engine or os.environ.get("VMNET_NAT_ENGINE", "openflow"))

@@ -53,7 +53,8 @@ class Neighbours:
         self.macs[ip] = mac
         self.confirmed[ip] = now
         waiting = self.pending.pop(ip, None)
-        return waiting.frames if waiting else []
+        return [(port, frame) for port, frame in (waiting.frames if waiting else ())
+                if frame is not None]
 
     def resolve(self, ip, in_port, frame, now):
         """Hold `frame` until `ip` answers; the ARP request to send, if one is due."""

@@ -4,7 +4,19 @@ Only the datapath's own parser is used, so this runs unchanged under Ryu and os-
 """
 
 from controllers.checksum import complete
-from controllers.rules import DecTtl, DeleteFlows, Flow, Output, PacketOut, SetField
+from controllers.rules import (
+    Conntrack,
+    DecTtl,
+    DeleteFlows,
+    Flow,
+    GotoTable,
+    Output,
+    PacketOut,
+    SetField,
+)
+
+NAT_FLAGS = {None: 0, "src": 1, "dst": 2}  # NX_NAT_F_SRC, NX_NAT_F_DST
+NO_RECIRCULATION = 0xFF
 
 
 def _actions(parser, actions):
@@ -17,9 +29,23 @@ def _actions(parser, actions):
             out.append(parser.OFPActionSetField(**{action.field: action.value}))
         elif isinstance(action, DecTtl):
             out.append(parser.OFPActionDecNwTtl())
+        elif isinstance(action, Conntrack):
+            out.append(_conntrack(parser, action))
         else:
             raise TypeError("unknown action %r" % (action,))
     return out
+
+
+def _conntrack(parser, ct):
+    nat = []
+    if ct.nat is not None:
+        n = ct.nat
+        ports = {"range_proto_min": n.ports[0], "range_proto_max": n.ports[1]} if n.ports else {}
+        ips = {"range_ipv4_min": n.ip, "range_ipv4_max": n.ip} if n.ip else {}
+        nat = [parser.NXActionNAT(flags=NAT_FLAGS[n.kind], **ips, **ports)]
+    return parser.NXActionCT(flags=1 if ct.commit else 0, zone_src="", zone_ofs_nbits=ct.zone,
+                             recirc_table=NO_RECIRCULATION if ct.table is None else ct.table,
+                             alg=0, actions=nat)
 
 
 def encode(datapath, message):
@@ -27,12 +53,13 @@ def encode(datapath, message):
     ofp, parser = datapath.ofproto, datapath.ofproto_parser
     if isinstance(message, Flow):
         instructions = []
-        if message.actions:
+        actions = [a for a in message.actions if not isinstance(a, GotoTable)]
+        if actions:
             instructions = [
-                parser.OFPInstructionActions(
-                    ofp.OFPIT_APPLY_ACTIONS, _actions(parser, message.actions)
-                )
+                parser.OFPInstructionActions(ofp.OFPIT_APPLY_ACTIONS, _actions(parser, actions))
             ]
+        instructions += [parser.OFPInstructionGotoTable(a.table) for a in message.actions
+                         if isinstance(a, GotoTable)]
         return parser.OFPFlowMod(
             datapath=datapath,
             table_id=message.table_id,

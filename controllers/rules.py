@@ -33,6 +33,39 @@ class DecTtl:
 
 
 @dataclass(frozen=True)
+class Nat:
+    """Address translation by the connection tracker: 'src' or 'dst' to `ip` (and a port in
+    `ports`) for a new connection; kind None applies an existing connection's translation."""
+
+    kind: Optional[str] = None
+    ip: Optional[str] = None
+    ports: Optional[Tuple[int, int]] = None
+
+
+@dataclass(frozen=True)
+class Conntrack:
+    """Open vSwitch's connection tracker (the Nicira ct action): look the packet up in `zone`,
+    translate it (`nat`), remember the connection (`commit`), then continue in `table` with
+    the ct_state match fields set (recirculation)."""
+
+    zone: int
+    table: Optional[int] = None
+    commit: bool = False
+    nat: Optional[Nat] = None
+
+
+@dataclass(frozen=True)
+class GotoTable:
+    """Continue in a later table (the last thing a flow does)."""
+
+    table: int
+
+
+# ct_state bits, for a match such as ct_state=(CT_TRACKED | CT_NEW, CT_TRACKED | CT_NEW)
+CT_NEW, CT_ESTABLISHED, CT_RELATED, CT_REPLY, CT_INVALID, CT_TRACKED = 1, 2, 4, 8, 16, 32
+
+
+@dataclass(frozen=True)
 class Flow:
     """Add (or replace) a flow entry."""
 

@@ -21,6 +21,7 @@ if __package__ in (None, ""):
 
 from controllers import config, framework  # noqa: E402
 from controllers.boundary import Drops, handle  # noqa: E402
+from controllers.conntrack_router import ConntrackRouter  # noqa: E402
 from controllers.learning import LearningSwitch  # noqa: E402
 from controllers.openflow import encode, flow_stats_request, flows_of  # noqa: E402
 from controllers.virtual_router import VirtualRouter  # noqa: E402
@@ -122,7 +123,7 @@ class VmnetApp(fw.App):
         datapath = ev.msg.datapath
         router = self.routers.get(datapath.id)
         if router:
-            core = VirtualRouter(router)
+            core = (ConntrackRouter if router.engine == "conntrack" else VirtualRouter)(router)
             if router.state_file and os.path.exists(router.state_file):
                 with open(router.state_file) as f:  # leases a previous controller kept
                     core.restore(json.load(f), time.monotonic())
@@ -132,7 +133,8 @@ class VmnetApp(fw.App):
         self.datapaths[datapath.id] = datapath
         self.drops[datapath.id] = Drops(name="%016x" % datapath.id)
         self.logger.info("switch %016x connected (%s)", datapath.id,
-                         "virtual router of %s" % router.name if router else "learning switch")
+                         "virtual router of %s (%s engine)" % (router.name, router.engine)
+                         if router else "learning switch")
         self.last_audit[datapath.id] = time.monotonic()
         self.send(datapath, core.connected())
         if core.reads_flow_table:

@@ -32,6 +32,7 @@ from controllers.nat_table import parse_forward
 from topos.run.errors import LabError
 from topos.world import World, whole_number
 
+ENGINES = ("openflow", "conntrack")  # who does the NAT: the controller's flows, or OVS's ct
 NET_OPTION = {"host1": "net", "host2": "net2"}  # the parameter naming each PC's VM network
 
 
@@ -62,7 +63,7 @@ class Nat(World):
     parameters = {"vms": 2, "vms2": 1, "pf": "tcp:2222:vm1:22", "idle": 60,
                   "ports": "%d-%d" % NAT_PORTS, "net": NAT_NETS["host1"],
                   "net2": NAT_NETS["host2"],
-                  "per_vm": 500}
+                  "per_vm": 500, "engine": "openflow"}
 
     def validate(self, options):
         whole_number("vms", options["vms"], 1, MAX_VMS)
@@ -70,6 +71,8 @@ class Nat(World):
         whole_number("idle", options["idle"], 1, 3600)
         self.port_range = port_range(options["ports"])
         whole_number("per_vm", options["per_vm"], 1, 65535)
+        if options["engine"] not in ENGINES:
+            raise LabError("engine=%s: choose %s" % (options["engine"], " or ".join(ENGINES)))
         self.nets = {}
         for key in ("net", "net2"):
             net = network(key, options[key])
@@ -128,4 +131,4 @@ class Nat(World):
             vms, nets={pc: str(self.nets[NET_OPTION[pc]]) for pc in HOST_PCS},
             forwards=[(p, o, self.vm_numbers[vm], i) for p, o, vm, i in self.forwards],
             ports=self.port_range, idle_timeout=self.options["idle"],
-            per_vm=self.options["per_vm"], state_dir=rundir)
+            per_vm=self.options["per_vm"], state_dir=rundir, engine=self.options["engine"])

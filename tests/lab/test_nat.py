@@ -12,7 +12,7 @@ from topos.contract.claims import for_mode
 from topos.nat import Nat
 from topos.run.poll import until
 from topos.tools.bench import baseline, iperf
-from topos.tools.mn_cli import natmap_rows
+from topos.tools.natmap import natmap_rows
 
 TOPOLOGY = Nat
 

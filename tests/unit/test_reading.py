@@ -63,3 +63,23 @@ def test_the_check_table_marks_what_does_not_hold():
     assert rows[1].split()[:8] == ["3", "host1", "->", "vm1", "tcp", "no", "no", "ok"]
     assert "FAIL" in rows[2]
     assert summary("nat", [good, bad]) == "nat: 1 of 2 checks hold"
+
+
+def test_natmap_reads_the_conntrack_engines_table_in_the_same_columns():
+    from topos.tools.natmap import conntrack_rows, format_natmap
+
+    dump = (
+        "icmp,orig=(src=10.0.2.15,dst=203.0.113.10,id=12581,type=8,code=0),reply=(src=203.0."
+        "113.10,dst=192.168.1.10,id=12581,type=0,code=0),zone=49\n"
+        "tcp,orig=(src=10.0.2.16,dst=192.168.1.20,sport=47820,dport=7001),reply=(src=192.168."
+        "1.20,dst=192.168.1.10,sport=7001,dport=61516),zone=49,protoinfo=(state=TIME_WAIT)\n"
+        "tcp,orig=(src=192.168.1.20,dst=192.168.1.10,sport=43804,dport=2222),reply=(src=10.0."
+        "2.15,dst=192.168.1.20,sport=22,dport=43804),zone=49,protoinfo=(state=ESTABLISHED)\n")
+    rows = conntrack_rows(dump, "192.168.1.10")
+    assert [(r["proto"], r["inside"], r["outside_port"], r["remote"], r["forward"])
+            for r in rows] == [
+        ("icmp", "10.0.2.15:12581", 12581, "203.0.113.10", False),
+        ("tcp", "10.0.2.16:47820", 61516, "192.168.1.20:7001", False),
+        ("tcp", "10.0.2.15:22", 2222, "192.168.1.20:43804", True)]
+    shown = format_natmap([dict(r, router="host1") for r in rows])
+    assert "2222 pf" in shown and "10.0.2.16:47820" in shown

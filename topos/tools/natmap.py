@@ -17,6 +17,12 @@ def natmap_rows(lab):
     for path in sorted(glob.glob(os.path.join(lab.rundir, "natmap-*.json"))):
         with open(path) as f:
             state = json.load(f)
+        if state.get("engine") == "conntrack":  # the switch's tracker holds the table
+            dump = lab.get("vr-%s" % state["router"]).cmd(
+                "ovs-appctl dpctl/dump-conntrack zone=%d" % state["zone"])
+            rows += [dict(r, router=state["router"]) for r in conntrack_rows(
+                dump, state["outside_ip"])]
+            continue
         idle = flow_idle_by_cookie(lab.get("vr-%s" % state["router"]).flows())
         for row in state["nat"]:
             row = dict(row, router=state["router"])
@@ -25,6 +31,39 @@ def natmap_rows(lab):
             elif row["idle_s"] is not None:  # ICMP echo, translated by the controller
                 row["idle_s"] = round(time.monotonic() - row["last_used"], 1)
             rows.append(row)
+    return rows
+
+
+ENTRY = re.compile(r"^(\w+),orig=\(([^)]*)\),reply=\(([^)]*)\)")
+
+
+def conntrack_rows(dump, outside_ip):
+    """NAT rows (as natmap shows them) from `ovs-appctl dpctl/dump-conntrack`: a VM's own
+    connections (the reply goes to the outside address) and port forwards (the original
+    went to it)."""
+    rows = []
+    for line in dump.splitlines():
+        entry = ENTRY.match(line.strip())
+        if not entry:
+            continue
+        proto = entry.group(1)
+        orig = dict(kv.split("=", 1) for kv in entry.group(2).split(","))
+        reply = dict(kv.split("=", 1) for kv in entry.group(3).split(","))
+        port = "id" if proto == "icmp" else "sport"
+        if reply.get("dst") == outside_ip and orig.get("src") != outside_ip:
+            inside = "%s:%s" % (orig["src"], orig[port])
+            outside, remote = int(reply.get("dport", reply.get("id"))), orig["dst"]
+            remote += "" if proto == "icmp" else ":" + orig["dport"]
+            forward = False
+        elif orig.get("dst") == outside_ip:
+            inside = "%s:%s" % (reply["src"], reply[port])
+            outside, remote = int(orig.get("dport", orig.get("id"))), orig["src"]
+            remote += "" if proto == "icmp" else ":" + orig["sport"]
+            forward = True
+        else:
+            continue
+        rows.append({"proto": proto, "inside": inside, "outside_port": outside,
+                     "remote": remote, "cookie": None, "idle_s": None, "forward": forward})
     return rows
 
 

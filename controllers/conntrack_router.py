@@ -1,0 +1,172 @@
+"""The virtual router with Open vSwitch's connection tracker doing the NAT (engine=conntrack).
+
+The controller installs a handful of flows when the switch connects, a few per leased VM
+and per LAN neighbour, and sees no packet of any TCP, UDP or ICMP connection: the switch's
+connection tracker picks outside ports, maps replies back, translates ICMP errors and
+reassembles fragments. DHCP, ARP and port security stay the controller's, as with the
+OpenFlow engine (controllers.virtual_router), which this one extends.
+
+    table 0  a leased VM's packet for the NAT, a reply to host1's address, host1's answer
+             to the gateway (hairpin): ct(nat) in ZONE, on to table 1
+    table 1  new from a VM: ct(commit, nat(src=host1:its own port slice)); new to a port
+             forward: ct(commit, nat(dst=VM:port)); established or related: on; other new
+             packets to host1's address are host1's own: to its port
+    table 2  forwarding by (translated) destination: a VM, host1 (hairpin), a LAN
+             neighbour, else r1 (the default route); MACs rewritten, TTL down by one
+
+Each VM translates to its own slice of the outside ports (per_vm wide): one VM cannot take
+every port, and one zone serves all (no two connections share an outside endpoint).
+"""
+
+import ipaddress
+
+from controllers.router_flows import PRIO_ARP, PRIO_MISS, PRIO_PASS
+from controllers.rules import (
+    CONTROLLER,
+    CT_ESTABLISHED,
+    CT_NEW,
+    CT_RELATED,
+    CT_TRACKED,
+    Conntrack,
+    DecTtl,
+    Flow,
+    GotoTable,
+    Nat,
+    Output,
+    PacketOut,
+    SetField,
+)
+from controllers.session_flows import IP_PROTO, L4_FIELDS
+from controllers.virtual_router import VirtualRouter
+
+ETH_IP, ETH_ARP = 0x0800, 0x0806
+TRACKED_NEW = (CT_TRACKED | CT_NEW, CT_TRACKED | CT_NEW)
+
+
+def state(bit):
+    return (CT_TRACKED | bit, CT_TRACKED | bit)
+
+
+class ConntrackRouter(VirtualRouter):
+    reads_flow_table = False  # the switch keeps its own connections; nothing to adopt
+
+    def __init__(self, cfg):
+        super().__init__(cfg)
+        # One userspace datapath serves every bridge: each router tracks in a zone of its own.
+        self.zone = cfg.dpid
+        self.installed = {}  # VM MAC -> (port, address) its flows were installed for
+        self.routes = {}  # LAN address -> MAC a forwarding flow was installed for
+
+    def connected(self):
+        self.installed, self.routes = {}, {}
+        c, ip = self.cfg, {"eth_type": ETH_IP}
+        rules = [
+            Flow(PRIO_MISS, {}, (Output(CONTROLLER),)),
+            Flow(PRIO_PASS, {"in_port": c.uplink_port}, (Output(c.host_port),)),
+            Flow(PRIO_PASS, {"in_port": c.host_port}, (Output(c.uplink_port),)),
+            Flow(PRIO_ARP, {"in_port": c.uplink_port, "eth_type": ETH_ARP},
+                 (Output(c.host_port), Output(CONTROLLER))),
+            # replies to host1's address, and host1 answering the gateway (hairpin)
+            Flow(25, dict(ip, in_port=c.uplink_port, ipv4_dst=c.outside_ip),
+                 (Conntrack(self.zone, table=1, nat=Nat()),)),
+            Flow(25, dict(ip, in_port=c.host_port, ipv4_dst=c.gateway_ip),
+                 (Conntrack(self.zone, table=1, nat=Nat()),)),
+            # VMs pinging their gateway, or sending to each other through it: the controller
+            Flow(30, dict(ip, ipv4_dst=c.gateway_ip, eth_dst=c.gateway_mac),
+                 (Output(CONTROLLER),)),
+            Flow(30, dict(ip, ipv4_dst=(c.inside_net.split("/")[0], self.netmask()),
+                          eth_dst=c.gateway_mac), ()),
+            # table 1: after the lookup
+            Flow(20, dict(ip, ct_state=state(CT_ESTABLISHED)), (GotoTable(2),), table_id=1),
+            Flow(20, dict(ip, ct_state=state(CT_RELATED)), (GotoTable(2),), table_id=1),
+            Flow(21, dict(ip, ct_state=TRACKED_NEW, ipv4_dst=c.outside_ip,
+                          ipv4_src=(c.inside_net.split("/")[0], self.netmask())),
+                 (Conntrack(self.zone, table=2, commit=True, nat=Nat("src", c.gateway_ip)),),
+                 table_id=1),
+            Flow(10, {"in_port": c.uplink_port}, (Output(c.host_port),), table_id=1),
+            # table 2: host1 itself (hairpin: it sees the gateway's address)
+            Flow(20, dict(ip, ipv4_dst=c.outside_ip),
+                 (SetField("eth_src", c.gateway_mac), SetField("eth_dst", c.outside_mac),
+                  DecTtl(), Output(c.host_port)), table_id=2),
+            # an unknown LAN neighbour: the controller asks for it (the packet is lost)
+            Flow(10, dict(ip, ipv4_dst=(c.lan_net.split("/")[0], "255.255.255.0")),
+                 (Output(CONTROLLER),), table_id=2),
+        ]
+        for f in c.forwards:
+            match = dict(ip, in_port=c.uplink_port, ip_proto=IP_PROTO[f.proto],
+                         ct_state=TRACKED_NEW, **{L4_FIELDS[f.proto][1]: f.outside_port})
+            rules.append(Flow(21, match, (Conntrack(self.zone, table=2, commit=True, nat=Nat(
+                "dst", f.inside_ip, (f.inside_port, f.inside_port))),), table_id=1))
+        self.adopting = False
+        return rules + [self.neighbours.request(c.lan_gateway)]
+
+    def netmask(self):
+        return str(self.inside.netmask)
+
+    def port_slice(self, port):
+        """The outside ports of the VM on `port`: its own slice of the range."""
+        first, last = self.cfg.ports
+        width = min(self.cfg.per_vm, (last - first + 1) // max(1, len(self.cfg.vm_ports)))
+        index = self.cfg.vm_ports.index(port) if port in self.cfg.vm_ports else 0
+        return first + index * width, first + (index + 1) * width - 1
+
+    def vm_flows(self, mac, port, address):
+        c, ip = self.cfg, {"eth_type": ETH_IP}
+        return [
+            Flow(25, dict(ip, in_port=port, eth_src=mac, ipv4_src=address,
+                          eth_dst=c.gateway_mac), (Conntrack(self.zone, table=1, nat=Nat()),)),
+            Flow(20, dict(ip, in_port=port, ipv4_src=address, ct_state=TRACKED_NEW),
+                 (Conntrack(self.zone, table=2, commit=True,
+                            nat=Nat("src", c.outside_ip, self.port_slice(port))),), table_id=1),
+            Flow(20, dict(ip, ipv4_dst=address),
+                 (SetField("eth_src", c.gateway_mac), SetField("eth_dst", mac), DecTtl(),
+                  Output(port)), table_id=2),
+        ]
+
+    def route_flow(self, address, mac, default=False):
+        c = self.cfg
+        match = {"eth_type": ETH_IP} if default else {"eth_type": ETH_IP, "ipv4_dst": address}
+        return Flow(5 if default else 15, match,
+                    (SetField("eth_src", c.outside_mac), SetField("eth_dst", mac), DecTtl(),
+                     Output(c.uplink_port)), table_id=2)
+
+    def changes(self, now):
+        """Flows for VMs leased and neighbours learned since the last call."""
+        rules = []
+        for mac, port in list(self.dhcp.vm_port.items()):
+            address = next((ip for ip, lease in self.dhcp.leases.leases.items()
+                            if lease.mac == mac and lease.bound), None)
+            if address and self.installed.get(mac) != (port, address):
+                rules += self.vm_flows(mac, port, address)
+                self.installed[mac] = (port, address)
+        for address, mac in list(self.neighbours.macs.items()):
+            if self.routes.get(address) != mac:
+                rules.append(self.route_flow(address, mac))
+                if address == self.cfg.lan_gateway:
+                    rules.append(self.route_flow(address, mac, default=True))
+                self.routes[address] = mac
+        return rules
+
+    def packet_in(self, in_port, data, now):
+        c = self.cfg
+        if in_port not in (c.uplink_port, c.host_port) and len(data) >= 34 and (
+                data[26:30] == bytes(int(o) for o in c.outside_ip.split("."))):
+            # from table 2: an already translated packet for a LAN address we do not know
+            target = ".".join(str(b) for b in data[30:34])
+            mac = self.neighbours.get(target)
+            if mac is not None:  # answered since: on its way, as table 2 would send it
+                return [PacketOut(in_port, (SetField("eth_src", c.outside_mac),
+                                            SetField("eth_dst", mac), Output(c.uplink_port)),
+                                  data)] + self.changes(now)
+            if ipaddress.ip_address(target) in self.lan:
+                return self.neighbours.resolve(target, in_port, data, now)
+            self.drops.drop("a translated packet whose TTL ran out")  # OVS's invalid-TTL
+            return []
+        return super().packet_in(in_port, data, now) + self.changes(now)
+
+    def tick(self, now):
+        return super().tick(now) + self.changes(now)
+
+    def state(self, now):
+        return dict(super().state(now), engine="conntrack", zone=self.zone, nat=[],
+                    outside_ip=self.cfg.outside_ip)
