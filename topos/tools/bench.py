@@ -207,20 +207,26 @@ MODE_PARAMS = {
 }
 
 
-def bench_mode(mode, seconds, say, keep=False):
-    topo = topology(mode, *MODE_PARAMS.get(mode, []))
+ENGINES = {"nat": ("openflow", "conntrack")}  # NAT is measured with each engine
+
+
+def bench_mode(mode, seconds, say, keep=False, engine=None):
+    params = MODE_PARAMS.get(mode, []) + (["engine=%s" % engine] if engine else [])
+    topo = topology(mode, *params)
     start = time.monotonic()
     lab = Lab(topo, keep=keep)
     rows = []
+    label = "%s (%s)" % (mode, engine) if engine else mode
     with lab:
         ready = time.monotonic() - start
-        say("%s: ready in %.1f s" % (mode, ready))
+        say("%s: ready in %.1f s" % (label, ready))
         for path, client, server, (target, intf), port, udp, conns in PATHS[mode]:
-            say("%s: %s" % (mode, path))
+            say("%s: %s" % (label, path))
             lab.get(server).free_port("tcp", port)  # a port forward's target runs an echo server
             f = measure(lab.get(client), lab.get(server), lab.ip(target, intf), seconds, port,
                         udp=udp, conns=conns)
-            rows.append(dict(mode=mode, path=path, **asdict(f)))
+            rows.append(dict(mode=mode, path=path, **asdict(f),
+                             **({"engine": engine} if engine else {})))
     return ready, rows
 
 
@@ -235,11 +241,13 @@ def bench(modes, seconds=4, say=print, keep=False):
     for figures in report["baselines"].values():
         figures["ratio_veth"] = figures["tcp_gbps"] / veth
     for mode in modes:
-        ready, rows = bench_mode(mode, seconds, say, keep)
-        report["ready_s"][mode] = round(ready, 2)
-        for row in rows:
-            row["ratio_veth"] = row["tcp_gbps"] / veth
-        report["paths"] += rows
+        for engine in ENGINES.get(mode, (None,)):
+            ready, rows = bench_mode(mode, seconds, say, keep, engine)
+            report["ready_s"][mode if engine in (None, "openflow") else
+                              "%s-%s" % (mode, engine)] = round(ready, 2)
+            for row in rows:
+                row["ratio_veth"] = row["tcp_gbps"] / veth
+            report["paths"] += rows
     return report
 
 
@@ -290,7 +298,7 @@ def format_report(report):
     for kind, f in report["baselines"].items():
         row("baseline", kind, f)
     for f in report["paths"]:
-        row(f["mode"], f["path"], f)
+        row(f["mode"] + ("-ct" if f.get("engine") == "conntrack" else ""), f["path"], f)
     for mode, seconds in report["ready_s"].items():
         lines.append("%s lab ready (every lease done) in %.1f s" % (mode, seconds))
     return "\n".join(lines)

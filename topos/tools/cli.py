@@ -42,11 +42,13 @@ def cmd_check(args):
     for mode in modes:
         if mode not in MODES:
             raise LabError("unknown mode %r: choose one of %s, all" % (mode, ", ".join(MODES)))
+    if args.params and len(modes) > 1:
+        raise LabError("parameters (%s) go with one mode, not all" % " ".join(args.params))
     say = progress_printer(args.json or not sys.stderr.isatty())
     everything, ok = [], True
     for mode in modes:
         say("%s: building the lab" % mode)
-        lab = build(mode, [], args.keep)
+        lab = build(mode, args.params, args.keep)
         with lab:
             say("%s: lab ready (run folder %s), checking the claims" % (mode, lab.rundir))
             observations = check.check(lab, progress=lambda s, m=mode: say("%s: %s" % (m, s)))
@@ -152,6 +154,8 @@ def parser():
     sub = p.add_subparsers(dest="command", required=True)
     c = sub.add_parser("check", help="build each mode and check every claim of docs/contract.md")
     c.add_argument("mode", nargs="?", default="all", help="%s or all" % "|".join(MODES))
+    c.add_argument("params", nargs="*", help="topology parameters, name=value "
+                   "(e.g. vmnet check nat engine=conntrack)")
     c.add_argument("--json", action="store_true", help="print a JSON list of observations")
     c.set_defaults(run=cmd_check)
     r = sub.add_parser("run", help="run a mode with Mininet's CLI")
