@@ -36,6 +36,7 @@ packages=(
   openvswitch-switch            # the lab's switches
   python3-venv                  # the project's venv on top of /usr/bin/python3
   iperf3 socat                  # traffic: throughput, TCP/UDP probes
+  stun-client stun-server       # what kind of NAT each one is (RFC 3489 classes)
   dnsmasq-base udhcpc           # DHCP server and client in the lab's nodes
   iptables                      # r1's masquerade and firewall, in r1's namespace only
   iputils-ping ethtool tcpdump iproute2 procps

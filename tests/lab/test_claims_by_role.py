@@ -10,13 +10,13 @@ MN = ["mn", "--custom", os.path.join(ROOT, "topos", "vmnet.py")]
 
 
 @pytest.mark.parametrize("topo, summary, shown", [
-    ("hostonly,vms=1", "hostonly: 27 of 27 checks hold (1 not applicable in this lab)",
+    ("hostonly,vms=1", "hostonly: 28 of 28 checks hold (1 not applicable in this lab)",
      "vm1 -> (none) (a second VM of host1)"),
-    ("nat,pf=none", "nat: 33 of 33 checks hold (1 not applicable in this lab)",
+    ("nat,pf=none", "nat: 35 of 35 checks hold (1 not applicable in this lab)",
      "not applicable: this lab has no port forward"),
-    ("nat,vms=3,pf=udp:5353:vm2:53", "nat: 34 of 34 checks hold",
+    ("nat,vms=3,pf=udp:5353:vm2:53", "nat: 36 of 36 checks hold",
      "pc1 -> host1:5353 reaches vm2:53 (a port forward)                  udp"),
-    ("bridged,vms=1,vms2=2", "bridged: 30 of 30 checks hold (1 not applicable in this lab)",
+    ("bridged,vms=1,vms2=2", "bridged: 31 of 31 checks hold (1 not applicable in this lab)",
      "vm1 -> vm2 (a VM on host2)"),
 ])
 def test_reach_follows_the_parameters(topo, summary, shown):

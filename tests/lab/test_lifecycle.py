@@ -56,7 +56,7 @@ def test_mn_custom_reach_builds_checks_and_cleans_up():
     before = root_state()
     result = run(MN + ["--topo", "hostonly", "--test", "reach"])
     assert result.returncode == 0, result.stdout + result.stderr
-    assert "hostonly: 30 of 30 checks hold" in result.stdout
+    assert "hostonly: 31 of 31 checks hold" in result.stdout
     assert not LAB_SWITCHES & bridges()
     assert root_state() == before
 
@@ -81,7 +81,7 @@ def test_mn_with_a_controller_started_by_hand(tmp_path):
         until(lambda: listening(6653), 20, "the controller to listen")
         result = run(MN + ["--topo", "hostonly", "--controller", "remote", "--test", "reach"])
         assert result.returncode == 0, result.stdout + result.stderr
-        assert "hostonly: 30 of 30 checks hold" in result.stdout
+        assert "hostonly: 31 of 31 checks hold" in result.stdout
     finally:
         controller.terminate()
         controller.wait(10)
@@ -125,7 +125,8 @@ def test_vmnet_check_json_agrees_with_the_contract():
     observations = json.loads(result.stdout)
     expected = {(m, c.number, p, c.expected[m]) for m in ("hostonly", "nat", "bridged")
                 for c in CLAIMS if c.applies(m)
-                for p in (("tcp",) if c.number == 13 else ("icmp", "tcp", "udp"))}
+                for p in (("tcp",) if c.number == 13 else ("udp",) if c.number in (14, 15)
+                          else ("icmp", "tcp", "udp"))}
     assert {(o["mode"], o["claim"], o["proto"], o["expected"]) for o in observations} == expected
     assert all(o["expected"] == o["observed"] for o in observations)
     assert all(set(o) == {"mode", "claim", "text", "proto", "expected", "observed", "detail"}
@@ -145,7 +146,7 @@ def test_vmnet_run_through_a_scripted_cli_session():
 
 
 def test_mn_nat_and_bridged_reach():
-    for mode, checks in (("nat", 34), ("bridged", 33)):
+    for mode, checks in (("nat", 36), ("bridged", 34)):
         result = run(MN + ["--topo", mode, "--test", "reach"])
         assert result.returncode == 0, result.stdout + result.stderr
         assert "%s: %d of %d checks hold" % (mode, checks, checks) in result.stdout

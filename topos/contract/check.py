@@ -10,6 +10,7 @@ from dataclasses import asdict, dataclass
 from typing import Optional
 
 from controllers.addressing import INET_IP, R1_WAN_IP
+from topos.contract import nat_type
 from topos.contract.claims import for_mode
 from topos.contract.probe import PROTOCOLS, TCP_PORT, UDP_PORT, exchange
 from topos.tools.capture import Capture
@@ -142,6 +143,8 @@ def check_claim(lab, claim, protocols=PROTOCOLS):
         return check_source(lab, claim, protocols)
     if claim.number == 13:
         return check_port_forward(lab, claim)
+    if claim.number in STUN:
+        return check_nat_type(lab, claim)
     mode = lab.topo.mode
     situation, exchanges = plan(lab, claim.number)
     with situation(lab):
@@ -156,6 +159,20 @@ def check_claim(lab, claim, protocols=PROTOCOLS):
 
 
 # Claims about what the far end sees: (observer, the source it should see, per mode).
+# Claims about the NAT's type: (client, STUN server, whose NAT).
+STUN = {14: ("vm1", "pc1", "vm"), 15: ("host1", "inet", "r1")}
+
+
+def check_nat_type(lab, claim):
+    client, server, nat = STUN[claim.number]
+    engine = lab.topo.options.get("engine", "openflow") if nat == "vm" else None
+    want = nat_type.EXPECTED[(nat, engine)]
+    seen = nat_type.classify(lab, client, server)
+    return [Observation(lab.topo.mode, claim.number, claim.text, "udp",
+                        claim.expected[lab.topo.mode], seen == want,
+                        "stun says: %s; expected: %s" % (seen, want))]
+
+
 SOURCE_SEEN = {11: "pc1", 12: "inet"}
 FILTERS = {
     "icmp": "icmp[icmptype] = icmp-echo and dst host %s",

@@ -48,6 +48,9 @@ CLAIMS = (
            None, True, True),
     _claim(12, "inet sees vm1's traffic as coming from 203.0.113.1 (r1)", None, True, True),
     _claim(13, "pc1 -> {forward} (a port forward)", None, True, None),
+    _claim(14, "the virtual router is the NAT type STUN expects (server on pc1)",
+           None, True, None),
+    _claim(15, "r1 is the NAT type STUN expects (host1 to a server on inet)", True, True, True),
 )
 
 

@@ -1,0 +1,54 @@
+"""What kind of NAT a node sits behind, told by a client nobody here wrote: Debian's
+`stun` (RFC 3489 tests) against `stund` on the far side, which needs a second address
+(added inside the server's own namespace for the test, and removed after).
+
+The classes written down below are what the contract expects (docs/contract.md §3):
+mapping (does an inside endpoint keep its outside port whatever the remote?), filtering
+(who may send back to it?), port preservation, hairpin.
+"""
+
+from contextlib import contextmanager
+
+from topos.run.poll import until
+
+STUN_PORT = 3478
+EXPECTED = {
+    # the virtual router, by NAT engine. The OpenFlow engine keeps one outside port per
+    # inside endpoint whatever the remote (as VirtualBox's NAT does); OVS's connection
+    # tracker picks a port per connection: to STUN a symmetric ("dependent mapping") NAT.
+    ("vm", "openflow"): "Independent Mapping, Port Dependent Filter, random port, no hairpin",
+    ("vm", "conntrack"): "Dependent Mapping, random port, no hairpin",
+    # r1's kernel masquerade keeps the source port when it is free
+    ("r1", None): "Independent Mapping, Port Dependent Filter, preserves ports, no hairpin",
+}
+SECOND = {"pc1": "192.168.1.21", "inet": "203.0.113.11"}  # outside r1's pool and reservations
+
+
+def listening_udp(node, port):
+    return ":%d " % port in node.cmd("ss -Hlun sport = :%d" % port)
+
+
+@contextmanager
+def stun_server(lab, name):
+    """stund on `name`, on its address and a second one; everything undone after."""
+    node = lab.get(name)
+    primary, second = lab.ip(name), SECOND[name]
+    node.check("ip addr add %s/24 dev %s" % (second, node.primary))
+    proc = node.spawn(["stund", "-h", primary, "-a", second],
+                      "%s/%s-stund.log" % (lab.rundir, name))
+    try:
+        until(lambda: listening_udp(node, STUN_PORT), 5, "stund on %s" % name)
+        yield primary
+    finally:
+        proc.terminate()
+        proc.wait()
+        node.processes.remove(proc)
+        node.cmd("ip addr del %s/24 dev %s" % (second, node.primary))
+
+
+def classify(lab, client, server):
+    """The class `stun` gives the NAT between `client` and a STUN server on `server`."""
+    with stun_server(lab, server) as address:
+        out = lab.get(client).cmd("stun %s" % address)
+    line = next((s for s in out.splitlines() if s.startswith("Primary:")), "")
+    return line.split(":", 1)[1].strip() if line else "no answer (%s)" % out.strip()[-80:]
