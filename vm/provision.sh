@@ -80,6 +80,28 @@ else
   say "project already installed in $venv"
 fi
 
+# --- the real Ryu, beside os-ken ---------------------------------------------
+# Ryu 4.34 runs on Python 3.8 only (eventlet); where one is found (the Mininet VM's own,
+# or pyenv's), a second environment holds it, so that the app is tested under the real
+# ryu-manager too (tests/lab/test_real_ryu.py).
+ryu_venv="$here/.venv-ryu"
+if [ "$framework" = os-ken ]; then
+  py38=""
+  for candidate in /usr/bin/python3.8 "$(command -v python3.8 || true)" \
+                   "${PYENV_ROOT:-$HOME/.pyenv}"/versions/3.8.*/bin/python; do
+    if [ -x "$candidate" ]; then py38=$candidate; break; fi
+  done
+  if [ -n "$py38" ] && [ ! -x "$ryu_venv/bin/ryu-manager" ]; then
+    "$py38" -m venv "$ryu_venv"
+    "$ryu_venv/bin/pip" install -q --disable-pip-version-check wheel 'setuptools<68'
+    "$ryu_venv/bin/pip" install -q --disable-pip-version-check --no-build-isolation \
+      ryu==4.34 eventlet==0.30.2
+    say "made $ryu_venv with Ryu 4.34 on $py38"
+  elif [ -z "$py38" ]; then
+    say "no Python 3.8 here: no Ryu environment (its lab test will say it skipped)"
+  fi
+fi
+
 # --- Open vSwitch -------------------------------------------------------------
 bash "$here/vm/ovs-start.sh"
 say "controller framework: $framework; ready: $venv/bin/vmnet; tests: $venv/bin/python -m pytest"
