@@ -72,5 +72,5 @@ def test_on_the_userspace_datapath_cards_are_tap_devices_named_by_the_switch(lab
 
     kind = lab.get("vm1").cmd("ethtool -i eth0 | sed -n 's/^driver: //p'").strip()
     assert kind == ("veth" if kernel_datapath() else "tun")
-    ports = lab.get("host1-vbox").cmd("ovs-vsctl list-ports host1-vbox").split()
+    ports = lab.get("host1-vbox").cmd("ovs-vsctl --timeout=5 list-ports host1-vbox").split()
     assert set(ports) == {"vm1-eth0", "vm2-eth0", "host1-vboxnet0"}
