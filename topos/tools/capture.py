@@ -46,8 +46,10 @@ class Capture:
     Ready when constructed; it ends by itself (after `count`) or at stop().
     """
 
-    def __init__(self, node, intf, bpf, timeout=5, count=1):
+    def __init__(self, node, intf, bpf, timeout=5, count=1, save=None):
         argv = ["tcpdump", "-l", "-n", "-e", "-tt", "-i", intf, bpf]
+        if save:  # the packets themselves too, for Wireshark (as root: the run folder is ours)
+            argv[-1:-1] = ["-U", "-Z", "root", "-w", save, "--print"]
         if count:
             argv[1:1] = ["-c", str(count)]
         self.proc = node.popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE)

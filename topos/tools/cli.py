@@ -114,8 +114,12 @@ def cmd_trace(args):
     lab = Lab(topo, keep=args.keep)
     with lab:
         dst_ip = args.dst if looks_like_ip(args.dst) else lab.ip(args.dst)
-        request, reply, result = trace.trace(lab, args.src, dst_ip, args.proto, args.port)
+        write = os.path.abspath(args.write) if args.write else None
+        request, reply, result = trace.trace(lab, args.src, dst_ip, args.proto, args.port,
+                                             write)
         print(trace.format_trace(args.src, args.dst, args.proto, request, reply, result))
+        if write:
+            print("every hop's packets: %s (pcapng; tcpdump -r or Wireshark)" % write)
         lab.failed = not result.ok
     return 0 if result.ok else 1
 
@@ -169,6 +173,8 @@ def parser():
     t.add_argument("params", nargs="*", help="topology parameters, name=value")
     t.add_argument("--proto", choices=["icmp", "tcp", "udp"], default="icmp")
     t.add_argument("--port", type=int, help="TCP/UDP port (default: the echo servers')")
+    t.add_argument("-w", "--write", metavar="FILE.pcapng",
+                   help="save every hop's packets in one pcapng file (one interface per hop)")
     t.set_defaults(run=cmd_trace)
     k = sub.add_parser("clean", help="undo labs whose process died (kill -9, OOM, closed SSH)")
     k.set_defaults(run=cmd_clean)

@@ -6,10 +6,12 @@ destination, then the reply. A field that differs from the previous hop of the
 same direction is marked with '*'.
 """
 
+import os
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 from topos.contract.probe import PROBES, TCP_PORT, UDP_PORT
+from topos.tools import pcapng
 from topos.tools.capture import Capture
 
 FILTERS = {
@@ -38,17 +40,26 @@ def interfaces(lab):
     return [(n, i.name) for n in lab.hosts for i in n.intfList() if i.name != "lo"]
 
 
-def trace(lab, src, dst_ip, proto="icmp", port=None):
-    """(request hops, reply hops, the probe's result) for one exchange src -> dst_ip."""
+def trace(lab, src, dst_ip, proto="icmp", port=None, write=None):
+    """(request hops, reply hops, the probe's result) for one exchange src -> dst_ip;
+    `write`: also save every hop's packets in one pcapng file there."""
     port = port or DEFAULT_PORT.get(proto)
     places = interfaces(lab)
+
+    def pcap(place):
+        return os.path.join(lab.rundir, "trace-%s-%s.pcap" % (place[0].name, place[1]))
+
     with ThreadPoolExecutor(len(places)) as pool:
-        captures = list(pool.map(lambda p: Capture(p[0], p[1], FILTERS[proto], count=0), places))
+        captures = list(pool.map(lambda p: Capture(p[0], p[1], FILTERS[proto], count=0,
+                                                   save=pcap(p) if write else None), places))
     try:
         args = (lab.get(src), dst_ip) + ((port,) if port else ())
         result = PROBES[proto](*args)
     finally:
         seen = [c.all(quiet=0.3) for c in captures]
+    if write:
+        pcapng.write(write, [("%s:%s" % (n.name, i), pcap((n, i))) for n, i in places
+                             if os.path.exists(pcap((n, i)))])
     hops = sorted((Hop("%s:%s" % (n.name, i), s) for (n, i), ss in zip(places, seen) for s in ss),
                   key=lambda h: float(h.seen.time))
     # the reply starts with the first packet leaving the destination
