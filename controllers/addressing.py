@@ -67,3 +67,13 @@ def gateway_ip(net):
 def nat_vm_ip(net, order):
     """The address of the `order`-th VM (from 0) behind a virtual router."""
     return str(ipaddress.ip_network(net).network_address + FIRST_VM_OFFSET + order)
+
+
+# --- internal networks: one per host PC, with VBoxManage dhcpserver's kind of server ---
+DPID_INTERNAL = 0x40  # + the host PC's number
+INTNET_DHCP_MAC = "0a:00:27:00:01:%02x"  # the internal network's DHCP server
+
+
+def internal_net(pc_index):
+    """host1's internal network 10.10.10.0/24, host2's 10.10.11.0/24."""
+    return ipaddress.ip_network("10.10.%d.0/24" % (9 + pc_index))

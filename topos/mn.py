@@ -56,6 +56,9 @@ class GuardedLab(Lab):
             super().start()
         except LabError as e:
             fail(str(e))
+        except Exception as e:  # noqa: BLE001 - mn would print it and still exit 0
+            fail("the lab could not start (%s: %s); run folder %s" % (
+                type(e).__name__, e, self.rundir))
 
 
 def find_controller():

@@ -3,10 +3,11 @@
 from topos.bridged import Bridged
 from topos.contract import claims
 from topos.hostonly import HostOnly
+from topos.internal import Internal
 from topos.nat import Nat
 from topos.run.errors import LabError
 
-MODES = dict(zip(claims.MODES, (HostOnly, Nat, Bridged)))  # the names are the contract's
+MODES = dict(zip(claims.MODES, (HostOnly, Nat, Bridged, Internal)))  # the names are the contract's
 
 
 def parse_value(text):

@@ -39,6 +39,8 @@ from topos.run.links import host_link
 from topos.run.nodes import LabNode
 from topos.run.switch import VmnetSwitch
 
+IFNAMSIZ = 15  # the longest interface name Linux takes
+
 
 def whole_number(name, value, low, high):
     """A topology parameter that must be an integer in [low, high]."""
@@ -85,6 +87,10 @@ class World(Topo):
 
     def plug(self, node, intf, switch, mac, port_name=None, port=None):
         """Connect `node`'s interface `intf` to `switch` (port named after node and intf)."""
+        name = port_name or "%s-%s" % (node, intf)
+        if len(name) > IFNAMSIZ:
+            raise LabError("interface name %s is longer than Linux allows (%d)" % (
+                name, IFNAMSIZ))
         self.addLink(node, switch, cls=host_link(), port2=port, intfName1=intf,
                      intfName2=port_name or "%s-%s" % (node, intf), addr1=mac)
 

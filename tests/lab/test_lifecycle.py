@@ -118,12 +118,12 @@ def test_sigterm_takes_the_lab_down(tmp_path):
 
 
 def test_vmnet_check_json_agrees_with_the_contract():
-    from topos.contract.claims import CLAIMS
+    from topos.contract.claims import CLAIMS, MODES
 
     result = run(VMNET + ["check", "--json"], timeout=300)
     assert result.returncode == 0, result.stderr
     observations = json.loads(result.stdout)
-    expected = {(m, c.number, p, c.expected[m]) for m in ("hostonly", "nat", "bridged")
+    expected = {(m, c.number, p, c.expected[m]) for m in MODES
                 for c in CLAIMS if c.applies(m)
                 for p in (("tcp",) if c.number == 13 else ("udp",) if c.number in (14, 15)
                           else ("icmp", "tcp", "udp"))}

@@ -8,7 +8,8 @@ from topos.tools import cli
 def test_unknown_mode_is_one_clear_error(capsys):
     assert cli.main(["check", "natt"]) == 2
     err = capsys.readouterr().err.strip().splitlines()
-    assert err == ["vmnet: error: unknown mode 'natt': choose one of hostonly, nat, bridged, all"]
+    assert err == ["vmnet: error: unknown mode 'natt': "
+                   "choose one of hostonly, nat, bridged, internal, all"]
 
 
 def test_run_rejects_unknown_modes_before_building():

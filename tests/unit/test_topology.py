@@ -104,3 +104,11 @@ def test_the_controller_node_runs_the_projects_app():
 
     assert os.path.isfile(controller_node.APP)
     assert controller_node.APP.endswith(os.path.join("controllers", "vmnet.py"))
+
+
+@pytest.mark.parametrize("mode", ["hostonly", "nat", "bridged", "internal"])
+def test_every_interface_name_fits_linux(mode):
+    topo = topology(mode, "vms=12", "vms2=12")
+    names = [info.get(key) for _a, _b, info in topo.links(withInfo=True)
+             for key in ("intfName1", "intfName2")]
+    assert names and all(name and len(name) <= 15 for name in names), names

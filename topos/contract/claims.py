@@ -7,7 +7,7 @@ parameters (ROLES). None means the claim does not apply to that mode ("-" in the
 from dataclasses import dataclass
 from typing import Mapping, Optional
 
-MODES = ("hostonly", "nat", "bridged")
+MODES = ("hostonly", "nat", "bridged", "internal")
 
 
 # The roles a claim may name, resolved per lab by topos.contract.check.roles().
@@ -29,28 +29,30 @@ class Claim:
         return self.expected.get(mode) is not None
 
 
-def _claim(number, text, hostonly, nat, bridged):
-    return Claim(number, text, {"hostonly": hostonly, "nat": nat, "bridged": bridged})
+def _claim(number, text, hostonly, nat, bridged, internal):
+    return Claim(number, text, {"hostonly": hostonly, "nat": nat, "bridged": bridged,
+                                "internal": internal})
 
 
 CLAIMS = (
-    _claim(1, "{vm} -> {peer} (a second VM of host1)", True, True, True),
-    _claim(2, "vm1 -> host1", True, True, True),
-    _claim(3, "host1 -> vm1", True, False, True),
-    _claim(4, "vm1 -> pc1", False, True, True),
-    _claim(5, "pc1 -> vm1 (with a route to the VM network via host1)", False, False, True),
-    _claim(6, "vm1 -> inet", False, True, True),
-    _claim(7, "inet -> vm1", False, False, False),
-    _claim(8, "{vm} -> {remote_vm} (a VM on host2)", False, False, True),
-    _claim(9, "host1 -> pc1, host1 -> inet", True, True, True),
-    _claim(10, "host1 <-> vm1 with host1's physical link down", True, None, None),
+    _claim(1, "{vm} -> {peer} (a second VM of host1)", True, True, True, True),
+    _claim(2, "vm1 -> host1", True, True, True, False),
+    _claim(3, "host1 -> vm1", True, False, True, False),
+    _claim(4, "vm1 -> pc1", False, True, True, False),
+    _claim(5, "pc1 -> vm1 (with a route to the VM network via host1)", False, False, True, False),
+    _claim(6, "vm1 -> inet", False, True, True, False),
+    _claim(7, "inet -> vm1", False, False, False, False),
+    _claim(8, "{vm} -> {remote_vm} (a VM on host2)", False, False, True, False),
+    _claim(9, "host1 -> pc1, host1 -> inet", True, True, True, True),
+    _claim(10, "host1 <-> vm1 with host1's physical link down", True, None, None, None),
     _claim(11, "pc1 sees vm1's traffic as coming from host1 (nat) / vm1 (bridged)",
-           None, True, True),
-    _claim(12, "inet sees vm1's traffic as coming from 203.0.113.1 (r1)", None, True, True),
-    _claim(13, "pc1 -> {forward} (a port forward)", None, True, None),
+           None, True, True, None),
+    _claim(12, "inet sees vm1's traffic as coming from 203.0.113.1 (r1)", None, True, True, None),
+    _claim(13, "pc1 -> {forward} (a port forward)", None, True, None, None),
     _claim(14, "the virtual router is the NAT type STUN expects (server on pc1)",
-           None, True, None),
-    _claim(15, "r1 is the NAT type STUN expects (host1 to a server on inet)", True, True, True),
+           None, True, None, None),
+    _claim(15, "r1 is the NAT type STUN expects (host1 to a server on inet)",
+           True, True, True, True),
 )
 
 

@@ -193,6 +193,7 @@ BASELINES = ("veth", "lab_switch", "linux_bridge", "kernel_nat")
 # (mode, path, client, server node, target, TCP port, UDP figures?, connections?)
 PATHS = {
     "hostonly": [("vm1->host1", "vm1", "host1", ("host1", "vboxnet0"), IPERF_PORT, True, False)],
+    "internal": [("vm1->vm2", "vm1", "vm2", ("vm2", None), IPERF_PORT, True, False)],
     "bridged": [("vm1->pc1", "vm1", "pc1", ("pc1", None), IPERF_PORT, True, False),
                 ("pc1->vm1", "pc1", "vm1", ("vm1", None), IPERF_PORT, True, False)],
     "nat": [("vm1->pc1", "vm1", "pc1", ("pc1", None), IPERF_PORT, True, True),
