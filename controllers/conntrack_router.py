@@ -20,7 +20,7 @@ every port, and one zone serves all (no two connections share an outside endpoin
 
 import ipaddress
 
-from controllers.router_flows import PRIO_ARP, PRIO_MISS, PRIO_PASS
+from controllers.router_flows import base_flows
 from controllers.rules import (
     CONTROLLER,
     CT_ESTABLISHED,
@@ -60,12 +60,7 @@ class ConntrackRouter(VirtualRouter):
     def connected(self):
         self.installed, self.routes = {}, {}
         c, ip = self.cfg, {"eth_type": ETH_IP}
-        rules = [
-            Flow(PRIO_MISS, {}, (Output(CONTROLLER),)),
-            Flow(PRIO_PASS, {"in_port": c.uplink_port}, (Output(c.host_port),)),
-            Flow(PRIO_PASS, {"in_port": c.host_port}, (Output(c.uplink_port),)),
-            Flow(PRIO_ARP, {"in_port": c.uplink_port, "eth_type": ETH_ARP},
-                 (Output(c.host_port), Output(CONTROLLER))),
+        rules = base_flows(c) + [
             # replies to host1's address, and host1 answering the gateway (hairpin)
             Flow(25, dict(ip, in_port=c.uplink_port, ipv4_dst=c.outside_ip),
                  (Conntrack(self.zone, table=1, nat=Nat()),)),

@@ -29,7 +29,8 @@ def lib():
     return _lib
 
 
-def _frame(*layers):
+def frame(*layers):
+    """The bytes of a frame made of these protocol layers (the framework's classes)."""
     p = lib().packet.Packet()
     for layer in layers:
         p.add_protocol(layer)
@@ -53,14 +54,14 @@ def set_checksum(frame, at, start, end):
 
 def arp_request(src_mac, src_ip, dst_ip):
     L = lib()
-    return _frame(L.ethernet.ethernet(dst=BROADCAST, src=src_mac, ethertype=ETH_ARP),
+    return frame(L.ethernet.ethernet(dst=BROADCAST, src=src_mac, ethertype=ETH_ARP),
                   L.arp.arp(opcode=1, src_mac=src_mac, src_ip=src_ip,
                             dst_mac="00:00:00:00:00:00", dst_ip=dst_ip))
 
 
 def arp_reply(src_mac, src_ip, dst_mac, dst_ip):
     L = lib()
-    return _frame(L.ethernet.ethernet(dst=dst_mac, src=src_mac, ethertype=ETH_ARP),
+    return frame(L.ethernet.ethernet(dst=dst_mac, src=src_mac, ethertype=ETH_ARP),
                   L.arp.arp(opcode=2, src_mac=src_mac, src_ip=src_ip, dst_mac=dst_mac,
                             dst_ip=dst_ip))
 
@@ -73,7 +74,7 @@ def dhcp_reply(request, options, yiaddr, server_ip, server_mac):
         yiaddr=yiaddr, siaddr=server_ip, hlen=6,
         options=L.dhcp.options(option_list=[L.dhcp.option(tag=t, value=v)
                                             for t, v in options]))
-    return _frame(L.ethernet.ethernet(dst=request.chaddr, src=server_mac, ethertype=ETH_IP),
+    return frame(L.ethernet.ethernet(dst=request.chaddr, src=server_mac, ethertype=ETH_IP),
                   L.ipv4.ipv4(src=server_ip, dst="255.255.255.255", proto=17),
                   L.udp.udp(src_port=67, dst_port=68), reply)
 
@@ -91,7 +92,7 @@ def icmp_error(pkt, src_mac, src_ip, kind, code=0):
     ip = pkt.get_protocol(L.ipv4.ipv4)
     body = (L.icmp.TimeExceeded if kind == ICMP_TIME_EXCEEDED else L.icmp.dest_unreach)(
         data=quoted(pkt))
-    return _frame(L.ethernet.ethernet(dst=eth.src, src=src_mac, ethertype=ETH_IP),
+    return frame(L.ethernet.ethernet(dst=eth.src, src=src_mac, ethertype=ETH_IP),
                   L.ipv4.ipv4(src=src_ip, dst=ip.src, proto=IP_ICMP),
                   L.icmp.icmp(type_=kind, code=code, data=body))
 
@@ -102,7 +103,7 @@ def tcp_reset(pkt, src_mac):
     eth = pkt.get_protocol(L.ethernet.ethernet)
     ip = pkt.get_protocol(L.ipv4.ipv4)
     seg = pkt.get_protocol(L.tcp.tcp)
-    return _frame(L.ethernet.ethernet(dst=eth.src, src=src_mac, ethertype=ETH_IP),
+    return frame(L.ethernet.ethernet(dst=eth.src, src=src_mac, ethertype=ETH_IP),
                   L.ipv4.ipv4(src=ip.dst, dst=ip.src, proto=IP_TCP),
                   L.tcp.tcp(src_port=seg.dst_port, dst_port=seg.src_port, seq=0,
                             ack=(seg.seq + 1) & 0xFFFFFFFF, bits=L.tcp.TCP_RST | L.tcp.TCP_ACK))
@@ -122,7 +123,7 @@ def rewrite_echo(pkt, eth_src, eth_dst, src=None, dst=None, ident=None, hop=Fals
         ip.ttl -= 1
     if ident is not None:
         icmp.data.id = ident
-    return _frame(*pkt.protocols)
+    return frame(*pkt.protocols)
 
 
 def quoted_endpoint(data):

@@ -14,11 +14,9 @@ ICMP_ERRORS = (ICMP_DEST_UNREACH, ICMP_TIME_EXCEEDED)  # they quote the packet t
 PRIO_MISS, PRIO_PASS, PRIO_ARP, PRIO_TRAP = 0, 1, 5, 15
 
 
-def standing_flows(c):
-    """For the router configured by `c` (controllers.config.RouterConfig)."""
-    ip = {"eth_type": ETH_IP}
-    echo_reply = dict(ip, ip_proto=IP_PROTO["icmp"], icmpv4_type=ICMP_ECHO_REPLY)
-    rules = [
+def base_flows(c):
+    """What every virtual router has, whatever its NAT engine."""
+    return [
         Flow(PRIO_MISS, {}, (Output(CONTROLLER),)),
         # the host PC's own traffic, untouched
         Flow(PRIO_PASS, {"in_port": c.uplink_port}, (Output(c.host_port),)),
@@ -26,6 +24,14 @@ def standing_flows(c):
         # ARP from the LAN goes to the host PC, and a copy teaches the router the LAN's MACs
         Flow(PRIO_ARP, {"in_port": c.uplink_port, "eth_type": ETH_ARP},
              (Output(c.host_port), Output(CONTROLLER))),
+    ]
+
+
+def standing_flows(c):
+    """For the router configured by `c` (controllers.config.RouterConfig), OpenFlow engine."""
+    ip = {"eth_type": ETH_IP}
+    echo_reply = dict(ip, ip_proto=IP_PROTO["icmp"], icmpv4_type=ICMP_ECHO_REPLY)
+    rules = base_flows(c) + [
         # echo replies: for a VM (translated by the controller) or for the host PC itself
         Flow(PRIO_TRAP, dict(echo_reply, in_port=c.uplink_port, ipv4_dst=c.outside_ip),
              (Output(CONTROLLER),)),

@@ -13,16 +13,14 @@ nothing, the VMs ask r1 for their addresses, and the whole LAN can reach them.
 from mininet.link import OVSLink
 
 from controllers.addressing import DPID_BRIDGE, MAX_VMS
-from topos.world import World, whole_number
+from topos.world import World
 
 
 class Bridged(World):
     mode = "bridged"
     parameters = {"vms": 2, "vms2": 1}  # VMs on host1, on host2
 
-    def validate(self, options):
-        whole_number("vms", options["vms"], 1, MAX_VMS // 2)  # r1's pool has 100 addresses
-        whole_number("vms2", options["vms2"], 1, MAX_VMS // 2)
+    max_vms = MAX_VMS // 2  # r1's pool has 100 addresses
 
     def add_pc(self, name, mac, lan):
         if name == "pc1":

@@ -7,23 +7,18 @@ A host-only DHCP server (on the host PC) hands out .101 upwards and no gateway;
 the host PC does not forward, so the VMs reach their host and each other only.
 """
 
-from controllers.addressing import DPID_HOSTONLY, MAX_VMS, VBOX_MAC, hostonly_net, vm_mac
+from controllers.addressing import DPID_HOSTONLY, VBOX_MAC, hostonly_net, vm_mac
 from topos.run.dhcp import DhcpServer, Reservation
-from topos.world import World, whole_number
+from topos.world import World
 
 
 class HostOnly(World):
     mode = "hostonly"
     parameters = {"vms": 2, "vms2": 1}  # VMs on host1, on host2
 
-    def validate(self, options):
-        whole_number("vms", options["vms"], 1, MAX_VMS)
-        whole_number("vms2", options["vms2"], 1, MAX_VMS)
-
     def add_mode(self):
         number = 1
-        for index, (pc, count) in enumerate(
-                (("host1", self.options["vms"]), ("host2", self.options["vms2"])), start=1):
+        for index, pc, count in self.vm_counts():
             net = str(hostonly_net(index).network_address)[:-1]  # "192.168.56."
             switch = self.switch("%s-vbox" % pc, DPID_HOSTONLY + index)
             first = number

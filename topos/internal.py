@@ -9,23 +9,18 @@ Addresses come from a DHCP server on that network (as `VBoxManage dhcpserver
 The host PCs stay on the LAN, with nothing attached to the VMs' switch.
 """
 
-from controllers.addressing import DPID_INTERNAL, INTNET_DHCP_MAC, MAX_VMS, internal_net, vm_mac
+from controllers.addressing import DPID_INTERNAL, INTNET_DHCP_MAC, internal_net, vm_mac
 from topos.run.dhcp import DhcpServer, Reservation
-from topos.world import World, whole_number
+from topos.world import World
 
 
 class Internal(World):
     mode = "internal"
     parameters = {"vms": 2, "vms2": 1}  # VMs on host1, on host2
 
-    def validate(self, options):
-        whole_number("vms", options["vms"], 1, MAX_VMS)
-        whole_number("vms2", options["vms2"], 1, MAX_VMS)
-
     def add_mode(self):
         number = 1
-        for index, (pc, count) in enumerate(
-                (("host1", self.options["vms"]), ("host2", self.options["vms2"])), start=1):
+        for index, pc, count in self.vm_counts():
             net = internal_net(index)
             prefix = str(net.network_address)[:-1]  # "10.10.10."
             switch = self.switch("%s-intnet" % pc, DPID_INTERNAL + index)

@@ -21,7 +21,6 @@ from controllers.addressing import (
     FIRST_VM_PORT,
     HOST_PCS,
     HOST_PORT,
-    MAX_VMS,
     NAT_NETS,
     NAT_PORTS,
     TAKEN,
@@ -66,8 +65,7 @@ class Nat(World):
                   "per_vm": 500, "engine": "openflow"}
 
     def validate(self, options):
-        whole_number("vms", options["vms"], 1, MAX_VMS)
-        whole_number("vms2", options["vms2"], 1, MAX_VMS)
+        super().validate(options)
         whole_number("idle", options["idle"], 1, 3600)
         self.port_range = port_range(options["ports"])
         whole_number("per_vm", options["per_vm"], 1, 65535)

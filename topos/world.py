@@ -25,6 +25,7 @@ from controllers.addressing import (
     INET_IP,
     INET_MAC,
     LAN_POOL,
+    MAX_VMS,
     PCS,
     R1_LAN_IP,
     R1_WAN_IP,
@@ -68,8 +69,18 @@ class World(Topo):
         self.add_world()
         self.add_mode()
 
+    max_vms = MAX_VMS  # per host PC
+
     def validate(self, options):
-        """Check the mode's parameters; raise LabError naming the bad one."""
+        """Check the mode's parameters; raise LabError naming the bad one. Here: the VM
+        counts (vms on host1, vms2 on host2); a mode adds its own."""
+        for key in ("vms", "vms2"):
+            if key in options:
+                whole_number(key, options[key], 1, self.max_vms)
+
+    def vm_counts(self):
+        """[(host PC number, host PC, how many VMs it runs)]."""
+        return [(1, "host1", self.options["vms"]), (2, "host2", self.options["vms2"])]
 
     def routers(self, rundir):
         """The virtual routers the controller must run (controllers.config), if any."""

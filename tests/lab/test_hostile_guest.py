@@ -14,7 +14,7 @@ import pytest
 
 pytest.importorskip("os_ken", reason="os-ken's packet library builds the hostile frames")
 
-from os_ken.lib.packet import arp, dhcp, ethernet, ipv4, packet, tcp, udp  # noqa: E402
+from os_ken.lib.packet import arp, dhcp, ethernet, ipv4, tcp, udp  # noqa: E402
 
 from controllers.addressing import (  # noqa: E402
     GATEWAY_MAC,
@@ -22,6 +22,7 @@ from controllers.addressing import (  # noqa: E402
     pc_mac,
     vm_mac,
 )
+from controllers.packets import frame as build  # noqa: E402
 from topos.contract.probe import exchange  # noqa: E402
 from topos.contract.probe import tcp as tcp_probe  # noqa: E402
 from topos.nat import Nat  # noqa: E402
@@ -46,13 +47,6 @@ def send_raw(lab, node, *frames):
     _out, err = proc.communicate(timeout=20)
     assert proc.returncode == 0, err
 
-
-def build(*layers):
-    p = packet.Packet()
-    for layer in layers:
-        p.add_protocol(layer)
-    p.serialize()
-    return bytes(p.data)
 
 
 def others_work(lab, *vms):

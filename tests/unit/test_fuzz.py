@@ -17,12 +17,13 @@ import pytest
 
 pytest.importorskip("os_ken", reason="needs os-ken's packet library to build valid frames")
 
-from os_ken.lib.packet import arp, dhcp, ethernet, icmp, ipv4, packet, tcp, udp  # noqa: E402
+from os_ken.lib.packet import arp, dhcp, ethernet, icmp, ipv4, tcp, udp  # noqa: E402
 
 from controllers.addressing import GATEWAY_MAC  # noqa: E402
 from controllers.boundary import Drops, handle  # noqa: E402
 from controllers.config import default_routers  # noqa: E402
 from controllers.learning import LearningSwitch  # noqa: E402
+from controllers.packets import frame as build  # noqa: E402
 from controllers.virtual_router import VirtualRouter  # noqa: E402
 
 VM_MAC, VM_IP, VM_PORT = "08:00:27:00:00:01", "10.0.2.15", 10
@@ -32,13 +33,6 @@ INET = "203.0.113.10"
 FRAMES = 100_000
 SLOW = 0.050  # seconds: no call may take longer
 
-
-def build(*layers):
-    p = packet.Packet()
-    for layer in layers:
-        p.add_protocol(layer)
-    p.serialize()
-    return bytes(p.data)
 
 
 def dhcp_frame(kind, mac=VM_MAC, ciaddr="0.0.0.0", options=()):

@@ -9,6 +9,7 @@ import pytest
 from flowtable import FlowTable
 
 from controllers.config import default_routers
+from controllers.packets import frame
 from controllers.rules import (
     CONTROLLER,
     Flow,
@@ -25,13 +26,6 @@ GW_MAC, HOST1_MAC = "52:54:00:12:35:02", "02:00:c0:a8:01:0a"
 PC1_MAC, R1_MAC = "02:00:c0:a8:01:14", "02:00:c0:a8:01:01"
 UPLINK, HOST, VM1_PORT, VM2_PORT = 1, 2, 10, 11
 
-
-def frame(*protocols):
-    p = packet.Packet()
-    for proto in protocols:
-        p.add_protocol(proto)
-    p.serialize()
-    return bytes(p.data)
 
 
 def parse(data):

@@ -58,6 +58,18 @@ def stop_processes(processes, grace=2.0):
     return living
 
 
+def delete_bridges(names):
+    """Delete these bridges (one ovs-vsctl transaction, with a deadline); returns the names."""
+    if names:
+        argv = ["ovs-vsctl", "--timeout=10"]
+        for bridge in names:
+            argv += ["--", "--if-exists", "del-br", bridge]
+        subprocess.run(argv, capture_output=True, timeout=20)
+        for bridge in names:  # the userspace datapath leaves a bridge's own tap device behind
+            subprocess.run(["ip", "link", "del", bridge], capture_output=True)
+    return names
+
+
 def undo(lab_dir, lab_id, say):
     """Remove what the dead lab recorded in `lab_dir`; return how many things were removed."""
     record = inventory.read(lab_dir)
@@ -67,16 +79,9 @@ def undo(lab_dir, lab_id, say):
         removed += 1
     tagged = ovs_bridges()
     doomed = [b for b in dict.fromkeys(record["bridges"]) if tagged.get(b) == lab_id]
-    if doomed:
-        argv = ["ovs-vsctl", "--timeout=10"]
-        for bridge in doomed:
-            argv += ["--", "--if-exists", "del-br", bridge]
-        subprocess.run(argv, capture_output=True, timeout=20)
-        for bridge in doomed:
-            say("  switch %s" % bridge)
-            # the userspace datapath leaves the bridge's own tap device behind
-            subprocess.run(["ip", "link", "del", bridge], capture_output=True)
-        removed += len(doomed)
+    for bridge in delete_bridges(doomed):
+        say("  switch %s" % bridge)
+    removed += len(doomed)
     present = root_links()
     for link in dict.fromkeys(record["links"]):
         if link in present:
@@ -104,14 +109,9 @@ def clean(say=print):
     # Bridges whose lab left no registry entry (it was removed, or never written)
     orphans = [b for b, tag in ovs_bridges().items()
                if tag and tag not in living and not inventory.alive(*owner_of(tag))]
-    if orphans:
-        argv = ["ovs-vsctl", "--timeout=10"]
-        for bridge in orphans:
-            argv += ["--", "--if-exists", "del-br", bridge]
-        subprocess.run(argv, capture_output=True, timeout=20)
-        for bridge in orphans:
-            say("switch %s (tagged by a lab that is gone)" % bridge)
-        count += len(orphans)
+    for bridge in delete_bridges(orphans):
+        say("switch %s (tagged by a lab that is gone)" % bridge)
+    count += len(orphans)
     if not orphans and all(lab["alive"] for lab in labs):
         say("nothing to clean")
     return count
