@@ -7,9 +7,8 @@ A host-only DHCP server (on the host PC) hands out .101 upwards and no gateway;
 the host PC does not forward, so the VMs reach their host and each other only.
 """
 
-from controllers.addressing import DPID_HOSTONLY, VBOX_MAC, hostonly_net, vm_mac
-from topos.run.dhcp import DhcpServer, Reservation
-from topos.world import World
+from controllers.addressing import DPID_HOSTONLY, VBOX_MAC, hostonly_net
+from topos.world import World, vbox_dhcp_server
 
 
 class HostOnly(World):
@@ -17,20 +16,9 @@ class HostOnly(World):
     parameters = {"vms": 2, "vms2": 1}  # VMs on host1, on host2
 
     def add_mode(self):
-        number = 1
-        for index, pc, count in self.vm_counts():
-            net = str(hostonly_net(index).network_address)[:-1]  # "192.168.56."
-            switch = self.switch("%s-vbox" % pc, DPID_HOSTONLY + index)
-            first = number
-            for _ in range(count):
-                self.add_vm(number, pc, switch)
-                number += 1
+        for index, pc, switch, numbers in self.private_networks("%s-vbox", DPID_HOSTONLY):
+            net = hostonly_net(index)
             self.plug(pc, "vboxnet0", switch, VBOX_MAC % (index - 1))
             host = self.nodeInfo(pc)
-            host["addresses"] = {"vboxnet0": net + "1/24"}
-            host["dhcp_server"] = DhcpServer(
-                "vboxnet0", net + "101", net + "250", router=None,
-                reservations=tuple(
-                    Reservation(vm_mac(n), "%s%d" % (net, 100 + n - first + 1), "vm%d" % n)
-                    for n in range(first, number)))
-
+            host["addresses"] = {"vboxnet0": "%s/24" % (net.network_address + 1)}
+            host["dhcp_server"] = vbox_dhcp_server("vboxnet0", net, numbers)

@@ -9,9 +9,8 @@ Addresses come from a DHCP server on that network (as `VBoxManage dhcpserver
 The host PCs stay on the LAN, with nothing attached to the VMs' switch.
 """
 
-from controllers.addressing import DPID_INTERNAL, INTNET_DHCP_MAC, internal_net, vm_mac
-from topos.run.dhcp import DhcpServer, Reservation
-from topos.world import World
+from controllers.addressing import DPID_INTERNAL, INTNET_DHCP_MAC, internal_net
+from topos.world import World, vbox_dhcp_server
 
 
 class Internal(World):
@@ -19,21 +18,10 @@ class Internal(World):
     parameters = {"vms": 2, "vms2": 1}  # VMs on host1, on host2
 
     def add_mode(self):
-        number = 1
-        for index, pc, count in self.vm_counts():
+        for index, _pc, switch, numbers in self.private_networks("%s-intnet", DPID_INTERNAL):
             net = internal_net(index)
-            prefix = str(net.network_address)[:-1]  # "10.10.10."
-            switch = self.switch("%s-intnet" % pc, DPID_INTERNAL + index)
-            first = number
-            for _ in range(count):
-                self.add_vm(number, pc, switch)
-                number += 1
             server = "intdhcp%d" % index
             self.node(server, role="the internal network's DHCP server", echo=False,
-                      addresses={"eth0": prefix + "1/24"},
-                      dhcp_server=DhcpServer(
-                          "eth0", prefix + "101", prefix + "250", router=None,
-                          reservations=tuple(
-                              Reservation(vm_mac(n), "%s%d" % (prefix, 100 + n - first + 1),
-                                          "vm%d" % n) for n in range(first, number))))
+                      addresses={"eth0": "%s/24" % (net.network_address + 1)},
+                      dhcp_server=vbox_dhcp_server("eth0", net, numbers))
             self.plug(server, "eth0", switch, INTNET_DHCP_MAC % index)

@@ -82,6 +82,20 @@ class World(Topo):
         """[(host PC number, host PC, how many VMs it runs)]."""
         return [(1, "host1", self.options["vms"]), (2, "host2", self.options["vms2"])]
 
+    def private_networks(self, switch_name, dpid):
+        """Each host PC's VMs on a switch of their own (host-only, internal):
+        [(host PC number, host PC, switch, the VM numbers on it)]."""
+        networks, number = [], 1
+        for index, pc, count in self.vm_counts():
+            switch = self.switch(switch_name % pc, dpid + index)
+            numbers = list(range(number, number + count))
+            for n in numbers:
+                self.add_vm(n, pc, switch)
+            networks.append((index, pc, switch, numbers))
+            number += count
+        return networks
+
+
     def routers(self, rundir):
         """The virtual routers the controller must run (controllers.config), if any."""
         return []
@@ -136,3 +150,13 @@ class World(Topo):
         """A PC with its network card on the LAN (a mode may attach host PCs otherwise)."""
         self.node(name, dhcp=["eth0"], role="PC on the LAN" if name == "pc1" else "host PC")
         self.plug(name, "eth0", lan, mac)
+
+
+def vbox_dhcp_server(interface, net, numbers):
+    """A DHCP server as VirtualBox's on a private network: .101 upwards, reserved in VM
+    order (leases repeat from run to run), no gateway."""
+    prefix = str(net.network_address)[:-1]  # "192.168.56."
+    return DhcpServer(interface, prefix + "101", prefix + "250", router=None,
+                      reservations=tuple(Reservation(vm_mac(n), "%s%d" % (prefix, 101 + i),
+                                                     "vm%d" % n)
+                                         for i, n in enumerate(numbers)))
