@@ -58,6 +58,9 @@ GATEWAY_OFFSET, FIRST_VM_OFFSET = 2, 15  # 10.0.2.2, and 10.0.2.15 upwards
 UPLINK_PORT, HOST_PORT, FIRST_VM_PORT = 1, 2, 10  # the virtual router's switch ports
 NAT_PORTS = (61000, 61999)  # outside ports: above Linux's ephemeral 32768-60999
 TAKEN = {"LAN": LAN, "WAN": WAN}  # what a VM network may not overlap
+# VirtualBox's plain NAT (nat,per_vm=yes): a virtual router per VM, chained in front of its
+# host PC, each with the VM alone on port FIRST_VM_PORT
+DPID_VM_ROUTER = 0x300  # + the VM's number
 
 
 def gateway_ip(net):

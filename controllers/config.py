@@ -12,6 +12,7 @@ from typing import Dict, Optional, Tuple
 
 from controllers.addressing import (
     DPID_ROUTER,
+    DPID_VM_ROUTER,
     FIRST_VM_OFFSET,
     FIRST_VM_PORT,
     GATEWAY_MAC,
@@ -52,7 +53,7 @@ class RouterConfig:
     host_port: int = HOST_PORT
     ports: Tuple[int, int] = NAT_PORTS
     idle_timeout: int = 60
-    per_vm: int = 500  # mappings one VM may hold: no VM takes the whole port range
+    mappings: int = 500  # mappings one VM may hold: no VM takes the whole port range
     engine: str = "openflow"  # or "conntrack": who does the NAT (controllers.vmnet)
     forwards: Tuple[Forward, ...] = ()
     state_file: Optional[str] = None  # where the NAT table is written for `natmap`
@@ -84,7 +85,7 @@ def load(path=None):
     return {r.dpid: r for r in default_routers()}
 
 
-def routers(vms, nets=None, forwards=(), ports=NAT_PORTS, idle_timeout=60, per_vm=500,
+def routers(vms, nets=None, forwards=(), ports=NAT_PORTS, idle_timeout=60, mappings=500,
             state_dir=None, engine="openflow"):
     """The virtual routers of a NAT lab, one per host PC, from the addressing plan.
 
@@ -106,11 +107,42 @@ def routers(vms, nets=None, forwards=(), ports=NAT_PORTS, idle_timeout=60, per_v
             dhcp_size=min(100, ipaddress.ip_network(net).num_addresses - FIRST_VM_OFFSET - 2),
             reserved={vm_mac(n): address[n] for n in numbers},
             vm_ports=tuple(FIRST_VM_PORT + i for i in range(len(numbers))),
-            ports=tuple(ports), idle_timeout=idle_timeout, per_vm=per_vm, engine=engine,
+            ports=tuple(ports), idle_timeout=idle_timeout, mappings=mappings, engine=engine,
             forwards=tuple(Forward(p, o, address[n], i) for p, o, n, i in forwards
                            if n in address),
             state_file=os.path.join(state_dir, "natmap-%s.json" % pc) if state_dir else None,
         ))
+    return result
+
+
+def vm_routers(vms, net=NAT_NETS["host1"], forwards=(), ports=NAT_PORTS, idle_timeout=60,
+               mappings=500, state_dir=None, engine="openflow"):
+    """VirtualBox's plain NAT: a virtual router per VM, named after it, every VM alone at
+    the network's first VM address (10.0.2.15) behind its own gateway (10.0.2.2). The VMs
+    of one host PC share its address, so each router takes its own slice of `ports`.
+
+    vms:      {host PC: [VM numbers on it, in order]}
+    forwards: [(proto, outside port, VM number, inside port)]
+    """
+    result = []
+    address = nat_vm_ip(net, 0)
+    for pc in HOST_PCS:
+        numbers = list(vms.get(pc, ()))
+        first, last = ports
+        width = (last - first + 1) // max(1, len(numbers))
+        for order, n in enumerate(numbers):
+            name = "vm%d" % n
+            result.append(RouterConfig(
+                name=name, dpid=DPID_VM_ROUTER + n,
+                outside_ip=pc_ip(pc), outside_mac=pc_mac(PCS[pc]),
+                inside_net=str(net), gateway_ip=gateway_ip(net), dhcp_first=address,
+                dhcp_size=1, reserved={vm_mac(n): address}, vm_ports=(FIRST_VM_PORT,),
+                ports=(first + order * width, first + (order + 1) * width - 1),
+                idle_timeout=idle_timeout, mappings=mappings, engine=engine,
+                forwards=tuple(Forward(p, o, address, i) for p, o, v, i in forwards if v == n),
+                state_file=os.path.join(state_dir, "natmap-%s.json" % name) if state_dir
+                else None,
+            ))
     return result
 
 

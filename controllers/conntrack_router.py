@@ -6,15 +6,16 @@ connection tracker picks outside ports, maps replies back, translates ICMP error
 reassembles fragments. DHCP, ARP and port security stay the controller's, as with the
 OpenFlow engine (controllers.virtual_router), which this one extends.
 
-    table 0  a leased VM's packet for the NAT, a reply to host1's address, host1's answer
-             to the gateway (hairpin): ct(nat) in ZONE, on to table 1
+    table 0  a leased VM's packet for the NAT, a packet to host1's address from the LAN,
+             one from host1 to the gateway's (hairpin, forwards): ct(nat) in ZONE, table 1
     table 1  new from a VM: ct(commit, nat(src=host1:its own port slice)); new to a port
-             forward: ct(commit, nat(dst=VM:port)); established or related: on; other new
-             packets to host1's address are host1's own: to its port
+             forward (host1's address from the LAN, the gateway's from host1):
+             ct(commit, nat(dst=VM:port)); established or related: on; anything else is
+             not this router's and passes between uplink and host port
     table 2  forwarding by (translated) destination: a VM, host1 (hairpin), a LAN
              neighbour, else r1 (the default route); MACs rewritten, TTL down by one
 
-Each VM translates to its own slice of the outside ports (per_vm wide): one VM cannot take
+Each VM translates to its own slice of the outside ports (`mappings` wide): one VM cannot take
 every port, and one zone serves all (no two connections share an outside endpoint).
 """
 
@@ -76,9 +77,13 @@ class ConntrackRouter(VirtualRouter):
             Flow(20, dict(ip, ct_state=state(CT_RELATED)), (GotoTable(2),), table_id=1),
             Flow(21, dict(ip, ct_state=TRACKED_NEW, ipv4_dst=c.outside_ip,
                           ipv4_src=(c.inside_net.split("/")[0], self.netmask())),
-                 (Conntrack(self.zone, table=2, commit=True, nat=Nat("src", c.gateway_ip)),),
+                 (Conntrack(self.zone, table=2, commit=True,
+                            nat=Nat("src", c.gateway_ip, tuple(c.ports))),),
                  table_id=1),
+            # not ours: the host PC's own traffic, or (plain NAT's routers stand in a row
+            # before host1) another router's
             Flow(10, {"in_port": c.uplink_port}, (Output(c.host_port),), table_id=1),
+            Flow(10, {"in_port": c.host_port}, (Output(c.uplink_port),), table_id=1),
             # table 2: host1 itself (hairpin: it sees the gateway's address)
             Flow(20, dict(ip, ipv4_dst=c.outside_ip),
                  (SetField("eth_src", c.gateway_mac), SetField("eth_dst", c.outside_mac),
@@ -87,11 +92,12 @@ class ConntrackRouter(VirtualRouter):
             Flow(10, dict(ip, ipv4_dst=(c.lan_net.split("/")[0], "255.255.255.0")),
                  (Output(CONTROLLER),), table_id=2),
         ]
-        for f in c.forwards:
-            match = dict(ip, in_port=c.uplink_port, ip_proto=IP_PROTO[f.proto],
-                         ct_state=TRACKED_NEW, **{L4_FIELDS[f.proto][1]: f.outside_port})
-            rules.append(Flow(21, match, (Conntrack(self.zone, table=2, commit=True, nat=Nat(
-                "dst", f.inside_ip, (f.inside_port, f.inside_port))),), table_id=1))
+        for f in c.forwards:  # from the LAN to host1's address, from host1 to the gateway's
+            for port, address in ((c.uplink_port, c.outside_ip), (c.host_port, c.gateway_ip)):
+                match = dict(ip, in_port=port, ipv4_dst=address, ip_proto=IP_PROTO[f.proto],
+                             ct_state=TRACKED_NEW, **{L4_FIELDS[f.proto][1]: f.outside_port})
+                rules.append(Flow(21, match, (Conntrack(self.zone, table=2, commit=True, nat=Nat(
+                    "dst", f.inside_ip, (f.inside_port, f.inside_port))),), table_id=1))
         self.adopting = False
         return rules + [self.neighbours.request(c.lan_gateway)]
 
@@ -101,7 +107,7 @@ class ConntrackRouter(VirtualRouter):
     def port_slice(self, port):
         """The outside ports of the VM on `port`: its own slice of the range."""
         first, last = self.cfg.ports
-        width = min(self.cfg.per_vm, (last - first + 1) // max(1, len(self.cfg.vm_ports)))
+        width = min(self.cfg.mappings, (last - first + 1) // max(1, len(self.cfg.vm_ports)))
         index = self.cfg.vm_ports.index(port) if port in self.cfg.vm_ports else 0
         return first + index * width, first + (index + 1) * width - 1
 

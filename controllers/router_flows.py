@@ -42,8 +42,9 @@ def standing_flows(c):
         rules.append(Flow(PRIO_TRAP, dict(ip, in_port=c.uplink_port, ip_proto=IP_PROTO["icmp"],
                                           ipv4_dst=c.outside_ip, icmpv4_type=kind),
                           (Output(CONTROLLER),)))
-    for f in c.forwards:  # a port forward's first packet
-        match = dict(ip, in_port=c.uplink_port, ip_proto=IP_PROTO[f.proto],
-                     ipv4_dst=c.outside_ip, **{L4_FIELDS[f.proto][1]: f.outside_port})
-        rules.append(Flow(PRIO_TRAP, match, (Output(CONTROLLER),)))
+    for f in c.forwards:  # a port forward's first packet: from the LAN, from the host PC
+        for port, address in ((c.uplink_port, c.outside_ip), (c.host_port, c.gateway_ip)):
+            match = dict(ip, in_port=port, ip_proto=IP_PROTO[f.proto], ipv4_dst=address,
+                         **{L4_FIELDS[f.proto][1]: f.outside_port})
+            rules.append(Flow(PRIO_TRAP, match, (Output(CONTROLLER),)))
     return rules

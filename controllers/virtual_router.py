@@ -22,8 +22,9 @@ from controllers.dhcp_server import DhcpServer
 from controllers.learning import LearningSwitch, mac_text
 from controllers.nat_table import NatTable, session_of
 from controllers.neighbours import Neighbours
-from controllers.packets import ICMP_DEST_UNREACH, ICMP_TIME_EXCEEDED, lib
+from controllers.packets import ICMP_TIME_EXCEEDED, lib
 from controllers.router_flows import ICMP_ECHO_REPLY, ICMP_ECHO_REQUEST, ICMP_ERRORS, standing_flows
+from controllers.router_icmp import IcmpByHand
 from controllers.rules import CONTROLLER, TABLE, Output, PacketOut
 from controllers.session_flows import PROTO_NAME, Way
 
@@ -34,7 +35,7 @@ ICMP_TIMEOUT = 30  # seconds an idle echo mapping is kept (as Linux's conntrack 
 ADOPT_WAIT = 3.0  # seconds to wait for the switch's flow table after a (re)connect
 
 
-class VirtualRouter(Core):
+class VirtualRouter(IcmpByHand, Core):
     parses_headers = True
     reads_flow_table = True
 
@@ -45,7 +46,7 @@ class VirtualRouter(Core):
         self.drops = Drops(cfg.name)  # what the router refused, counted
         self.dhcp = DhcpServer(cfg, self.drops)
         self.neighbours = Neighbours(cfg, self.drops)
-        self.nat = NatTable(cfg.ports, cfg.forwards, per_inside=cfg.per_vm)
+        self.nat = NatTable(cfg.ports, cfg.forwards, per_inside=cfg.mappings)
         self.switch = LearningSwitch(name=cfg.name, flood=self.vm_flood)
         self.dirty = False  # the state changed since take_state()
         # After a (re)connect, new sessions wait until the switch's flows are adopted, so
@@ -86,7 +87,7 @@ class VirtualRouter(Core):
         if in_port == self.cfg.uplink_port:
             return self.from_lan(pkt, eth, in_port, data, now)
         if in_port == self.cfg.host_port:
-            return self.from_host(pkt, data)
+            return self.from_host(pkt, eth, data, now)
         return self.from_vm(pkt, eth, in_port, data, now)
 
     def fragment(self, in_port, data, now):
@@ -220,16 +221,6 @@ class VirtualRouter(Core):
             return [PacketOut(in_port, (Output(way.port),), frame)]
         return []
 
-    def refusal(self, pkt, proto, in_port):
-        """A TCP reset, or for UDP an ICMP 'administratively prohibited', back to the VM."""
-        c = self.cfg
-        if proto == "tcp":
-            frame = packets.tcp_reset(pkt, c.gateway_mac)
-        else:
-            frame = packets.icmp_error(pkt, c.gateway_mac, c.gateway_ip, ICMP_DEST_UNREACH,
-                                       packets.CODE_ADMIN_PROHIBITED)
-        return PacketOut(CONTROLLER, (Output(in_port),), frame)
-
     # --- the LAN's and the host PC's side ---
     def from_lan(self, pkt, eth, in_port, data, now):
         c = self.cfg
@@ -249,62 +240,47 @@ class VirtualRouter(Core):
             return []
         icmp = pkt.get_protocol(lib().icmp.icmp)
         if icmp and icmp.type == ICMP_ECHO_REPLY:
-            return self.echo_reply_in(pkt, icmp, data)
+            return self.echo_reply_in(pkt, icmp, data, in_port)
         if icmp and icmp.type in ICMP_ERRORS:
             return self.icmp_error_in(data, now)
+        way = Way(c.uplink_port, eth.src, c.outside_ip, c.outside_mac)
+        return self.forward_in(pkt, ip, way, in_port, data, now)
+
+    def forward_in(self, pkt, ip, way, in_port, data, now):
+        """A packet for a port forward, from the LAN (to the outside address) or from the
+        host PC (to the gateway's address, as VirtualBox's host reaches a forward on its
+        loopback): a session to the VM. Anything else passes on, as the host PC's own."""
+        c = self.cfg
+        passing = [PacketOut(in_port, (Output(self.across(in_port)),), data)]
         l4 = pkt.get_protocol(lib().tcp.tcp) or pkt.get_protocol(lib().udp.udp)
         proto = PROTO_NAME[ip.proto]
-        mapping = l4 and self.nat.inbound(proto, l4.dst_port)
+        mapping = l4 and ip.dst == way.src_ip and self.nat.inbound(proto, l4.dst_port)
         if not mapping or not mapping.forward:
-            return [PacketOut(in_port, (Output(c.host_port),), data)]
+            return passing
         vm_mac, vm_port = self.dhcp.owner(mapping.inside_ip, now)
         if vm_port is None or self.adopting:
             return []
         session = self.nat.session(proto, mapping.inside_ip, mapping.inside_port,
                                    ip.src, l4.src_port, now)
         self.dirty = True
-        way = Way(c.uplink_port, eth.src, c.outside_ip, c.outside_mac)
         flows = session_flows.build(session, vm_port, vm_mac, way, c.gateway_mac,
                                     c.idle_timeout)
         return flows + [PacketOut(in_port, (Output(TABLE),), data)]
 
-    def from_host(self, pkt, data):
+    def across(self, in_port):
+        """Where the host PC's own traffic goes: between its port and the uplink."""
+        return self.cfg.host_port if in_port == self.cfg.uplink_port else self.cfg.uplink_port
+
+    def from_host(self, pkt, eth, data, now):
+        c = self.cfg
         icmp = pkt.get_protocol(lib().icmp.icmp)
         if icmp and icmp.type == ICMP_ECHO_REPLY:
-            return self.echo_reply_in(pkt, icmp, data)
-        return [PacketOut(self.cfg.host_port, (Output(self.cfg.uplink_port),), data)]
-
-    def echo_reply_in(self, pkt, icmp, data):
-        """An echo reply: back to the VM whose request it answers, else to the host PC."""
-        c = self.cfg
-        mapping = self.nat.inbound("icmp", icmp.data.id)
-        vm_mac, vm_port = self.dhcp.owner(mapping.inside_ip, mapping.last_used) if mapping \
-            else (None, None)
-        if vm_port is None:
-            ip = pkt.get_protocol(lib().ipv4.ipv4)
-            if ip.dst == c.outside_ip:
-                return [PacketOut(c.uplink_port, (Output(c.host_port),), data)]
-            return []
-        frame = packets.rewrite_echo(pkt, c.gateway_mac, vm_mac, dst=mapping.inside_ip,
-                                     ident=mapping.inside_port)
-        return [PacketOut(c.uplink_port, (Output(vm_port),), frame)]
-
-    def icmp_error_in(self, data, now):
-        """An ICMP error quoting a translated packet goes back to its VM, untranslated."""
-        c = self.cfg
-        to_host = [PacketOut(c.uplink_port, (Output(c.host_port),), data)]
-        quoted = packets.quoted_endpoint(data)
-        if quoted is None or quoted[0] not in PROTO_NAME or quoted[2] != c.outside_ip:
-            return to_host
-        proto, port_at, _src = quoted
-        mapping = self.nat.inbound(PROTO_NAME[proto], int.from_bytes(
-            data[port_at:port_at + 2], "big"))
-        vm_mac, vm_port = self.dhcp.owner(mapping.inside_ip, now) if mapping else (None, None)
-        if vm_port is None:
-            return to_host
-        frame = packets.readdress_icmp_error(data, vm_mac, c.gateway_mac, mapping.inside_ip,
-                                             port_at, mapping.inside_port)
-        return [PacketOut(c.uplink_port, (Output(vm_port),), frame)]
+            return self.echo_reply_in(pkt, icmp, data, c.host_port)
+        ip = pkt.get_protocol(lib().ipv4.ipv4)
+        if ip is None:
+            return [PacketOut(c.host_port, (Output(c.uplink_port),), data)]
+        way = Way(c.host_port, eth.src, c.gateway_ip, c.gateway_mac)
+        return self.forward_in(pkt, ip, way, c.host_port, data, now)
 
     # --- what `natmap` and `leases` show, and a successor restores ---
     def state(self, now):

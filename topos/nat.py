@@ -1,4 +1,7 @@
-"""NAT mode (docs/contract.md §2): a virtual router on each host PC, made of OpenFlow rules.
+"""NAT mode (docs/contract.md §2): virtual routers made of OpenFlow rules, in front of the
+host PCs. Two shapes, after VirtualBox's two NATs:
+
+NAT Network (the default): one virtual router per host PC, shared by its VMs.
 
                           [lan]
                             | lan-vr-host1 (patch)
@@ -9,6 +12,15 @@
 host2 likewise on 10.0.3.0/24 with vm3. The VMs share host1's address: the router
 maps each inside (address, port) to an outside port of 192.168.1.10, so the LAN
 only ever sees host1. A port forward (pf=tcp:2222:vm1:22) opens one way in.
+
+NAT, VirtualBox's plain one (per_vm=yes): a virtual router per VM, each VM alone at
+10.0.2.15 behind its own 10.0.2.2, so the VMs cannot see each other. The routers of one
+host PC stand in a row in front of it (each passes on what is not its own), and split its
+outside ports between them:
+
+     [lan] --- [vr-vm1] --- [vr-vm2] --- host1 eth0
+                  | port 10     | port 10
+                 vm1           vm2        (both 10.0.2.15, gateway 10.0.2.2)
 """
 
 import ipaddress
@@ -18,6 +30,7 @@ from mininet.link import OVSLink
 from controllers import config
 from controllers.addressing import (
     DPID_ROUTER,
+    DPID_VM_ROUTER,
     FIRST_VM_PORT,
     HOST_PCS,
     HOST_PORT,
@@ -25,12 +38,14 @@ from controllers.addressing import (
     NAT_PORTS,
     TAKEN,
     UPLINK_PORT,
+    gateway_ip,
     nat_vm_ip,
 )
 from controllers.nat_table import parse_forward
 from topos.run.errors import LabError
 from topos.world import World, whole_number
 
+MAX_VMS_PER_VM = 10  # plain NAT: a host PC's own traffic crosses every router in the row
 ENGINES = ("openflow", "conntrack")  # who does the NAT: the controller's flows, or OVS's ct
 NET_OPTION = {"host1": "net", "host2": "net2"}  # the parameter naming each PC's VM network
 
@@ -43,6 +58,15 @@ def network(name, text):
     if net.prefixlen > 24:
         raise LabError("%s=%s: the VM network must be a /24 or larger" % (name, text))
     return net
+
+
+def yes_or_no(text):
+    """per_vm: yes or no. It once capped a VM's NAT mappings; that is `mappings` now."""
+    if text in (True, False, "yes", "no"):
+        return text in (True, "yes")
+    hint = " (a VM's cap on NAT mappings is mappings=%s)" % text if str(text).isdigit() else ""
+    raise LabError("per_vm=%s: write yes (a virtual router per VM, VirtualBox's plain NAT) "
+                   "or no (one shared per host PC, its NAT Network)%s" % (text, hint))
 
 
 def port_range(text):
@@ -62,13 +86,20 @@ class Nat(World):
     parameters = {"vms": 2, "vms2": 1, "pf": "tcp:2222:vm1:22", "idle": 60,
                   "ports": "%d-%d" % NAT_PORTS, "net": NAT_NETS["host1"],
                   "net2": NAT_NETS["host2"],
-                  "per_vm": 500, "engine": "openflow"}
+                  "mappings": 500, "engine": "openflow", "per_vm": "no"}
 
     def validate(self, options):
         super().validate(options)
         whole_number("idle", options["idle"], 1, 3600)
         self.port_range = port_range(options["ports"])
-        whole_number("per_vm", options["per_vm"], 1, 65535)
+        whole_number("mappings", options["mappings"], 1, 65535)
+        self.per_vm = yes_or_no(options["per_vm"])
+        if self.per_vm:
+            for key in ("vms", "vms2"):
+                if options[key] > MAX_VMS_PER_VM:
+                    raise LabError("%s=%d: with per_vm=yes a host PC runs at most %d VMs (its "
+                                   "own traffic crosses every VM's router)" % (
+                                       key, options[key], MAX_VMS_PER_VM))
         if options["engine"] not in ENGINES:
             raise LabError("engine=%s: choose %s" % (options["engine"], " or ".join(ENGINES)))
         self.nets = {}
@@ -95,38 +126,65 @@ class Nat(World):
                     rule, proto, outside))
             self.forwards.append((proto, outside, vm, inside))
 
+    @property
+    def column(self):
+        return "nat_per_vm" if self.per_vm else "nat"
+
+    def numbers_on(self, pc):
+        """The VM numbers on host PC `pc`: host1's first, then host2's."""
+        first = 1 if pc == "host1" else self.options["vms"] + 1
+        return range(first, first + self.options["vms" if pc == "host1" else "vms2"])
+
     def add_pc(self, name, mac, lan):
         if name == "pc1":
             return super().add_pc(name, mac, lan)
-        router = self.switch("vr-%s" % name, DPID_ROUTER + int(name[-1]))
+        if self.per_vm:  # the VMs' routers in a row, the first on the LAN, host1 after the last
+            routers = [(self.switch("vr-vm%d" % n, DPID_VM_ROUTER + n), "vr-vm%d" % n)
+                       for n in self.numbers_on(name)]
+        else:
+            routers = [(self.switch("vr-%s" % name, DPID_ROUTER + int(name[-1])),
+                        "vr-%s" % name)]
         self.node(name, dhcp=["eth0"], role="host PC (runs the virtual router)")
-        self.plug(name, "eth0", router, mac, port=HOST_PORT)
-        self.addLink(router, lan, cls=OVSLink, port1=UPLINK_PORT,
-                     intfName1="vr-%s-up" % name, intfName2="lan-vr-%s" % name)
+        self.plug(name, "eth0", routers[-1][0], mac, port=HOST_PORT)
+        before, before_name = lan, "lan"
+        for router, router_name in routers:
+            towards = "lan-%s" % router_name if before is lan else "%s-host" % before_name
+            self.addLink(router, before, cls=OVSLink, port1=UPLINK_PORT,
+                         port2=None if before is lan else HOST_PORT,
+                         intfName1="%s-up" % router_name, intfName2=towards)
+            before, before_name = router, router_name
 
     def add_mode(self):
-        number = 1
         self.vm_numbers = {}
-        for pc, count in (("host1", self.options["vms"]), ("host2", self.options["vms2"])):
-            for i in range(count):
+        for pc in HOST_PCS:
+            for i, number in enumerate(self.numbers_on(pc)):
                 name = "vm%d" % number
                 echo_extra = [(p, inside) for p, _, vm, inside in self.forwards if vm == name]
-                self.add_vm(number, pc, "vr-%s" % pc, port=FIRST_VM_PORT + i,
+                switch = "vr-%s" % (name if self.per_vm else pc)
+                self.add_vm(number, pc, switch, port=FIRST_VM_PORT + (0 if self.per_vm else i),
                             echo_extra=echo_extra)
                 self.vm_numbers[name] = number
-                number += 1
 
     def vm_address(self, vm):
         """The address the virtual router reserves for `vm` (10.0.2.15 upwards)."""
+        if self.per_vm:
+            return nat_vm_ip(self.nets["net"], 0)
         pc = self.vms[vm]
         order = sorted(n for v, n in self.vm_numbers.items() if self.vms[v] == pc)
         return nat_vm_ip(self.nets[NET_OPTION[pc]], order.index(self.vm_numbers[vm]))
 
+    def gateway_of(self, vm):
+        """The gateway address `vm` sees (10.0.2.2): where its host PC finds the forwards."""
+        net = self.nets["net" if self.per_vm else NET_OPTION[self.vms[vm]]]
+        return gateway_ip(net)
+
     def routers(self, rundir):
-        vms = {pc: sorted(n for v, n in self.vm_numbers.items() if self.vms[v] == pc)
-               for pc in HOST_PCS}
-        return config.routers(
-            vms, nets={pc: str(self.nets[NET_OPTION[pc]]) for pc in HOST_PCS},
-            forwards=[(p, o, self.vm_numbers[vm], i) for p, o, vm, i in self.forwards],
-            ports=self.port_range, idle_timeout=self.options["idle"],
-            per_vm=self.options["per_vm"], state_dir=rundir, engine=self.options["engine"])
+        vms = {pc: list(self.numbers_on(pc)) for pc in HOST_PCS}
+        forwards = [(p, o, self.vm_numbers[vm], i) for p, o, vm, i in self.forwards]
+        common = dict(forwards=forwards, ports=self.port_range,
+                      idle_timeout=self.options["idle"], mappings=self.options["mappings"],
+                      state_dir=rundir, engine=self.options["engine"])
+        if self.per_vm:
+            return config.vm_routers(vms, net=str(self.nets["net"]), **common)
+        return config.routers(vms, nets={pc: str(self.nets[NET_OPTION[pc]]) for pc in HOST_PCS},
+                              **common)

@@ -71,6 +71,11 @@ class World(Topo):
 
     max_vms = MAX_VMS  # per host PC
 
+    @property
+    def column(self):
+        """The contract's column this lab answers to (topos.contract.claims.COLUMNS)."""
+        return self.mode
+
     def validate(self, options):
         """Check the mode's parameters; raise LabError naming the bad one. Here: the VM
         counts (vms on host1, vms2 on host2); a mode adds its own."""
@@ -94,7 +99,6 @@ class World(Topo):
             networks.append((index, pc, switch, numbers))
             number += count
         return networks
-
 
     def routers(self, rundir):
         """The virtual routers the controller must run (controllers.config), if any."""

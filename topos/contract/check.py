@@ -63,7 +63,7 @@ MISSING = {"peer": "second VM on host1", "remote_vm": "VM on host2", "forward": 
 
 
 def not_applicable(lab, claim, missing):
-    return [Observation(lab.topo.mode, claim.number, describe(claim, lab), "-", None, None,
+    return [Observation(lab.topo.column, claim.number, describe(claim, lab), "-", None, None,
                         "not applicable: this lab has no %s" % MISSING[missing])]
 
 
@@ -132,7 +132,8 @@ def plan(lab, number):
     return plans[number]()
 
 
-NEEDS = {1: "peer", 8: "remote_vm", 13: "forward"}  # claim -> the role it cannot do without
+# claim -> the role it cannot do without
+NEEDS = {1: "peer", 8: "remote_vm", 13: "forward", 16: "forward"}
 
 
 def check_claim(lab, claim, protocols=PROTOCOLS):
@@ -141,11 +142,13 @@ def check_claim(lab, claim, protocols=PROTOCOLS):
         return not_applicable(lab, claim, missing)
     if claim.number in SOURCE_SEEN:
         return check_source(lab, claim, protocols)
-    if claim.number == 13:
+    if claim.number in (13, 16):
         return check_port_forward(lab, claim)
+    if claim.number == 1 and lab.ip(role_of(lab, "peer")) == lab.ip("vm1"):
+        return check_isolated(lab, claim, role_of(lab, "peer"), protocols)
     if claim.number in STUN:
         return check_nat_type(lab, claim)
-    mode = lab.topo.mode
+    mode = lab.topo.column
     situation, exchanges = plan(lab, claim.number)
     with situation(lab):
         results = [(src, dst, exchange(lab.get(src), dst, protocols)) for src, dst in exchanges]
@@ -154,7 +157,7 @@ def check_claim(lab, claim, protocols=PROTOCOLS):
         observed = all(r[proto].ok for _, _, r in results)
         detail = "; ".join("%s->%s: %s" % (s, d, r[proto].detail) for s, d, r in results)
         observations.append(Observation(mode, claim.number, describe(claim, lab), proto,
-                                        claim.expected[mode], observed, detail))
+                                        claim.expected[lab.topo.column], observed, detail))
     return observations
 
 
@@ -168,8 +171,8 @@ def check_nat_type(lab, claim):
     engine = lab.topo.options.get("engine", "openflow") if nat == "vm" else None
     want = nat_type.EXPECTED[(nat, engine)]
     seen = nat_type.classify(lab, client, server)
-    return [Observation(lab.topo.mode, claim.number, claim.text, "udp",
-                        claim.expected[lab.topo.mode], seen == want,
+    return [Observation(lab.topo.column, claim.number, claim.text, "udp",
+                        claim.expected[lab.topo.column], seen == want,
                         "stun says: %s; expected: %s" % (seen, want))]
 
 
@@ -204,31 +207,60 @@ def check_source(lab, claim, protocols):
         observed = bool(result.ok and seen and (seen.src_ip, seen.src_mac) == (want_ip, want_mac))
         detail = "%s saw %s; expected %s (MAC %s)" % (observer.name, seen or "nothing",
                                                        want_ip, want_mac)
-        observations.append(Observation(lab.topo.mode, claim.number, describe(claim, lab),
-                                        proto, claim.expected[lab.topo.mode], observed, detail))
+        observations.append(Observation(lab.topo.column, claim.number, describe(claim, lab),
+                                        proto, claim.expected[lab.topo.column], observed, detail))
+    return observations
+
+
+def role_of(lab, role):
+    return roles(lab)[role]
+
+
+def check_isolated(lab, claim, peer, protocols):
+    """Two VMs with one address (plain NAT: both 10.0.2.15) cannot name each other; what
+    shows they share no network is that a broadcast from one never reaches the other."""
+    vm1 = lab.get("vm1")
+    broadcast = vm_network(lab).replace(".0/24", ".255")
+    send = {"icmp": "ping -b -n -c1 -W1 %s" % broadcast,
+            "udp": "echo hello | socat -t1 - UDP4-DATAGRAM:%s:%d,broadcast" % (
+                broadcast, UDP_PORT)}
+    observations = []
+    for proto in [p for p in protocols if p in send]:  # TCP has no broadcast
+        bpf = "ether src %s and %s" % (vm1.intf("eth0").MAC(), proto)
+        capture = Capture(lab.get(peer), "eth0", bpf)
+        vm1.cmd(send[proto])
+        seen = capture.first(timeout=2)
+        detail = "%s to %s; %s saw %s" % (proto, broadcast, peer, seen or "nothing from vm1")
+        observations.append(Observation(lab.topo.column, claim.number, describe(claim, lab),
+                                        proto, claim.expected[lab.topo.column], bool(seen),
+                                        detail))
     return observations
 
 
 def check_port_forward(lab, claim):
-    """pc1 -> the VM's host PC at the outside port must be answered by the VM's inside port,
-    over the forward's own protocol; one observation per forward."""
+    """Claim 13: pc1 -> the VM's host PC at the outside port; claim 16: that host PC -> the
+    VM's gateway address at the outside port. Either must be answered by the VM's inside
+    port, over the forward's own protocol; one observation per forward."""
     observations = []
     for proto, outside, vm, inside in lab.topo.forwards:
         pc = lab.topo.vms[vm]
-        result = exchange(lab.get("pc1"), lab.ip(pc), [proto], {proto: outside})[proto]
+        client, address = ("pc1", lab.ip(pc)) if claim.number == 13 else (
+            pc, lab.topo.gateway_of(vm))
+        result = exchange(lab.get(client), address, [proto], {proto: outside})[proto]
         observed = result.ok and ("by=%s" % vm) in result.detail
-        detail = "pc1->%s:%d: %s (forward %s:%d:%s:%d)" % (
-            lab.ip(pc), outside, result.detail, proto, outside, vm, inside)
-        text = "pc1 -> %s:%d reaches %s:%d (a port forward)" % (pc, outside, vm, inside)
-        observations.append(Observation(lab.topo.mode, claim.number, text, proto,
-                                        claim.expected[lab.topo.mode], observed, detail))
+        detail = "%s->%s:%d: %s (forward %s:%d:%s:%d)" % (
+            client, address, outside, result.detail, proto, outside, vm, inside)
+        text = "%s -> %s:%d reaches %s:%d (a port forward)" % (client, address, outside, vm,
+                                                               inside)
+        observations.append(Observation(lab.topo.column, claim.number, text, proto,
+                                        claim.expected[lab.topo.column], observed, detail))
     return observations
 
 
 def check(lab, protocols=PROTOCOLS, progress=None):
     """Every claim of the lab's mode, every protocol: a list of Observations."""
     observations = []
-    for claim in for_mode(lab.topo.mode):
+    for claim in for_mode(lab.topo.column):
         if progress:
             progress("claim %d: %s" % (claim.number, claim.text))
         observations += check_claim(lab, claim, protocols)
