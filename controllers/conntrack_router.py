@@ -75,11 +75,6 @@ class ConntrackRouter(VirtualRouter):
             # table 1: after the lookup
             Flow(20, dict(ip, ct_state=state(CT_ESTABLISHED)), (GotoTable(2),), table_id=1),
             Flow(20, dict(ip, ct_state=state(CT_RELATED)), (GotoTable(2),), table_id=1),
-            Flow(21, dict(ip, ct_state=TRACKED_NEW, ipv4_dst=c.outside_ip,
-                          ipv4_src=(c.inside_net.split("/")[0], self.netmask())),
-                 (Conntrack(self.zone, table=2, commit=True,
-                            nat=Nat("src", c.gateway_ip, tuple(c.ports))),),
-                 table_id=1),
             # not ours: the host PC's own traffic, or (plain NAT's routers stand in a row
             # before host1) another router's
             Flow(10, {"in_port": c.uplink_port}, (Output(c.host_port),), table_id=1),
@@ -119,6 +114,12 @@ class ConntrackRouter(VirtualRouter):
             Flow(20, dict(ip, in_port=port, ipv4_src=address, ct_state=TRACKED_NEW),
                  (Conntrack(self.zone, table=2, commit=True,
                             nat=Nat("src", c.outside_ip, self.port_slice(port))),), table_id=1),
+            # to host1 itself (hairpin): it sees the gateway's address. Matched by the VM's
+            # port: a packet from the uplink may look the same (another router's, in a row)
+            Flow(21, dict(ip, in_port=port, ipv4_src=address, ipv4_dst=c.outside_ip,
+                          ct_state=TRACKED_NEW),
+                 (Conntrack(self.zone, table=2, commit=True,
+                            nat=Nat("src", c.gateway_ip, self.port_slice(port))),), table_id=1),
             Flow(20, dict(ip, ipv4_dst=address),
                  (SetField("eth_src", c.gateway_mac), SetField("eth_dst", mac), DecTtl(),
                   Output(port)), table_id=2),

@@ -4,6 +4,7 @@
     vmnet run MODE [name=value ...]     the lab with Mininet's CLI (natmap, leases, flows)
     vmnet trace MODE SRC DST            one exchange at every interface it crosses
     vmnet diagram MODE -o FILE          the lab drawn (svg or png)
+    vmnet table [--json]                VirtualBox's table of modes, every cell measured
     vmnet bench [MODE|all] [--seconds N] [--json]   figures next to same-run baselines
     vmnet clean                         undo labs whose process died, and only those
 
@@ -62,6 +63,33 @@ def cmd_check(args):
             print()
     if args.json:
         print(json.dumps([o.as_dict() for o in everything], indent=1))
+    return 0 if ok else 1
+
+
+def cmd_table(args):
+    from dataclasses import replace
+
+    from topos.contract import vbox_table
+
+    say = progress_printer(args.json or not sys.stderr.isatty())
+    results = []
+    for row in vbox_table.EXPECTED:
+        if args.engine and row.mode == "nat":
+            row = replace(row, params=row.params + ("engine=%s" % args.engine,))
+        say("%s: building %s" % (row.virtualbox, row.topo))
+        lab = build(row.mode, row.params, args.keep)
+        with lab:
+            cells = vbox_table.measure(lab, row, progress=say)
+            lab.failed = not all(c.matches for c in cells.values())  # kept as evidence
+        results.append((row, cells))
+    if args.json:
+        print(json.dumps([vbox_table.as_json(r, c) for r, c in results], indent=1))
+    else:
+        print(vbox_table.format_table(results))
+    ok = all(c.matches for _, cells in results for c in cells.values())
+    if not args.json:
+        print("every cell as VirtualBox's manual says" if ok else
+              "some cells differ from VirtualBox's manual (run folders kept)")
     return 0 if ok else 1
 
 
@@ -183,6 +211,12 @@ def parser():
     d.add_argument("params", nargs="*", help="topology parameters, name=value")
     d.add_argument("-o", "--output", required=True, help="FILE.svg or FILE.png")
     d.set_defaults(run=cmd_diagram)
+    v = sub.add_parser("table", help="VirtualBox's table of networking modes, measured")
+    v.add_argument("--json", action="store_true",
+                   help="rows with the VirtualBox mode, the --topo used and the cells")
+    v.add_argument("--engine", choices=["openflow", "conntrack"],
+                   help="the NAT rows' engine (default: openflow)")
+    v.set_defaults(run=cmd_table)
     b = sub.add_parser("bench", help="each mode's paths next to baselines of the same run")
     b.add_argument("mode", nargs="?", default="all", help="%s or all" % "|".join(MODES))
     b.add_argument("--seconds", type=int, default=4, help="length of each iperf3 run")
@@ -190,7 +224,7 @@ def parser():
     b.add_argument("--scale", type=int, metavar="VMS",
                    help="instead: time a host-only lab with VMS VMs on host1")
     b.set_defaults(run=cmd_bench)
-    for command in (c, r, t, b):
+    for command in (c, r, t, v, b):
         command.add_argument("--keep", action="store_true",
                              help="keep the run folder (logs, leases, flows) even on success")
     return p
