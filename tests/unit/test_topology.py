@@ -73,6 +73,11 @@ def test_port_names_say_which_node_and_interface_they_face():
     (["ports=40000-41000"], "overlaps the host PC's own ephemeral ports"),
     (["ports=abc"], "write first-last"),
     (["idle=0"], "idle=0: must be from 1 to 3600"),
+    (["per_vm=500"], "per_vm=500: write yes (a virtual router per VM, VirtualBox's plain NAT) "
+                     "or no (one shared per host PC, its NAT Network) (a VM's cap on NAT "
+                     "mappings is mappings=500)"),
+    (["per_vm=yes", "vms=11"], "vms=11: with per_vm=yes a host PC runs at most 10 VMs"),
+    (["mappings=0"], "mappings=0: must be from 1 to 65535"),
 ])
 def test_bad_nat_parameters_are_named(params, message):
     with pytest.raises(LabError, match=message.replace("(", r"\(").replace(")", r"\)")):
@@ -97,6 +102,35 @@ def test_nat_port_forwards_and_vm_addresses():
         ("tcp", 2222, "10.0.2.15", 22)]
     assert [(f.proto, f.inside_ip) for f in host2.forwards] == [("udp", "10.0.3.15")]
     assert topo.nodeInfo("vm4")["echo_extra"] == [("udp", 53)]
+
+
+def test_plain_nat_gives_every_vm_a_router_of_its_own_at_10_0_2_15():
+    topo = topology("nat", "per_vm=yes", "vms=3", "pf=tcp:2222:vm1:22+udp:5353:vm4:53")
+    routers = topo.routers("/run")
+    assert [r.name for r in routers] == ["vm1", "vm2", "vm3", "vm4"]
+    assert {r.inside_net for r in routers} == {"10.0.2.0/24"}
+    assert [list(r.reserved.values()) for r in routers] == [["10.0.2.15"]] * 4
+    assert {r.gateway_ip for r in routers} == {"10.0.2.2"}
+    assert [r.outside_ip for r in routers] == ["192.168.1.10"] * 3 + ["192.168.1.11"]
+    # host1's three routers share its address: their outside ports do not overlap
+    slices = [r.ports for r in routers[:3]]
+    assert slices == [(61000, 61332), (61333, 61665), (61666, 61998)]
+    assert [[(f.proto, f.outside_port) for f in r.forwards] for r in routers] == [
+        [("tcp", 2222)], [], [], [("udp", 5353)]]
+    assert topo.column == "nat_per_vm" and topology("nat").column == "nat"
+    assert topo.gateway_of("vm4") == "10.0.2.2"
+
+
+def test_plain_nats_routers_stand_in_a_row_before_the_host_pc():
+    topo = topology("nat", "per_vm=yes")
+    links = {(a, b): info for a, b, info in topo.links(withInfo=True)}
+
+    def linked(x, y):
+        return links.get((x, y)) or links.get((y, x))
+
+    assert linked("vr-vm1", "lan") and linked("vr-vm2", "vr-vm1") and linked("host1", "vr-vm2")
+    assert not linked("host1", "vr-vm1") and not linked("vr-vm2", "lan")
+    assert linked("vm1", "vr-vm1")["port2"] == linked("vm2", "vr-vm2")["port2"] == 10
 
 
 def test_the_controller_node_runs_the_projects_app():
