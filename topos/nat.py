@@ -94,6 +94,9 @@ class Nat(World):
         self.port_range = port_range(options["ports"])
         whole_number("mappings", options["mappings"], 1, 65535)
         self.per_vm = yes_or_no(options["per_vm"])
+        if self.per_vm and options["net2"] != self.parameters["net2"]:
+            raise LabError("net2=%s: with per_vm=yes every VM is on net (each behind a router "
+                           "of its own, as VirtualBox's NAT)" % options["net2"])
         if self.per_vm:
             for key in ("vms", "vms2"):
                 if options[key] > MAX_VMS_PER_VM:

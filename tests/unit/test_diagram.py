@@ -27,6 +27,13 @@ def test_nat_shows_the_virtual_router_and_reserved_vm_addresses():
     assert "eth0 10.0.2.15 (DHCP)" in text and 'cluster_host1' in text
 
 
+def test_plain_nat_draws_each_vms_router_inside_its_host_pc():
+    text = diagram.dot(topology("nat", "per_vm=yes"))
+    cluster = text.split('subgraph "cluster_host1"')[1].split("}")[0]
+    assert '"vr-vm1"' in cluster and '"vr-vm2"' in cluster and '"vr-vm3"' not in cluster
+    assert "nat (nat per vm) mode" in text
+
+
 @pytest.mark.skipif(not shutil.which("dot"), reason="graphviz is not installed")
 def test_vmnet_diagram_writes_a_valid_svg(tmp_path, capsys):
     path = tmp_path / "nat.svg"

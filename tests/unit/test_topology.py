@@ -78,6 +78,7 @@ def test_port_names_say_which_node_and_interface_they_face():
                      "mappings is mappings=500)"),
     (["per_vm=yes", "vms=11"], "vms=11: with per_vm=yes a host PC runs at most 10 VMs"),
     (["mappings=0"], "mappings=0: must be from 1 to 65535"),
+    (["per_vm=yes", "net2=10.0.4.0/24"], "net2=10.0.4.0/24: with per_vm=yes every VM is on net"),
 ])
 def test_bad_nat_parameters_are_named(params, message):
     with pytest.raises(LabError, match=message.replace("(", r"\(").replace(")", r"\)")):

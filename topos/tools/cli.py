@@ -59,7 +59,7 @@ def cmd_check(args):
         ok = ok and held
         if not args.json:
             print(report.table(observations, colour=sys.stdout.isatty()))
-            print(report.summary(mode, observations))
+            print(report.summary(" ".join([mode] + args.params), observations))
             print()
     if args.json:
         print(json.dumps([o.as_dict() for o in everything], indent=1))

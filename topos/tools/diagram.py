@@ -58,9 +58,11 @@ def address_lines(topo, name, reserved, mac_of):
 
 def dot(topo):
     reserved, mac_of = reservations(topo), macs(topo)
+    title = topo.mode if topo.column == topo.mode else "%s (%s)" % (
+        topo.mode, topo.column.replace("_", " "))
     out = ['graph "%s" {' % topo.mode, '  rankdir=TB; fontname="Helvetica";',
            '  node [fontname="Helvetica", fontsize=10]; edge [fontname="Helvetica", fontsize=8];',
-           '  label="vmnetlab: %s mode"; labelloc=t;' % topo.mode]
+           '  label="vmnetlab: %s mode"; labelloc=t;' % title]
 
     def host(name):
         role = topo.nodeInfo(name).get("role", "")
@@ -74,8 +76,10 @@ def dot(topo):
 
     placed = set()
     for pc in ("host1", "host2"):
-        inside = [pc] + [s for s in topo.switches() if s.endswith(pc) and s != pc]
-        inside += [vm for vm, owner in topo.vms.items() if owner == pc]
+        vms = [vm for vm, owner in topo.vms.items() if owner == pc]
+        inside = [pc] + [s for s in topo.switches() if s.endswith(pc) and s != pc
+                         or s in ["vr-%s" % vm for vm in vms]]  # plain NAT: a router per VM
+        inside += vms
         out.append('  subgraph "cluster_%s" {' % pc)
         out.append('    label="%s: the host PC"; style=dashed;' % pc)
         for name in inside:
