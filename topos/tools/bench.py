@@ -204,7 +204,7 @@ PATHS = {
 MODE_PARAMS = {
     # a forward for iperf3, and room for the connection-rate run's thousands of mappings
     "nat": ["pf=tcp:2222:vm1:22+tcp:%d:vm1:%d" % (IPERF_PORT, IPERF_PORT), "ports=61000-65535",
-            "per_vm=4536"],
+            "mappings=4536"],
 }
 
 
