@@ -1,8 +1,10 @@
 """Turn rule data (controllers.rules) into OpenFlow 1.3 messages for one datapath.
 
-Only the datapath's own parser is used, so this runs unchanged under Ryu and os-ken.
+Only the datapath's own parser is used, or bytes of our own (controllers.ofwire), so this
+runs unchanged under Ryu and os-ken.
 """
 
+from controllers import ofwire
 from controllers.checksum import complete
 from controllers.rules import (
     Conntrack,
@@ -49,7 +51,24 @@ def _conntrack(parser, ct):
 
 
 def encode(datapath, message):
-    """The OpenFlow message that carries out one rule on `datapath`."""
+    """The OpenFlow message that carries out one rule on `datapath`: its bytes when
+    controllers.ofwire packs it (every rule of a NAT session), else the framework's message."""
+    raw = ofwire.pack(message)
+    if raw is not None:
+        return raw
+    return framework_message(datapath, message)
+
+
+def send(datapath, message):
+    """Send what encode() made (Ryu's and os-ken's datapaths both take bytes with send())."""
+    if isinstance(message, bytes):
+        datapath.send(message)
+    else:
+        datapath.send_msg(message)
+
+
+def framework_message(datapath, message):
+    """The rule as the framework's message class (connection tracking, masked matches)."""
     ofp, parser = datapath.ofproto, datapath.ofproto_parser
     if isinstance(message, Flow):
         instructions = []

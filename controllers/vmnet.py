@@ -23,7 +23,7 @@ from controllers import config, framework  # noqa: E402
 from controllers.boundary import Drops, handle  # noqa: E402
 from controllers.conntrack_router import ConntrackRouter  # noqa: E402
 from controllers.learning import LearningSwitch  # noqa: E402
-from controllers.openflow import encode, flow_stats_request, flows_of  # noqa: E402
+from controllers.openflow import encode, flow_stats_request, flows_of, send  # noqa: E402
 from controllers.virtual_router import VirtualRouter  # noqa: E402
 
 fw = framework.load()
@@ -116,7 +116,7 @@ class VmnetApp(fw.App):
 
     def send(self, datapath, rules):
         for rule in rules:
-            datapath.send_msg(encode(datapath, rule))
+            send(datapath, encode(datapath, rule))
 
     @fw.set_ev_cls(fw.ofp_event.EventOFPSwitchFeatures, fw.CONFIG_DISPATCHER)
     def switch_features(self, ev):
