@@ -2,7 +2,7 @@
 
 import pytest
 
-from controllers.openflow import encode
+from controllers.openflow import framework_message as encode  # bytes: test_ofwire
 from controllers.rules import FLOOD, DeleteFlows, Flow, Output, PacketOut, SetField
 
 ofproto = pytest.importorskip("os_ken.ofproto.ofproto_v1_3", reason="os-ken not installed")
