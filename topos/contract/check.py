@@ -250,8 +250,8 @@ def check_port_forward(lab, claim):
         observed = result.ok and ("by=%s" % vm) in result.detail
         detail = "%s->%s:%d: %s (forward %s:%d:%s:%d)" % (
             client, address, outside, result.detail, proto, outside, vm, inside)
-        text = "%s -> %s:%d reaches %s:%d (a port forward)" % (client, address, outside, vm,
-                                                               inside)
+        text = "%s -> %s:%d reaches %s:%d (a port forward)" % (
+            client, pc if claim.number == 13 else address, outside, vm, inside)
         observations.append(Observation(lab.topo.column, claim.number, text, proto,
                                         claim.expected[lab.topo.column], observed, detail))
     return observations
