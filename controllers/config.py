@@ -1,7 +1,8 @@
 """What the controller must know about each virtual router, shared with the topology as JSON.
 
 The lab writes the file and names it in VMNET_CONFIG; without it (the app started by
-hand) the default lab's routers are assumed, so `--controller remote` works for it.
+hand) the default NAT labs' routers are assumed (`nat` and `nat,per_vm=yes`), so
+`--controller remote` works for them.
 """
 
 import ipaddress
@@ -82,7 +83,8 @@ def load(path=None):
     if path:
         with open(path) as f:
             return parse(json.load(f))
-    return {r.dpid: r for r in default_routers()}
+    # both default NAT labs: their routers' datapath ids differ, so one controller serves either
+    return {r.dpid: r for r in default_routers() + default_vm_routers()}
 
 
 def routers(vms, nets=None, forwards=(), ports=NAT_PORTS, idle_timeout=60, mappings=500,
@@ -146,8 +148,18 @@ def vm_routers(vms, net=NAT_NETS["host1"], forwards=(), ports=NAT_PORTS, idle_ti
     return result
 
 
+DEFAULT_VMS = {"host1": [1, 2], "host2": [3]}
+DEFAULT_FORWARDS = [("tcp", 2222, 1, 22)]
+
+
 def default_routers(engine=None):
     """The routers of the default NAT lab (vm1, vm2 on host1, vm3 on host2, tcp:2222:vm1:22).
     A controller started by hand takes its NAT engine from VMNET_NAT_ENGINE."""
-    return routers({"host1": [1, 2], "host2": [3]}, forwards=[("tcp", 2222, 1, 22)],
+    return routers(DEFAULT_VMS, forwards=DEFAULT_FORWARDS,
                    engine=engine or os.environ.get("VMNET_NAT_ENGINE", "openflow"))
+
+
+def default_vm_routers(engine=None):
+    """The routers of the default plain NAT lab (nat,per_vm=yes): one per VM."""
+    return vm_routers(DEFAULT_VMS, forwards=DEFAULT_FORWARDS,
+                      engine=engine or os.environ.get("VMNET_NAT_ENGINE", "openflow"))

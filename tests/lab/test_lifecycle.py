@@ -125,7 +125,7 @@ def test_vmnet_check_json_agrees_with_the_contract():
     observations = json.loads(result.stdout)
     expected = {(m, c.number, p, c.expected[m]) for m in MODES
                 for c in CLAIMS if c.applies(m)
-                for p in (("tcp",) if c.number == 13 else ("udp",) if c.number in (14, 15)
+                for p in (("tcp",) if c.number in (13, 16) else ("udp",) if c.number in (14, 15)
                           else ("icmp", "tcp", "udp"))}
     assert {(o["mode"], o["claim"], o["proto"], o["expected"]) for o in observations} == expected
     assert all(o["expected"] == o["observed"] for o in observations)
@@ -146,7 +146,7 @@ def test_vmnet_run_through_a_scripted_cli_session():
 
 
 def test_mn_nat_and_bridged_reach():
-    for mode, checks in (("nat", 36), ("bridged", 34)):
+    for mode, checks in (("nat", 37), ("bridged", 34)):
         result = run(MN + ["--topo", mode, "--test", "reach"])
         assert result.returncode == 0, result.stdout + result.stderr
         assert "%s: %d of %d checks hold" % (mode, checks, checks) in result.stdout

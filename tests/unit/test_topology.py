@@ -88,10 +88,14 @@ def test_bad_nat_parameters_are_named(params, message):
 def test_the_default_nat_lab_is_what_a_hand_started_controller_assumes():
     from dataclasses import replace
 
-    from controllers.config import default_routers
+    from controllers import config
+    from controllers.config import default_routers, default_vm_routers
 
     routers = [replace(r, state_file=None) for r in topology("nat").routers(None)]
     assert routers == default_routers()
+    plain = [replace(r, state_file=None) for r in topology("nat", "per_vm=yes").routers(None)]
+    assert plain == default_vm_routers()
+    assert set(config.load()) == {r.dpid for r in routers + plain}  # a hand-started controller
 
 
 def test_nat_port_forwards_and_vm_addresses():
