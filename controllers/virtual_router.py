@@ -20,7 +20,7 @@ from controllers.boundary import Drops
 from controllers.core import Core
 from controllers.dhcp_server import DhcpServer
 from controllers.learning import LearningSwitch, mac_text
-from controllers.nat_table import NatTable, session_of
+from controllers.nat_table import INWARD, OUTWARD, NatTable, session_of
 from controllers.neighbours import Neighbours
 from controllers.packets import ICMP_TIME_EXCEEDED, lib
 from controllers.router_flows import ICMP_ECHO_REPLY, ICMP_ECHO_REQUEST, ICMP_ERRORS, standing_flows
@@ -203,14 +203,12 @@ class VirtualRouter(IcmpByHand, Core):
             if self.adopting and key not in self.nat.by_flow:
                 self.drops.drop("a new connection while the switch's flows are being adopted")
                 return []
+            known = key in self.nat.by_flow
             session = self.nat.session(*key, now)
             if session is None:  # no port left (the table logged it): refuse, don't leave
                 return [self.refusal(pkt, proto, in_port)]  # the VM waiting for a timeout
             self.dirty = True
-            flows = session_flows.build(session, in_port, eth.src, way, c.gateway_mac,
-                                        c.idle_timeout)
-            # The first packet goes through the table too: the new flow rewrites it.
-            return flows + [PacketOut(in_port, (Output(TABLE),), data)]
+            return self.carry(session, known, in_port, eth.src, way, in_port, data)
         if icmp and icmp.type == ICMP_ECHO_REQUEST:
             mapping = self.nat.mapping_for("icmp", ip.src, icmp.data.id, now)
             if mapping is None:
@@ -250,7 +248,6 @@ class VirtualRouter(IcmpByHand, Core):
         """A packet for a port forward, from the LAN (to the outside address) or from the
         host PC (to the gateway's address, as VirtualBox's host reaches a forward on its
         loopback): a session to the VM. Anything else passes on, as the host PC's own."""
-        c = self.cfg
         passing = [PacketOut(in_port, (Output(self.across(in_port)),), data)]
         l4 = pkt.get_protocol(lib().tcp.tcp) or pkt.get_protocol(lib().udp.udp)
         proto = PROTO_NAME[ip.proto]
@@ -260,11 +257,21 @@ class VirtualRouter(IcmpByHand, Core):
         vm_mac, vm_port = self.dhcp.owner(mapping.inside_ip, now)
         if vm_port is None or self.adopting:
             return []
-        session = self.nat.session(proto, mapping.inside_ip, mapping.inside_port,
-                                   ip.src, l4.src_port, now)
+        key = (proto, mapping.inside_ip, mapping.inside_port, ip.src, l4.src_port)
+        known = key in self.nat.by_flow
+        session = self.nat.session(*key, now)
         self.dirty = True
-        flows = session_flows.build(session, vm_port, vm_mac, way, c.gateway_mac,
-                                    c.idle_timeout)
+        return self.carry(session, known, vm_port, vm_mac, way, in_port, data)
+
+    def carry(self, session, known, vm_port, vm_mac, way, in_port, data):
+        """The session's flows, and the packet through the table (the new flows rewrite it).
+        A packet of a session whose flows the switch holds already comes here when it raced
+        them: the switch's datapath had cached 'to the controller' for such packets before
+        the flows were installed. Sent through the table again it finds them; installing
+        them again would cost the switch a revalidation of every cached flow."""
+        c = self.cfg
+        flows = [] if known and session.flows == {OUTWARD, INWARD} else session_flows.build(
+            session, vm_port, vm_mac, way, c.gateway_mac, c.idle_timeout)
         return flows + [PacketOut(in_port, (Output(TABLE),), data)]
 
     def across(self, in_port):
