@@ -12,6 +12,7 @@ from controllers.config import default_routers
 from controllers.packets import frame
 from controllers.rules import (
     CONTROLLER,
+    TABLE,
     Flow,
     Output,
     PacketOut,
@@ -166,6 +167,16 @@ def test_first_packet_sets_up_the_session_and_later_packets_stay_in_the_switch(r
     # the flows live while they carry traffic, and say when they expire
     flows = [r for r in rules if isinstance(r, Flow)]
     assert len(flows) == 2 and all(f.idle_timeout == 60 and f.notify_removed for f in flows)
+
+
+def test_a_packet_that_raced_its_sessions_flows_goes_back_through_the_table_alone(router):
+    start_session(router)
+    # OVS had cached "to the controller" for vm1's ACK before the flows were in
+    ack = tcp_frame(VM1_MAC, GW_MAC, "10.0.2.15", "192.168.1.20", 40000, 7001, tcp.TCP_ACK)
+    rules = router.packet_in(VM1_PORT, ack, 0.001)
+    assert rules == [PacketOut(VM1_PORT, (Output(TABLE),), ack)]  # no flow installed twice
+    (out,) = router.table.packet_out(rules[0], **dict(SYN_FROM_VM1, in_port=None))
+    assert out[0] == UPLINK and out[1]["tcp_src"] == 61000
 
 
 def test_fragments_of_a_session_go_nowhere_but_to_the_controller_and_stop_there(router):
