@@ -48,3 +48,15 @@ def test_a_cell_that_differs_from_the_manual_shows_both_and_fails_the_row():
     assert record["virtualbox"] == "Host-only" and record["topo"] == "hostonly"
     assert record["matches"] is False
     assert record["cells"]["VM -> LAN"]["evidence"]
+
+
+def test_the_contract_shows_the_same_expected_table():
+    import os
+
+    root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    rows = {}
+    for line in open(os.path.join(root, "docs", "contract.md")):
+        cells = [c.strip().strip("`") for c in line.strip().strip("|").split("|")]
+        if len(cells) == 2 + len(COLUMNS) and cells[0] in {r.virtualbox for r in EXPECTED}:
+            rows[cells[0]] = (cells[1], tuple(cells[2:]))
+    assert rows == {r.virtualbox: (r.topo, r.expected) for r in EXPECTED}
