@@ -36,20 +36,26 @@ def build(mode, params, keep=False):
     return Lab(topology(mode, *params), keep=keep)
 
 
+# `vmnet check all`: a lab for each column of the contract (topos.contract.claims.COLUMNS)
+EVERY_COLUMN = [(mode, []) for mode in MODES] + [("nat", ["per_vm=yes"])]
+
+
 def cmd_check(args):
     from topos.contract import check, report
 
-    modes = list(MODES) if args.mode == "all" else [args.mode]
-    for mode in modes:
-        if mode not in MODES:
-            raise LabError("unknown mode %r: choose one of %s, all" % (mode, ", ".join(MODES)))
-    if args.params and len(modes) > 1:
-        raise LabError("parameters (%s) go with one mode, not all" % " ".join(args.params))
+    if args.mode == "all":
+        if args.params:
+            raise LabError("parameters (%s) go with one mode, not all" % " ".join(args.params))
+        runs = EVERY_COLUMN
+    elif args.mode not in MODES:
+        raise LabError("unknown mode %r: choose one of %s, all" % (args.mode, ", ".join(MODES)))
+    else:
+        runs = [(args.mode, args.params)]
     say = progress_printer(args.json or not sys.stderr.isatty())
     everything, ok = [], True
-    for mode in modes:
-        say("%s: building the lab" % mode)
-        lab = build(mode, args.params, args.keep)
+    for mode, params in runs:
+        say("%s: building the lab" % " ".join([mode] + params))
+        lab = build(mode, params, args.keep)
         with lab:
             say("%s: lab ready (run folder %s), checking the claims" % (mode, lab.rundir))
             observations = check.check(lab, progress=lambda s, m=mode: say("%s: %s" % (m, s)))
@@ -59,7 +65,7 @@ def cmd_check(args):
         ok = ok and held
         if not args.json:
             print(report.table(observations, colour=sys.stdout.isatty()))
-            print(report.summary(" ".join([mode] + args.params), observations))
+            print(report.summary(" ".join([mode] + params), observations))
             print()
     if args.json:
         print(json.dumps([o.as_dict() for o in everything], indent=1))
