@@ -11,7 +11,8 @@ from controllers.session_flows import IP_PROTO, L4_FIELDS
 ETH_IP, ETH_ARP = 0x0800, 0x0806
 ICMP_ECHO_REPLY, ICMP_ECHO_REQUEST = 0, 8
 ICMP_ERRORS = (ICMP_DEST_UNREACH, ICMP_TIME_EXCEEDED)  # they quote the packet they are about
-PRIO_MISS, PRIO_PASS, PRIO_ARP, PRIO_TRAP = 0, 1, 5, 15
+PRIO_MISS, PRIO_PASS, PRIO_SYN, PRIO_ARP, PRIO_TRAP = 0, 1, 2, 5, 15
+TCP_SYN, TCP_ACK = 0x002, 0x010
 
 
 def base_flows(c):
@@ -38,6 +39,14 @@ def standing_flows(c):
         Flow(PRIO_TRAP, dict(echo_reply, in_port=c.host_port, ipv4_dst=c.gateway_ip),
              (Output(CONTROLLER),)),
     ]
+    # A VM's TCP SYN goes to the controller by a flow of its own (the miss would take it
+    # too): matching on the flags makes the switch's datapath cache "to the controller" for
+    # SYNs only, so the ACK that follows finds the session's new flows instead of a cached
+    # trip to the controller (which a lone SYN would have cached for the whole 5-tuple).
+    for port in c.vm_ports:
+        rules.append(Flow(PRIO_SYN, dict(ip, in_port=port, ip_proto=IP_PROTO["tcp"],
+                                         tcp_flags=(TCP_SYN, TCP_SYN | TCP_ACK)),
+                          (Output(CONTROLLER),)))
     for kind in ICMP_ERRORS:  # about a VM's packet: translated back to the VM
         rules.append(Flow(PRIO_TRAP, dict(ip, in_port=c.uplink_port, ip_proto=IP_PROTO["icmp"],
                                           ipv4_dst=c.outside_ip, icmpv4_type=kind),

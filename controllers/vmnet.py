@@ -156,3 +156,10 @@ class VmnetApp(fw.App):
         core = self.switches.get(msg.datapath.id)
         if core is not None and msg.cookie:
             self.send(msg.datapath, core.flow_removed(msg.cookie, time.monotonic()))
+
+    @fw.set_ev_cls(fw.ofp_event.EventOFPErrorMsg, fw.MAIN_DISPATCHER)
+    def switch_error(self, ev):
+        """A rule the switch refused: said in the log (it names the message it refused)."""
+        msg = ev.msg
+        self.logger.warning("switch %016x refused a message: error type %d code %d, message %s",
+                            msg.datapath.id, msg.type, msg.code, bytes(msg.data[:64]).hex())

@@ -45,8 +45,16 @@ class FlowTable:
 
     def lookup(self, **fields):
         """The highest-priority flow matching a packet with these header fields."""
-        hits = [f for f in self.flows if all(fields.get(k) == v for k, v in f.match.items())]
+        hits = [f for f in self.flows if all(matches(fields.get(k), v)
+                                             for k, v in f.match.items())]
         return max(hits, key=lambda f: f.priority, default=None)
+
+
+def matches(value, want):
+    """A header field against a match: equal, or (value, mask) for a masked match."""
+    if isinstance(want, tuple):
+        return value is not None and value & want[1] == want[0]
+    return value == want
 
 
 def deletes(rule, flow):

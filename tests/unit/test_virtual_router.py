@@ -179,6 +179,17 @@ def test_a_packet_that_raced_its_sessions_flows_goes_back_through_the_table_alon
     assert out[0] == UPLINK and out[1]["tcp_src"] == 61000
 
 
+def test_a_vms_syn_reaches_the_controller_by_a_flow_that_matches_its_flags(router):
+    syn = router.table.lookup(**dict(SYN_FROM_VM1, tcp_flags=0x002))
+    assert syn.actions == (Output(CONTROLLER),) and "tcp_flags" in syn.match
+    # any other packet without a session still gets there, by the table-miss
+    ack = router.table.lookup(**dict(SYN_FROM_VM1, tcp_flags=0x010))
+    assert ack.actions == (Output(CONTROLLER),) and ack.match == {}
+    # the host PC's own SYNs pass untouched
+    host = router.table.lookup(**dict(SYN_FROM_VM1, in_port=HOST, tcp_flags=0x002))
+    assert host.actions == (Output(UPLINK),)
+
+
 def test_fragments_of_a_session_go_nowhere_but_to_the_controller_and_stop_there(router):
     start_session(router)
     # as in OVS, a later fragment has no ports: no session flow matches it
