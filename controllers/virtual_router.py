@@ -200,10 +200,10 @@ class VirtualRouter(IcmpByHand, Core):
         if l4 is not None:
             proto = PROTO_NAME[ip.proto]
             key = (proto, ip.src, l4.src_port, ip.dst, l4.dst_port)
-            if self.adopting and key not in self.nat.by_flow:
+            known = key in self.nat.by_flow
+            if self.adopting and not known:
                 self.drops.drop("a new connection while the switch's flows are being adopted")
                 return []
-            known = key in self.nat.by_flow
             session = self.nat.session(*key, now)
             if session is None:  # no port left (the table logged it): refuse, don't leave
                 return [self.refusal(pkt, proto, in_port)]  # the VM waiting for a timeout

@@ -39,7 +39,6 @@ from controllers.addressing import (
     TAKEN,
     UPLINK_PORT,
     gateway_ip,
-    nat_vm_ip,
 )
 from controllers.nat_table import parse_forward
 from topos.run.errors import LabError
@@ -167,14 +166,6 @@ class Nat(World):
                 self.add_vm(number, pc, switch, port=FIRST_VM_PORT + (0 if self.per_vm else i),
                             echo_extra=echo_extra)
                 self.vm_numbers[name] = number
-
-    def vm_address(self, vm):
-        """The address the virtual router reserves for `vm` (10.0.2.15 upwards)."""
-        if self.per_vm:
-            return nat_vm_ip(self.nets["net"], 0)
-        pc = self.vms[vm]
-        order = sorted(n for v, n in self.vm_numbers.items() if self.vms[v] == pc)
-        return nat_vm_ip(self.nets[NET_OPTION[pc]], order.index(self.vm_numbers[vm]))
 
     def gateway_of(self, vm):
         """The gateway address `vm` sees (10.0.2.2): where its host PC finds the forwards."""
