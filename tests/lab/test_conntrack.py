@@ -10,6 +10,7 @@ from controllers.addressing import INET_IP
 from topos.contract import probe
 from topos.contract.claims import for_mode
 from topos.nat import Nat
+from topos.run import tracker
 from topos.tools.natmap import natmap_rows
 
 
@@ -50,3 +51,14 @@ def test_natmap_shows_the_trackers_entries_and_each_vm_its_own_ports(lab):
             and not r["forward"]]
     ports = {r["inside"].split(":")[0]: r["outside_port"] for r in rows}
     assert 61000 <= ports["10.0.2.15"] <= 61499 and 61500 <= ports["10.0.2.16"] <= 61999, rows
+
+
+def test_a_closed_connection_is_forgotten_after_the_labs_timeout(lab):
+    """The lab's timeout policy (topos.run.tracker): 1 s, not the tracker's default 30 s."""
+    assert probe.tcp(lab.get("vm1"), lab.ip("pc1")).ok
+    dump = lab.get("vr-host1").cmd("ovs-appctl dpctl/dump-conntrack -s zone=%d" % 0x31)
+    closed = [line for line in dump.splitlines() if line.startswith("tcp,")
+              and "dst=%s," % lab.ip("pc1") in line and "TIME_WAIT" in line]
+    assert closed, dump
+    assert all(int(re.search(r"timeout=(\d+)", line).group(1)) <= tracker.CLOSED_S
+               for line in closed), closed

@@ -60,3 +60,18 @@ def test_new_connections_are_counted(server):
     rc, out = run("connect_client", "127.0.0.1", port, 0.5)
     counts = json.loads(out)
     assert counts["ok"] > 10 and counts["failed"] == 0
+
+
+def test_a_connection_run_stops_at_its_budget(server):
+    port = free_port(socket.SOCK_STREAM)
+    server("accept_server", port)
+    until(lambda: socket.socket().connect_ex(("127.0.0.1", port)) == 0, 10, "the server")
+    rc, out = run("connect_client", "127.0.0.1", port, 30, 200, 4)
+    counts = json.loads(out)
+    assert counts["ok"] == 200 and counts["failed"] == 0 and counts["seconds"] < 30
+
+
+def test_refused_connections_are_counted_as_failed():
+    rc, out = run("connect_client", "127.0.0.1", free_port(socket.SOCK_STREAM), 30, 50, 2)
+    counts = json.loads(out)
+    assert counts == dict(counts, ok=0, failed=50)
