@@ -3,9 +3,9 @@ SECONDS have passed or COUNT connections were tried; prints {"ok": n, "failed": 
 "seconds": s} as JSON, s the time the run really took.
 python3 connect_client.py IP PORT SECONDS [COUNT [CLIENTS]]
 
-Sixteen clients by default: one client waits a round trip for each connection, so a few
-measure the path's latency; with sixteen the NAT's own cost shows (measured here through
-the OpenFlow engine: 1 client 394/s, 4 about 900/s, 8 and 16 about 1,130/s)."""
+Sixteen clients by default: each waits a round trip for each connection, so a few measure
+the path's latency; with sixteen the NAT's own cost shows (through the OpenFlow engine here:
+4 clients about 900/s, 8 and 16 about 1,130/s)."""
 
 import json
 import socket
