@@ -13,8 +13,7 @@ OpenFlow engine (controllers.virtual_router), which this one extends.
              ct(commit, nat(dst=VM:port)); established or related: on; anything else is
              not this router's and passes between uplink and host port
     table 2  forwarding by (translated) destination: a VM, host1 (hairpin), a LAN
-             neighbour, else r1 (the default route); MACs rewritten, TTL down by one. A VM's
-             new connection the tracker did not translate (no port left) is dropped
+             neighbour, else r1 (the default route); MACs rewritten, TTL down by one
 
 Each VM translates to its own slice of the outside ports (`mappings` wide): one VM cannot take
 every port, and one zone serves all (no two connections share an outside endpoint).
@@ -28,7 +27,6 @@ from controllers.rules import (
     CT_ESTABLISHED,
     CT_NEW,
     CT_RELATED,
-    CT_SRC_NAT,
     CT_TRACKED,
     Conntrack,
     DecTtl,
@@ -85,11 +83,6 @@ class ConntrackRouter(VirtualRouter):
             Flow(20, dict(ip, ipv4_dst=c.outside_ip),
                  (SetField("eth_src", c.gateway_mac), SetField("eth_dst", c.outside_mac),
                   DecTtl(), Output(c.host_port)), table_id=2),
-            # a VM's new connection the tracker could not translate (its slice of ports ran
-            # out: OVS then passes the packet on unchanged) never leaves with its address
-            Flow(30, dict(ip, ipv4_src=(c.inside_net.split("/")[0], self.netmask()),
-                          ct_state=(CT_TRACKED | CT_NEW, CT_TRACKED | CT_NEW | CT_SRC_NAT)),
-                 (), table_id=2),
             # an unknown LAN neighbour: the controller asks for it (the packet is lost)
             Flow(10, dict(ip, ipv4_dst=(c.lan_net.split("/")[0], "255.255.255.0")),
                  (Output(CONTROLLER),), table_id=2),

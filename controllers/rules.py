@@ -63,7 +63,6 @@ class GotoTable:
 
 # ct_state bits, for a match such as ct_state=(CT_TRACKED | CT_NEW, CT_TRACKED | CT_NEW)
 CT_NEW, CT_ESTABLISHED, CT_RELATED, CT_REPLY, CT_INVALID, CT_TRACKED = 1, 2, 4, 8, 16, 32
-CT_SRC_NAT = 64  # the tracker translated the packet's source
 
 
 @dataclass(frozen=True)
