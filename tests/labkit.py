@@ -15,6 +15,11 @@ def save_evidence(lab, name):
     for node in lab.hosts:
         with open(os.path.join(folder, "%s-ip.txt" % node.name), "w") as f:
             f.write(node.cmd("ip -br addr; ip route; ip neigh"))
+    if lab.switches:  # the datapath's cache and the connection tracker's entries
+        for what, command in (("datapath-flows", "dpctl/dump-flows -m"),
+                              ("conntrack", "dpctl/dump-conntrack -s")):
+            with open(os.path.join(folder, "%s.txt" % what), "w") as f:
+                f.write(lab.switches[0].cmd("ovs-appctl %s" % command))
     return folder
 
 

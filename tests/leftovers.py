@@ -27,8 +27,7 @@ def read(path):
 
 
 def root_state():
-    """The root namespace's addresses, routes and NAT rules: the lab must not touch them; and
-    Open vSwitch's conntrack timeout policies, which a lab writes and must take away."""
+    """The root namespace's addresses, routes and NAT rules: the lab must not touch them."""
     def run(*argv):
         return subprocess.run(argv, capture_output=True, text=True).stdout
 
@@ -37,8 +36,6 @@ def root_state():
         "routes": run("ip", "-4", "route", "show", "table", "all"),
         "nat": run("iptables", "-t", "nat", "-S"),
         "resolv.conf": read("/etc/resolv.conf"),
-        "ovs datapaths": run("ovs-vsctl", "--timeout=5", "get", "Open_vSwitch", ".", "datapaths"),
-        "ovs timeout policies": run("ovs-vsctl", "--timeout=5", "list", "CT_Timeout_Policy"),
     }
 
 

@@ -1,19 +1,17 @@
-"""A host-only lab in a process of its own that says how far it got (for kill tests);
-`conntrack`: a NAT lab with the conntrack engine instead, said ready.
-python3 lab_owner.py RUNDIR ready|traffic|conntrack"""
+"""A host-only lab in a process of its own that says how far it got (for kill tests).
+python3 lab_owner.py RUNDIR ready|traffic"""
 
 import sys
 import time
 
 from topos.hostonly import HostOnly
-from topos.nat import Nat
 from topos.run.lab import Lab
 
 
 def main(rundir, when):
-    lab = Lab(Nat(engine="conntrack") if when == "conntrack" else HostOnly(), rundir=rundir)
+    lab = Lab(HostOnly(), rundir=rundir)
     lab.start()
-    print("conntrack" if when == "conntrack" else "ready", flush=True)
+    print("ready", flush=True)
     if when == "traffic":
         vm1, vm2 = lab.get("vm1", "vm2")
         vm2.popen(["iperf3", "-s", "-1"])

@@ -10,7 +10,7 @@ from leftovers import bridges, root_links, root_state
 
 from topos.contract.claims import CLAIMS
 from topos.hostonly import HostOnly
-from topos.run import inventory, tracker
+from topos.run import inventory
 from topos.run.poll import until
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
@@ -88,21 +88,6 @@ def test_a_lab_killed_while_(when, tmp_path):
         kill_owner(proc)
     said = clean_and_compare(before, rundir)
     assert "switch lan" in said
-
-
-def test_a_conntrack_lab_killed_leaves_no_timeout_policy(tmp_path):
-    before = machine()
-    rundir = str(tmp_path / "run")
-    proc = subprocess.Popen([sys.executable, OWNER, rundir, "conntrack"], cwd=ROOT,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    try:
-        while proc.stdout.readline().strip() != "conntrack":
-            assert proc.poll() is None, proc.stderr.read()
-        assert set(tracker.zones()) == {0x31, 0x32}  # vr-host1's and vr-host2's zones
-    finally:
-        kill_owner(proc)
-    said = clean_and_compare(before, rundir)  # root_state holds OVS's timeout policies
-    assert "timeout policy of conntrack zone 49" in said and not tracker.zones()
 
 
 def test_mn_killed_at_the_prompt_then_a_new_lab_holds(tmp_path):

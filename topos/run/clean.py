@@ -2,8 +2,7 @@
 
 Only what a dead lab wrote into its inventory (topos.run.inventory) is removed: its
 processes by PID and start time, its bridges when Open vSwitch still carries the
-lab's tag on them, its root-namespace interfaces by name, the timeout policies it gave
-its conntrack zones (topos.run.tracker). Nothing is killed by name;
+lab's tag on them, its root-namespace interfaces by name. Nothing is killed by name;
 labs whose owner still runs, and anything else on the machine, are left alone.
 """
 
@@ -14,7 +13,7 @@ import signal
 import subprocess
 import time
 
-from topos.run import inventory, tracker
+from topos.run import inventory
 
 
 def ovs_bridges():
@@ -88,11 +87,6 @@ def undo(lab_dir, lab_id, say):
         if link in present:
             subprocess.run(["ip", "link", "del", link], capture_output=True)
             say("  link %s" % link)
-            removed += 1
-    if record["ct_zones"] or record["datapath_row"]:
-        tracker.remove(record["ct_zones"], record["datapath_row"])
-        for zone in dict.fromkeys(record["ct_zones"]):
-            say("  timeout policy of conntrack zone %d" % zone)
             removed += 1
     return removed
 

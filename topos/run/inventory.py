@@ -3,8 +3,7 @@
 Each lab appends one JSON line per thing it makes to `inventory.jsonl` in its run
 folder: its processes (PID with the kernel's start time, so that a reused PID is never
 taken for ours), its Open vSwitch bridges (also tagged in OVS with the lab's id in
-`external_ids:vmnetlab-lab`), the interfaces its links put in the root namespace and the
-connection tracker's timeout policies it wrote (topos.run.tracker).
+`external_ids:vmnetlab-lab`) and the interfaces its links put in the root namespace.
 A small file in REGISTRY points at the run folder while the lab lives; `vmnet clean`
 (topos.run.clean) reads those of labs whose owning process is gone.
 
@@ -86,11 +85,6 @@ class Inventory:
     def link(self, name):
         self._write(link=name)
 
-    def record(self, **entry):
-        """Anything else the lab creates: ct_zone=N (a timeout policy, topos.run.tracker),
-        datapath_row=TYPE (the database row the policies hang on)."""
-        self._write(**entry)
-
     def close(self):
         """The lab is gone, taken down by itself: nothing is left for `vmnet clean`."""
         try:
@@ -124,10 +118,8 @@ class Owned:
 
 
 def read(rundir):
-    """{'processes': [(pid, start, what)], 'bridges': [...], 'links': [...], 'ct_zones': [...],
-    'datapath_row': None or its type, 'id': ...}."""
-    found = {"processes": [], "bridges": [], "links": [], "ct_zones": [], "datapath_row": None,
-             "id": None}
+    """{'processes': [(pid, start, what)], 'bridges': [...], 'links': [...], 'id': ...}."""
+    found = {"processes": [], "bridges": [], "links": [], "id": None}
     try:
         with open(os.path.join(rundir, FILE)) as f:
             lines = f.readlines()
@@ -146,10 +138,6 @@ def read(rundir):
             found["bridges"].append(entry["bridge"])
         elif "link" in entry:
             found["links"].append(entry["link"])
-        elif "ct_zone" in entry:
-            found["ct_zones"].append(entry["ct_zone"])
-        elif "datapath_row" in entry:
-            found["datapath_row"] = entry["datapath_row"]
     return found
 
 

@@ -21,7 +21,7 @@ from mininet.node import RemoteController
 
 from controllers import config
 from topos.contract import probe
-from topos.run import links, tracker
+from topos.run import links
 from topos.run.clean import dead_labs, ovs_bridges
 from topos.run.controller_node import HOST, PORT, VmnetController, listening
 from topos.run.dhcp import CLIENT_SCRIPT
@@ -29,7 +29,7 @@ from topos.run.errors import LabError
 from topos.run.inventory import Inventory, Owned
 from topos.run.nodes import LabNode
 from topos.run.poll import until
-from topos.run.switch import VmnetSwitch, kernel_datapath
+from topos.run.switch import VmnetSwitch
 from topos.world import World
 
 ACTIVE = set()  # labs started and not yet stopped, for the safe cleanup hooks
@@ -139,7 +139,6 @@ class Lab(RecordedMininet):
         inventory = Inventory(self.rundir)
         self.started = False
         self._old_sigterm = None
-        self.ct_zones, self.datapath_row = [], False  # what topos.run.tracker wrote
         params.setdefault("switch", VmnetSwitch)
         params.setdefault("host", LabNode)
         params.setdefault("waitConnected", False)  # start() waits, polling faster
@@ -173,9 +172,6 @@ class Lab(RecordedMininet):
         if routers:  # what the controller must know about the virtual routers
             config.dump(routers, os.path.join(self.rundir, "controller.json"))
         super().start()
-        if routers and not kernel_datapath():  # the bridges exist: their datapath takes policies
-            self.ct_zones = [r.dpid for r in routers if r.engine == "conntrack"]
-            self.datapath_row = tracker.apply(self.ct_zones, self.inventory)
         links.attach(self)
         until(lambda: all(s.connected() for s in self.switches), 30,
               "switches to connect to the controller")
@@ -254,9 +250,6 @@ class Lab(RecordedMininet):
         ACTIVE.discard(self)
         for node in getattr(self, "hosts", []):
             node.stop_processes()
-        if getattr(self, "ct_zones", None):
-            tracker.remove(self.ct_zones, self.datapath_row)
-            self.ct_zones = []
         if any(getattr(self, a, None) for a in ("hosts", "switches", "links", "controllers")):
             shells = [n.shell for n in self.nodes() if getattr(n, "shell", None)]
             super().stop()
