@@ -59,12 +59,20 @@ def encode(datapath, message):
     return framework_message(datapath, message)
 
 
-def send(datapath, message):
-    """Send what encode() made (Ryu's and os-ken's datapaths both take bytes with send())."""
-    if isinstance(message, bytes):
-        datapath.send(message)
-    else:
-        datapath.send_msg(message)
+def send(datapath, messages):
+    """Send what encode() made, in order. Packed messages next to each other go as one write
+    (Ryu's and os-ken's datapaths both take bytes with send()): a new session's flows and
+    its packet cost the switch one read, and the controller one pass of its send loop."""
+    packed = []
+    for message in messages + [None]:
+        if isinstance(message, bytes):
+            packed.append(message)
+            continue
+        if packed:
+            datapath.send(b"".join(packed))
+            packed = []
+        if message is not None:
+            datapath.send_msg(message)
 
 
 def framework_message(datapath, message):

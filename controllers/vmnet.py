@@ -28,7 +28,8 @@ from controllers.virtual_router import VirtualRouter  # noqa: E402
 
 fw = framework.load()
 LOG_BUDGET = 20 * 2**20  # bytes of log lines: past it, only errors are written
-TICK = 0.2  # seconds: how stale `natmap` may be
+TICK = 0.2  # seconds: how stale `natmap` may be, while its table is small
+STATE_SHARE = 0.05  # at most this share of the controller's time goes to writing its state
 AUDIT_EVERY = 10.0  # seconds between two readings of a virtual router's flow table
 
 
@@ -69,6 +70,7 @@ class VmnetApp(fw.App):
         self.drops = {}  # dpid -> boundary.Drops
         self.flow_stats = {}  # dpid -> (asked at, stats so far, adopting?)
         self.last_audit = {}  # dpid -> when its flows were last asked for
+        self.next_save = {}  # dpid -> when its state may be written again
         self.ticker = fw.hub.spawn(self.tick)
 
     def tick(self):
@@ -79,17 +81,22 @@ class VmnetApp(fw.App):
             now = time.monotonic()
             for dpid, core in list(self.switches.items()):
                 self.send(self.datapaths[dpid], core.tick(now))
-                self.save_state(dpid, core.take_state(now))
+                if now >= self.next_save.get(dpid, 0):
+                    self.save_state(dpid, core.take_state(now))
                 if core.reads_flow_table and now - self.last_audit[dpid] >= AUDIT_EVERY:
                     self.ask_flows(self.datapaths[dpid], adopting=False)
 
     def save_state(self, dpid, state):
+        """Write a router's state. With thousands of sessions a write costs milliseconds,
+        taken from the packets waiting: the next one waits until the cost is STATE_SHARE."""
         router = self.routers.get(dpid)
         if state is None or not router or not router.state_file:
             return
+        began = time.monotonic()
         with open(router.state_file + ".tmp", "w") as f:
             json.dump(state, f)
         os.replace(router.state_file + ".tmp", router.state_file)
+        self.next_save[dpid] = began + (time.monotonic() - began) / STATE_SHARE
 
     def ask_flows(self, datapath, adopting):
         """Read the switch's flow table: to adopt it (after a connect) or to audit sessions."""
@@ -115,8 +122,7 @@ class VmnetApp(fw.App):
         self.send(msg.datapath, rules)
 
     def send(self, datapath, rules):
-        for rule in rules:
-            send(datapath, encode(datapath, rule))
+        send(datapath, [encode(datapath, rule) for rule in rules])
 
     @fw.set_ev_cls(fw.ofp_event.EventOFPSwitchFeatures, fw.CONFIG_DISPATCHER)
     def switch_features(self, ev):

@@ -39,3 +39,24 @@ def test_delete_and_packet_out():
     out = serialized(encode(FakeDatapath(), PacketOut(3, (Output(FLOOD),), b"\xff" * 60)))
     assert out.in_port == 3 and out.actions[0].port == FLOOD
     assert out.buffer_id == ofproto.OFP_NO_BUFFER
+
+
+def test_packed_messages_side_by_side_go_as_one_write():
+    from controllers.openflow import send
+
+    class Recording:
+        def __init__(self):
+            self.writes = []
+
+        def send(self, data):
+            self.writes.append(("bytes", data))
+
+        def send_msg(self, msg):
+            self.writes.append(("message", msg))
+
+    dp, framework_built = Recording(), object()
+    send(dp, [b"flow1", b"flow2", b"packet", framework_built, b"last"])
+    assert dp.writes == [("bytes", b"flow1flow2packet"), ("message", framework_built),
+                         ("bytes", b"last")]
+    send(dp, [])
+    assert len(dp.writes) == 3
