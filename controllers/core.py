@@ -35,8 +35,13 @@ class Core:
         """The switch's flows after a connect (controllers.openflow.flows_of's shape)."""
         return []
 
+    def audit_slice(self):
+        """(cookie, mask, parts): which flows the next audit reads, one of `parts` slices
+        of the table."""
+        return 0, 0, 1
+
     def audit(self, flows, asked_at, now):
-        """The switch's flows, read again now and then."""
+        """The flows of the slice audit_slice() named, read again now and then."""
         return []
 
     def take_state(self, now):

@@ -62,6 +62,12 @@ def session_flows(cookie):
     return cookie << 1, ~1 & COOKIE_BITS
 
 
+def sessions_slice(part, parts):
+    """(cookie, mask) that select the flows of the sessions whose cookie is `part` modulo
+    `parts` (a power of two), for reading a flow table a slice at a time."""
+    return part << 1, (parts - 1) << 1
+
+
 @dataclass(frozen=True)
 class Forward:
     """A port forward like VirtualBox's natpf: outside `proto` port -> inside ip:port."""
@@ -183,9 +189,11 @@ class NatTable:
                      len(found) - len(rejected), len(rejected))
         return rejected
 
-    def end_missing(self, present, before):
-        """End the sessions made before `before` whose cookies are not `present`."""
-        ended = [c for c, s in self.sessions.items() if c not in present and s.created < before]
+    def end_missing(self, present, before, part=0, parts=1):
+        """End the sessions made before `before` whose cookies are not `present`, of those
+        in one slice (sessions_slice)."""
+        ended = [c for c, s in self.sessions.items()
+                 if c % parts == part and c not in present and s.created < before]
         for cookie in ended:
             self.end(cookie)
         return ended

@@ -120,11 +120,12 @@ def framework_message(datapath, message):
     raise TypeError("unknown rule %r" % (message,))
 
 
-def flow_stats_request(datapath):
-    """Ask the switch for every flow it holds (the reply goes to flows_of)."""
+def flow_stats_request(datapath, cookie=0, cookie_mask=0):
+    """Ask the switch for every flow it holds whose cookie matches (all, by default; the
+    reply goes to flows_of)."""
     ofp, parser = datapath.ofproto, datapath.ofproto_parser
     return parser.OFPFlowStatsRequest(datapath, 0, ofp.OFPTT_ALL, ofp.OFPP_ANY, ofp.OFPG_ANY,
-                                      0, 0, parser.OFPMatch())
+                                      cookie, cookie_mask, parser.OFPMatch())
 
 
 def flows_of(stats):

@@ -20,7 +20,7 @@ from controllers.boundary import Drops
 from controllers.core import Core
 from controllers.dhcp_server import DhcpServer
 from controllers.learning import LearningSwitch, mac_text
-from controllers.nat_table import INWARD, OUTWARD, NatTable, session_of
+from controllers.nat_table import INWARD, OUTWARD, NatTable, session_of, sessions_slice
 from controllers.neighbours import Neighbours
 from controllers.packets import ICMP_TIME_EXCEEDED, lib
 from controllers.router_flows import ICMP_ECHO_REPLY, ICMP_ECHO_REQUEST, ICMP_ERRORS, standing_flows
@@ -33,6 +33,7 @@ log = logging.getLogger("vmnet.router")
 ETH_IP, ETH_ARP = 0x0800, 0x0806
 ICMP_TIMEOUT = 30  # seconds an idle echo mapping is kept (as Linux's conntrack does)
 ADOPT_WAIT = 3.0  # seconds to wait for the switch's flow table after a (re)connect
+AUDIT_SESSIONS = 512  # sessions an audit reads at most about: the table is read in slices
 
 
 class VirtualRouter(IcmpByHand, Core):
@@ -52,6 +53,8 @@ class VirtualRouter(IcmpByHand, Core):
         # After a (re)connect, new sessions wait until the switch's flows are adopted, so
         # that no outside port or cookie is handed out twice.
         self.adopting, self.adopting_since = False, None
+        self.audits = 0  # how many audits were asked for: the next slice to read
+        self.audited = (0, 1)  # (part, parts) of the slice being read
 
     def vm_flood(self, in_port):
         return [p for p in self.cfg.vm_ports if p != in_port]
@@ -134,10 +137,21 @@ class VirtualRouter(IcmpByHand, Core):
         rejected = self.nat.take_over(session_flows.read_back(flows), now)
         return [session_flows.delete(cookie) for cookie in rejected]
 
+    def audit_slice(self):
+        """The next slice of the sessions: reading every flow of a big table at once costs
+        the controller seconds (the framework parses each flow), with packets waiting."""
+        parts = 1
+        while len(self.nat.sessions) > parts * AUDIT_SESSIONS:
+            parts *= 2
+        self.audited = (self.audits % parts, parts)
+        self.audits += 1
+        return sessions_slice(*self.audited) + (parts,)
+
     def audit(self, flows, asked_at, now):
-        """A session whose flows the switch no longer holds (a flow-removed that never
-        arrived) ends here, and its port is freed."""
-        ended = self.nat.end_missing(session_flows.present(flows), before=asked_at - 1.0)
+        """A session of the slice read whose flows the switch no longer holds (a
+        flow-removed that never arrived) ends here, and its port is freed."""
+        ended = self.nat.end_missing(session_flows.present(flows), asked_at - 1.0,
+                                     *self.audited)
         self.dirty = self.dirty or bool(ended)
         return [session_flows.delete(cookie) for cookie in ended]
 

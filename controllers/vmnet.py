@@ -30,7 +30,9 @@ fw = framework.load()
 LOG_BUDGET = 20 * 2**20  # bytes of log lines: past it, only errors are written
 TICK = 0.2  # seconds: how stale `natmap` may be, while its table is small
 STATE_SHARE = 0.05  # at most this share of the controller's time goes to writing its state
-AUDIT_EVERY = 10.0  # seconds between two readings of a virtual router's flow table
+AUDIT_EVERY = 10.0  # seconds between two readings of a virtual router's whole flow table
+AUDIT_SHARE = 0.05  # at most about this share of the controller's time goes to audits
+AUDIT_PATIENCE = 60.0  # seconds after which a flow table never sent is asked for again
 
 
 class LogBudget(logging.Filter):
@@ -69,7 +71,7 @@ class VmnetApp(fw.App):
         self.datapaths = {}  # dpid -> datapath, for what the cores send on their own
         self.drops = {}  # dpid -> boundary.Drops
         self.flow_stats = {}  # dpid -> (asked at, stats so far, adopting?)
-        self.last_audit = {}  # dpid -> when its flows were last asked for
+        self.next_audit = {}  # dpid -> when its flows may be read again
         self.next_save = {}  # dpid -> when its state may be written again
         self.ticker = fw.hub.spawn(self.tick)
 
@@ -83,7 +85,9 @@ class VmnetApp(fw.App):
                 self.send(self.datapaths[dpid], core.tick(now))
                 if now >= self.next_save.get(dpid, 0):
                     self.save_state(dpid, core.take_state(now))
-                if core.reads_flow_table and now - self.last_audit[dpid] >= AUDIT_EVERY:
+                asked = self.flow_stats.get(dpid)
+                if core.reads_flow_table and now >= self.next_audit[dpid] and (
+                        asked is None or now - asked[0] > AUDIT_PATIENCE):
                     self.ask_flows(self.datapaths[dpid], adopting=False)
 
     def save_state(self, dpid, state):
@@ -99,26 +103,32 @@ class VmnetApp(fw.App):
         self.next_save[dpid] = began + (time.monotonic() - began) / STATE_SHARE
 
     def ask_flows(self, datapath, adopting):
-        """Read the switch's flow table: to adopt it (after a connect) or to audit sessions."""
-        now = time.monotonic()
-        self.last_audit[datapath.id] = now
-        self.flow_stats[datapath.id] = (now, [], adopting)
-        datapath.send_msg(flow_stats_request(datapath))
+        """Read the switch's flow table: all of it to adopt it (after a connect), a slice of
+        it to audit sessions (controllers.core.Core.audit_slice)."""
+        core = self.switches[datapath.id]
+        cookie, mask, parts = (0, 0, 1) if adopting else core.audit_slice()
+        request = flow_stats_request(datapath, cookie, mask)
+        datapath.send_msg(request)  # gives the request its xid
+        self.flow_stats[datapath.id] = (time.monotonic(), [], adopting, parts, request.xid)
 
     @fw.set_ev_cls(fw.ofp_event.EventOFPFlowStatsReply, fw.MAIN_DISPATCHER)
     def flow_stats_reply(self, ev):
         msg = ev.msg
         dpid = msg.datapath.id
         core = self.switches.get(dpid)
-        if dpid not in self.flow_stats or core is None:
+        if dpid not in self.flow_stats or core is None or msg.xid != self.flow_stats[dpid][4]:
             return
-        asked_at, stats, adopting = self.flow_stats[dpid]
+        asked_at, stats, adopting, parts, _ = self.flow_stats[dpid]
         stats.extend(msg.body)
         if msg.flags & msg.datapath.ofproto.OFPMPF_REPLY_MORE:
             return  # more parts to come
         del self.flow_stats[dpid]
         flows, now = flows_of(stats), time.monotonic()
         rules = core.adopt(flows, now) if adopting else core.audit(flows, asked_at, now)
+        # the whole table once per AUDIT_EVERY, or less often when reading it costs more
+        # than AUDIT_SHARE of the time (a busy table: the framework parses every flow)
+        spent = time.monotonic() - asked_at
+        self.next_audit[dpid] = now + max(AUDIT_EVERY / parts, spent / AUDIT_SHARE)
         self.send(msg.datapath, rules)
 
     def send(self, datapath, rules):
@@ -141,7 +151,7 @@ class VmnetApp(fw.App):
         self.logger.info("switch %016x connected (%s)", datapath.id,
                          "virtual router of %s (%s engine)" % (router.name, router.engine)
                          if router else "learning switch")
-        self.last_audit[datapath.id] = time.monotonic()
+        self.next_audit[datapath.id] = time.monotonic() + AUDIT_EVERY
         self.send(datapath, core.connected())
         if core.reads_flow_table:
             self.ask_flows(datapath, adopting=True)  # sessions the switch still carries

@@ -200,3 +200,22 @@ def test_a_session_whose_flows_are_gone_ends_on_the_audit(router):
     port = next(iter(router.nat.sessions.values())).mapping.outside_port
     assert router.audit([], asked_at=100, now=100)  # no flow-removed ever came
     assert not router.nat.sessions and router.nat.inbound("tcp", port) is None
+
+
+def test_a_big_table_is_audited_a_slice_at_a_time(router, monkeypatch):
+    """Reading thousands of flows at once stalled new connections for seconds: an audit
+    reads one slice, and ends only that slice's sessions whose flows are gone."""
+    monkeypatch.setattr(virtual_router, "AUDIT_SESSIONS", 8)
+    leased(router, VM1_MAC, VM1_PORT)
+    knows_r1(router)
+    count = 12
+    for sport in range(20000, 20000 + count):
+        router.packet_in(VM1_PORT, syn(VM1_MAC, "10.0.2.15", sport=sport), 1)
+    assert len(router.nat.sessions) == count
+    cookie, mask, parts = router.audit_slice()
+    assert parts == 2 and (cookie, mask) == (0, 2)  # even session cookies: part 0 of 2
+    router.audit([], asked_at=100, now=100)  # the switch holds none of them
+    assert router.nat.sessions and all(c % 2 == 1 for c in router.nat.sessions)
+    assert router.audit_slice() == (0, 0, 1)  # the 6 left fit one slice: the whole table
+    router.audit([], asked_at=100, now=100)
+    assert not router.nat.sessions
