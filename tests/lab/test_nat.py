@@ -116,3 +116,29 @@ def test_trace_shows_the_virtual_router_and_r1_rewrite_the_source(lab):
     assert by_place["inet:eth0"].src_ip == "203.0.113.1"  # r1's NAT: two in a row
     assert [h.where for h in reply][-1] == "vm1:eth0"
     assert reply[-1].seen.dst_ip == "10.0.2.15"
+
+
+def test_a_session_whose_flows_the_switch_lost_ends_at_the_audit(lab):
+    """The controller reads the switch's flows now and then (a slice at a time in a big
+    table): a session whose flows are gone without a flow-removed ends, its port freed."""
+    assert probe.tcp(lab.get("vm2"), lab.ip("pc1")).ok
+
+    def mine():
+        return [r for r in natmap_rows(lab) if r["inside"].startswith("10.0.2.16:")
+                and r["proto"] == "tcp" and r["remote"] == "%s:7001" % lab.ip("pc1")]
+
+    cookie = until(mine, 5, "vm2's session in natmap")[0]["cookie"]
+    router = lab.get("vr-host1")
+    # the same matches with another cookie: the session's flows are replaced, and a
+    # replaced flow sends no flow-removed (as if the message had been lost)
+    lost = re.findall(r"(priority=\S+) actions=", router.cmd(
+        "ovs-ofctl -O OpenFlow13 dump-flows vr-host1 cookie=%#x/%#x" % (cookie << 1, 2**64 - 2)))
+    assert len(lost) == 2, lost
+    try:
+        for match in lost:
+            router.cmd("ovs-ofctl -O OpenFlow13 add-flow vr-host1 '%s,actions=drop'" % match)
+        until(lambda: all(r["cookie"] != cookie for r in natmap_rows(lab)), 20,
+              "the audit ending the session whose flows were lost")
+    finally:
+        for match in lost:
+            router.cmd("ovs-ofctl -O OpenFlow13 --strict del-flows vr-host1 '%s'" % match)
