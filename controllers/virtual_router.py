@@ -33,7 +33,7 @@ log = logging.getLogger("vmnet.router")
 ETH_IP, ETH_ARP = 0x0800, 0x0806
 ICMP_TIMEOUT = 30  # seconds an idle echo mapping is kept (as Linux's conntrack does)
 ADOPT_WAIT = 3.0  # seconds to wait for the switch's flow table after a (re)connect
-AUDIT_SESSIONS = 512  # sessions an audit reads at most about: the table is read in slices
+AUDIT_SESSIONS = 128  # sessions an audit reads at most about: a big table is read in slices
 
 
 class VirtualRouter(IcmpByHand, Core):
