@@ -13,6 +13,7 @@ import logging
 import os
 import sys
 import time
+from dataclasses import dataclass, field
 
 if __package__ in (None, ""):
     # Loaded by file path (the managers import it as a top-level module `vmnet`):
@@ -33,6 +34,17 @@ STATE_SHARE = 0.05  # at most this share of the controller's time goes to writin
 AUDIT_EVERY = 10.0  # seconds between two readings of a virtual router's whole flow table
 AUDIT_SHARE = 0.05  # at most about this share of the controller's time goes to audits
 AUDIT_PATIENCE = 60.0  # seconds after which a flow table never sent is asked for again
+
+
+@dataclass
+class Reading:
+    """A flow table being read from a switch: its reply comes in parts."""
+
+    asked_at: float
+    xid: int  # the request's: a late reply to an earlier request is not this one
+    adopting: bool  # after a connect (the whole table) or an audit (a slice of it)
+    parts: int  # the table is read in this many slices
+    stats: list = field(default_factory=list)
 
 
 class LogBudget(logging.Filter):
@@ -70,7 +82,7 @@ class VmnetApp(fw.App):
         self.switches = {}  # dpid -> its core (controllers.core.Core)
         self.datapaths = {}  # dpid -> datapath, for what the cores send on their own
         self.drops = {}  # dpid -> boundary.Drops
-        self.flow_stats = {}  # dpid -> (asked at, stats so far, adopting?)
+        self.flow_stats = {}  # dpid -> the Reading under way
         self.next_audit = {}  # dpid -> when its flows may be read again
         self.next_save = {}  # dpid -> when its state may be written again
         self.ticker = fw.hub.spawn(self.tick)
@@ -85,9 +97,9 @@ class VmnetApp(fw.App):
                 self.send(self.datapaths[dpid], core.tick(now))
                 if now >= self.next_save.get(dpid, 0):
                     self.save_state(dpid, core.take_state(now))
-                asked = self.flow_stats.get(dpid)
+                reading = self.flow_stats.get(dpid)
                 if core.reads_flow_table and now >= self.next_audit[dpid] and (
-                        asked is None or now - asked[0] > AUDIT_PATIENCE):
+                        reading is None or now - reading.asked_at > AUDIT_PATIENCE):
                     self.ask_flows(self.datapaths[dpid], adopting=False)
 
     def save_state(self, dpid, state):
@@ -109,26 +121,27 @@ class VmnetApp(fw.App):
         cookie, mask, parts = (0, 0, 1) if adopting else core.audit_slice()
         request = flow_stats_request(datapath, cookie, mask)
         datapath.send_msg(request)  # gives the request its xid
-        self.flow_stats[datapath.id] = (time.monotonic(), [], adopting, parts, request.xid)
+        self.flow_stats[datapath.id] = Reading(time.monotonic(), request.xid, adopting, parts)
 
     @fw.set_ev_cls(fw.ofp_event.EventOFPFlowStatsReply, fw.MAIN_DISPATCHER)
     def flow_stats_reply(self, ev):
         msg = ev.msg
         dpid = msg.datapath.id
         core = self.switches.get(dpid)
-        if dpid not in self.flow_stats or core is None or msg.xid != self.flow_stats[dpid][4]:
+        reading = self.flow_stats.get(dpid)
+        if reading is None or core is None or msg.xid != reading.xid:
             return
-        asked_at, stats, adopting, parts, _ = self.flow_stats[dpid]
-        stats.extend(msg.body)
+        reading.stats.extend(msg.body)
         if msg.flags & msg.datapath.ofproto.OFPMPF_REPLY_MORE:
             return  # more parts to come
         del self.flow_stats[dpid]
-        flows, now = flows_of(stats), time.monotonic()
-        rules = core.adopt(flows, now) if adopting else core.audit(flows, asked_at, now)
+        flows, now = flows_of(reading.stats), time.monotonic()
+        rules = (core.adopt(flows, now) if reading.adopting
+                 else core.audit(flows, reading.asked_at, now))
         # the whole table once per AUDIT_EVERY, or less often when reading it costs more
         # than AUDIT_SHARE of the time (a busy table: the framework parses every flow)
-        spent = time.monotonic() - asked_at
-        self.next_audit[dpid] = now + max(AUDIT_EVERY / parts, spent / AUDIT_SHARE)
+        spent = time.monotonic() - reading.asked_at
+        self.next_audit[dpid] = now + max(AUDIT_EVERY / reading.parts, spent / AUDIT_SHARE)
         self.send(msg.datapath, rules)
 
     def send(self, datapath, rules):
