@@ -30,9 +30,9 @@ from controllers.virtual_router import VirtualRouter  # noqa: E402
 fw = framework.load()
 LOG_BUDGET = 20 * 2**20  # bytes of log lines: past it, only errors are written
 TICK = 0.2  # seconds: how stale `natmap` may be, while its table is small
-STATE_SHARE = 0.05  # at most this share of the controller's time goes to writing its state
+HOUSEKEEPING_SHARE = 0.05  # at most about this share of the controller's time goes to writing
+# a router's state, and as much to auditing its flow table: both grow with the NAT table
 AUDIT_EVERY = 10.0  # seconds between two readings of a virtual router's whole flow table
-AUDIT_SHARE = 0.05  # at most about this share of the controller's time goes to audits
 AUDIT_PATIENCE = 60.0  # seconds after which a flow table never sent is asked for again
 
 
@@ -104,7 +104,7 @@ class VmnetApp(fw.App):
 
     def save_state(self, dpid, state):
         """Write a router's state. With thousands of sessions a write costs milliseconds,
-        taken from the packets waiting: the next one waits until the cost is STATE_SHARE."""
+        taken from the packets waiting: the next one waits until the cost is HOUSEKEEPING_SHARE."""
         router = self.routers.get(dpid)
         if state is None or not router or not router.state_file:
             return
@@ -112,7 +112,7 @@ class VmnetApp(fw.App):
         with open(router.state_file + ".tmp", "w") as f:
             json.dump(state, f)
         os.replace(router.state_file + ".tmp", router.state_file)
-        self.next_save[dpid] = began + (time.monotonic() - began) / STATE_SHARE
+        self.next_save[dpid] = began + (time.monotonic() - began) / HOUSEKEEPING_SHARE
 
     def ask_flows(self, datapath, adopting):
         """Read the switch's flow table: all of it to adopt it (after a connect), a slice of
@@ -139,9 +139,9 @@ class VmnetApp(fw.App):
         rules = (core.adopt(flows, now) if reading.adopting
                  else core.audit(flows, reading.asked_at, now))
         # the whole table once per AUDIT_EVERY, or less often when reading it costs more
-        # than AUDIT_SHARE of the time (a busy table: the framework parses every flow)
+        # than HOUSEKEEPING_SHARE of the time (a busy table: the framework parses every flow)
         spent = time.monotonic() - reading.asked_at
-        self.next_audit[dpid] = now + max(AUDIT_EVERY / reading.parts, spent / AUDIT_SHARE)
+        self.next_audit[dpid] = now + max(AUDIT_EVERY / reading.parts, spent / HOUSEKEEPING_SHARE)
         self.send(msg.datapath, rules)
 
     def send(self, datapath, rules):

@@ -7,6 +7,7 @@ import threading
 import pytest
 from labkit import assert_claim
 
+from controllers.nat_table import session_flows
 from topos.contract import probe
 from topos.contract.claims import for_mode
 from topos.nat import Nat
@@ -132,7 +133,7 @@ def test_a_session_whose_flows_the_switch_lost_ends_at_the_audit(lab):
     # the same matches with another cookie: the session's flows are replaced, and a
     # replaced flow sends no flow-removed (as if the message had been lost)
     lost = re.findall(r"(priority=\S+) actions=", router.cmd(
-        "ovs-ofctl -O OpenFlow13 dump-flows vr-host1 cookie=%#x/%#x" % (cookie << 1, 2**64 - 2)))
+        "ovs-ofctl -O OpenFlow13 dump-flows vr-host1 cookie=%#x/%#x" % session_flows(cookie)))
     assert len(lost) == 2, lost
     try:
         for match in lost:

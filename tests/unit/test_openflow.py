@@ -3,6 +3,7 @@
 import pytest
 
 from controllers.openflow import framework_message as encode  # bytes: test_ofwire
+from controllers.openflow import send
 from controllers.rules import FLOOD, DeleteFlows, Flow, Output, PacketOut, SetField
 
 ofproto = pytest.importorskip("os_ken.ofproto.ofproto_v1_3", reason="os-ken not installed")
@@ -42,8 +43,6 @@ def test_delete_and_packet_out():
 
 
 def test_packed_messages_side_by_side_go_as_one_write():
-    from controllers.openflow import send
-
     class Recording:
         def __init__(self):
             self.writes = []
