@@ -117,12 +117,18 @@ def test_sigterm_takes_the_lab_down(tmp_path):
     assert root_state() == before
 
 
-def test_vmnet_check_json_agrees_with_the_contract():
+def test_vmnet_check_all_twice_agrees_with_the_contract_with_every_answer_first_time():
+    """A small soak (`check all --repeat 2`): every claim of every column holds in both
+    rounds, and no exchange needed a retry."""
     from topos.contract.claims import CLAIMS, COLUMNS
 
-    result = run(VMNET + ["check", "--json"], timeout=480)
+    result = run(VMNET + ["check", "all", "--repeat", "2", "--json"], timeout=900)
     assert result.returncode == 0, result.stderr
     observations = json.loads(result.stdout)
+    soak = result.stderr.strip().splitlines()[-1]
+    assert re.match(r"soak, 2 rounds: 10 labs, \d+ checks, \d+ exchanges: 0 failed, 0 retried$",
+                    soak), result.stderr[-3000:]
+    assert sum(o["retries"] for o in observations) == 0
     expected = {(m, c.number, p, c.expected[m]) for m in COLUMNS
                 for c in CLAIMS if c.applies(m)
                 for p in (("tcp",) if c.number in (13, 16) else ("udp",) if c.number in (14, 15)
@@ -130,8 +136,10 @@ def test_vmnet_check_json_agrees_with_the_contract():
                           else ("icmp", "tcp", "udp"))}
     assert {(o["mode"], o["claim"], o["proto"], o["expected"]) for o in observations} == expected
     assert all(o["expected"] == o["observed"] for o in observations)
-    assert all(set(o) == {"mode", "claim", "text", "proto", "expected", "observed", "detail"}
-               for o in observations)
+    assert len(observations) == 2 * len({(o["mode"], o["claim"], o["proto"], o["text"])
+                                         for o in observations})
+    assert all(set(o) == {"mode", "claim", "text", "proto", "expected", "observed", "detail",
+                          "exchanges", "retries"} for o in observations)
 
 
 def test_vmnet_run_through_a_scripted_cli_session():

@@ -25,6 +25,8 @@ class Observation:
     expected: Optional[bool]  # None: not applicable in this lab
     observed: Optional[bool]
     detail: str
+    exchanges: int = 0  # requests made for this observation (TCP and UDP ones with a marker)
+    retries: int = 0  # of them, requests sent again or segments resent (never hidden)
 
     @property
     def applicable(self):
@@ -157,7 +159,8 @@ def check_claim(lab, claim, protocols=PROTOCOLS):
         observed = all(r[proto].ok for _, _, r in results)
         detail = "; ".join("%s->%s: %s" % (s, d, r[proto].detail) for s, d, r in results)
         observations.append(Observation(mode, claim.number, describe(claim, lab), proto,
-                                        claim.expected[lab.topo.column], observed, detail))
+                                        claim.expected[lab.topo.column], observed, detail,
+                                        len(results), sum(r[proto].retries for *_, r in results)))
     return observations
 
 
@@ -208,7 +211,8 @@ def check_source(lab, claim, protocols):
         detail = "%s saw %s; expected %s (MAC %s)" % (observer.name, seen or "nothing",
                                                        want_ip, want_mac)
         observations.append(Observation(lab.topo.column, claim.number, describe(claim, lab),
-                                        proto, claim.expected[lab.topo.column], observed, detail))
+                                        proto, claim.expected[lab.topo.column], observed, detail,
+                                        1, result.retries))
     return observations
 
 
@@ -253,7 +257,8 @@ def check_port_forward(lab, claim):
         text = "%s -> %s:%d reaches %s:%d (a port forward)" % (
             client, pc if claim.number == 13 else address, outside, vm, inside)
         observations.append(Observation(lab.topo.column, claim.number, text, proto,
-                                        claim.expected[lab.topo.column], observed, detail))
+                                        claim.expected[lab.topo.column], observed, detail,
+                                        1, result.retries))
     return observations
 
 

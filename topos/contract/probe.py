@@ -1,36 +1,31 @@
 """Real traffic between the lab's nodes: ping, a TCP exchange and a UDP exchange.
 
-Every node runs echo servers (socat) that answer with the address and port they saw
-the request come from - which is how the lab shows what a NAT rewrote.
+Every node runs the lab's echo server (topos/agents/echo_server.py), which answers a request
+with the address and port it saw the request come from - which is how the lab shows what a
+NAT rewrote - and with the request itself. An exchange sends a marker of its own and holds
+only when the answer carries it back: an empty answer, or another's, is no answer. Retries
+are counted and reported with the result (topos/agents/ask.py says which are allowed).
 """
 
+import itertools
+import json
 import os
 import subprocess
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 from topos.agents import PYTHON, agent
+from topos.agents.echo_server import TCP_PORT, UDP_PORT
 
-TCP_PORT = 7001
-UDP_PORT = 7002
 PROTOCOLS = ("icmp", "tcp", "udp")
-# What the servers answer: the peer they saw, and who they are (no ':' or ',' inside).
-REPLY = "SYSTEM:echo from=$SOCAT_PEERADDR port=$SOCAT_PEERPORT by=%s"
+_exchange_number = itertools.count(1)
 
 
 @dataclass(frozen=True)
 class Result:
     ok: bool
     detail: str
-
-
-def start_echo_servers(node, rundir, extra=()):
-    """TCP and UDP echo servers in `node` that report the peer they saw."""
-    log = os.path.join(rundir, "%s-echo.log" % node.name)
-    address = {"tcp": "TCP4-LISTEN:%d,fork,reuseaddr", "udp": "UDP4-RECVFROM:%d,fork,reuseaddr"}
-    for proto, port in [("tcp", TCP_PORT), ("udp", UDP_PORT)] + list(extra):
-        node.echo_servers[(proto, port)] = node.spawn(
-            ["socat", address[proto] % port, REPLY % node.name], log)
+    retries: int = 0  # requests sent again (UDP) or segments resent (TCP, SYN included)
 
 
 def listening(node, port=TCP_PORT, proto="tcp"):
@@ -50,24 +45,38 @@ def _run(node, argv, stdin=b"", timeout=10):
     return proc.returncode, out.decode(errors="replace").strip()
 
 
+def marker(node):
+    """A request no other exchange sends: its answer can't be mistaken for another's."""
+    return "%s-%d-%d" % (node.name, os.getpid(), next(_exchange_number))
+
+
 def ping(node, ip, timeout=1):
     rc, out = _run(node, ["ping", "-n", "-c1", "-W%d" % timeout, ip])
     line = next((s for s in out.splitlines() if "bytes from" in s), "")
     return Result(rc == 0, line.split(": ", 1)[-1] if line else "no reply")
 
 
+def ask(node, proto, ip, port, timeout=1):
+    """One exchange over TCP or UDP with the echo server at ip:port."""
+    rc, out = _run(node, [PYTHON, agent("ask"), proto, ip, str(port), str(timeout),
+                          marker(node)])
+    try:
+        outcome = json.loads(out.splitlines()[-1])
+    except (ValueError, IndexError):
+        return Result(False, "no answer (the client said: %s)" % (out or "nothing"))
+    retries = outcome["retries"]
+    note = " (%d retried)" % retries if retries else ""
+    if outcome["answer"]:
+        return Result(True, outcome["answer"] + note, retries)
+    return Result(False, "no answer (%s)%s" % (outcome["error"], note), retries)
+
+
 def tcp(node, ip, port=TCP_PORT, timeout=1):
-    target = "TCP4:%s:%d,connect-timeout=%d" % (ip, port, timeout)
-    rc, out = _run(node, ["socat", "-t2", "-", target])
-    ok = rc == 0 and out.startswith("from=")
-    reason = out.splitlines()[-1].rsplit(": ", 1)[-1] if out else "timeout"
-    return Result(ok, out if ok else "no answer (%s)" % reason)
+    return ask(node, "tcp", ip, port, timeout)
 
 
 def udp(node, ip, port=UDP_PORT, timeout=1):
-    rc, out = _run(node, [PYTHON, agent("udp_ask"), ip, str(port), str(timeout)])
-    ok = rc == 0 and out.startswith("from=")
-    return Result(ok, out if ok else "no answer (%s)" % (out or "timeout"))
+    return ask(node, "udp", ip, port, timeout)
 
 
 PROBES = {"icmp": ping, "tcp": tcp, "udp": udp}

@@ -1,5 +1,7 @@
 """The reachability table, as people read it."""
 
+from collections import Counter
+
 MARK = {True: "ok", False: "FAIL"}
 
 
@@ -29,4 +31,22 @@ def summary(mode, observations):
     held = sum(o.holds for o in applicable)
     line = "%s: %d of %d checks hold" % (mode, held, len(applicable))
     skipped = len(observations) - len(applicable)
-    return line + (" (%d not applicable in this lab)" % skipped if skipped else "")
+    line += " (%d not applicable in this lab)" % skipped if skipped else ""
+    return line + "; %d exchanges, %d retried" % (
+        sum(o.exchanges for o in observations), sum(o.retries for o in observations))
+
+
+def soak(labs, observations):
+    """What `vmnet check all --repeat N` adds up: labs, exchanges, and which paths failed
+    or needed a retry (a path is a claim's exchange over one protocol, in one lab)."""
+    applicable = [o for o in observations if o.applicable]
+    failed = Counter("%s: %s (%s)" % (o.mode, o.text, o.proto) for o in applicable
+                     if not o.holds)
+    retried = Counter("%s: %s (%s)" % (o.mode, o.text, o.proto) for o in applicable
+                      for _ in range(o.retries))
+    lines = ["%d labs, %d checks, %d exchanges: %d failed, %d retried" % (
+        labs, len(applicable), sum(o.exchanges for o in observations), sum(failed.values()),
+        sum(retried.values()))]
+    for title, counts in (("failed", failed), ("retried", retried)):
+        lines += ["  %s %dx  %s" % (title, n, path) for path, n in counts.most_common()]
+    return "\n".join(lines)

@@ -184,8 +184,7 @@ class Lab(RecordedMininet):
         until(lambda: all(probe.listening(n, 67, "udp") for n in self.hosts if n.dhcp_server),
               10, "the DHCP servers to listen")
         for node in self.hosts:
-            if node.echo:
-                probe.start_echo_servers(node, self.rundir, node.echo_extra)
+            node.start_echo_server(self.rundir)
         for node in self.hosts:
             node.start_dhcp_clients(self.rundir, script)
         self.wait_leases()
@@ -196,7 +195,7 @@ class Lab(RecordedMininet):
         # every echo server, TCP and UDP and a forward's target: the first probe after
         # "ready" must find it bound
         until(lambda: all(probe.listening(n, port, proto) for n in self.hosts
-                          for proto, port in n.echo_servers), 10, "the echo servers to listen")
+                          for proto, port in n.echo_ports), 10, "the echo servers to listen")
 
     def wait_leases(self, timeout=30):
         def missing():

@@ -11,6 +11,8 @@ import subprocess
 
 from mininet.node import Host
 
+from topos.agents import echo_server_argv
+from topos.agents.echo_server import TCP_PORT, UDP_PORT
 from topos.run import dhcp
 from topos.run.inventory import Owned
 
@@ -26,8 +28,8 @@ class LabNode(Owned, Host):
     masquerade:  interface behind which this node hides the others (source NAT),
                  with a stateful firewall that lets nothing new in through it
     role:        what the node stands for, in words
-    echo:        run the lab's echo servers (topos.contract.probe) here
-    echo_extra:  more echo servers, [(proto, port)] (the target of a port forward)
+    echo:        run the lab's echo server (topos/agents/echo_server.py) here
+    echo_extra:  more ports for it, [(proto, port)] (the target of a port forward)
     """
 
     def __init__(self, name, addresses=None, gateway=None, dhcp=(), dhcp_server=None,
@@ -40,9 +42,8 @@ class LabNode(Owned, Host):
         self.forwarding = forwarding
         self.masquerade = masquerade
         self.role = role
-        self.echo = echo
-        self.echo_extra = list(echo_extra)
-        self.echo_servers = {}  # (proto, port) -> process
+        self.echo_ports = [("tcp", TCP_PORT), ("udp", UDP_PORT)] + list(echo_extra) if echo else []
+        self.echo_server = None  # the process answering on every echo port
         self.processes = []
         super().__init__(name, **params)
 
@@ -99,12 +100,23 @@ class LabNode(Owned, Host):
         self.processes.append(proc)
         return proc
 
-    def free_port(self, proto, port):
-        """Stop the echo server on (proto, port), to make room for another service there."""
-        proc = self.echo_servers.pop((proto, port), None)
-        if proc and proc.poll() is None:
+    def start_echo_server(self, rundir):
+        if self.echo_ports:
+            self.echo_server = self.spawn(echo_server_argv(self.name, self.echo_ports),
+                                          os.path.join(rundir, "%s-echo.log" % self.name))
+
+    def free_port(self, proto, port, rundir):
+        """Stop answering on (proto, port), to make room for another service there: the
+        echo server starts again without it."""
+        if (proto, port) not in self.echo_ports:
+            return
+        self.echo_ports.remove((proto, port))
+        proc, self.echo_server = self.echo_server, None
+        if proc:
             proc.terminate()
             proc.wait()
+            self.processes.remove(proc)
+        self.start_echo_server(rundir)
 
     def stop_processes(self, grace=2.0):
         for proc in self.processes:

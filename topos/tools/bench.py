@@ -232,7 +232,8 @@ def bench_mode(mode, seconds, say, keep=False, engine=None):
         say("%s: ready in %.1f s" % (label, ready))
         for path, client, server, (target, intf), port, udp, _conns in PATHS[mode]:
             say("%s: %s" % (label, path))
-            lab.get(server).free_port("tcp", port)  # a port forward's target runs an echo server
+            # a port forward's target answers echo requests on the port iperf3 needs
+            lab.get(server).free_port("tcp", port, lab.rundir)
             f = measure(lab.get(client), lab.get(server), lab.ip(target, intf), seconds, port,
                         udp=udp)
             rows.append(dict(mode=mode, path=path, **asdict(f),

@@ -1,6 +1,6 @@
 """The `vmnet` command: check the contract, run a mode, measure.
 
-    vmnet check [MODE|all] [--json]     build each mode, run every claim, print the tables
+    vmnet check [MODE|all] [--json] [--repeat N]   build each mode, check every claim
     vmnet run MODE [name=value ...]     the lab with Mininet's CLI (natmap, leases, flows)
     vmnet trace MODE SRC DST            one exchange at every interface it crosses
     vmnet diagram MODE -o FILE          the lab drawn (svg or png)
@@ -51,9 +51,13 @@ def cmd_check(args):
         raise LabError("unknown mode %r: choose one of %s, all" % (args.mode, ", ".join(MODES)))
     else:
         runs = [(args.mode, args.params)]
+    if args.repeat < 1:
+        raise LabError("--repeat %d: must be at least 1" % args.repeat)
     say = progress_printer(args.json or not sys.stderr.isatty())
     everything, ok = [], True
-    for mode, params in runs:
+    for round_, (mode, params) in enumerate(runs * args.repeat):
+        if args.repeat > 1 and round_ % len(runs) == 0:
+            say("round %d of %d" % (round_ // len(runs) + 1, args.repeat))
         say("%s: building the lab" % " ".join([mode] + params))
         lab = build(mode, params, args.keep)
         with lab:
@@ -69,6 +73,10 @@ def cmd_check(args):
             print()
     if args.json:
         print(json.dumps([o.as_dict() for o in everything], indent=1))
+    if args.repeat > 1:  # with --json, on stderr: stdout stays one JSON document
+        print("soak, %d rounds: %s" % (args.repeat, report.soak(len(runs) * args.repeat,
+                                                                 everything)),
+              file=sys.stderr if args.json else sys.stdout)
     return 0 if ok else 1
 
 
@@ -195,6 +203,8 @@ def parser():
     c.add_argument("params", nargs="*", help="topology parameters, name=value "
                    "(e.g. vmnet check nat engine=conntrack)")
     c.add_argument("--json", action="store_true", help="print a JSON list of observations")
+    c.add_argument("--repeat", type=int, default=1, metavar="N",
+                   help="build every lab N times in a row (a soak) and add the results up")
     c.set_defaults(run=cmd_check)
     r = sub.add_parser("run", help="run a mode with Mininet's CLI")
     r.add_argument("mode", choices=sorted(MODES))
