@@ -25,7 +25,10 @@ _exchange_number = itertools.count(1)
 class Result:
     ok: bool
     detail: str
-    retries: int = 0  # requests sent again (UDP) or segments resent (TCP, SYN included)
+    # requests sent again (UDP) or segments resent (TCP, SYN included) before the answer
+    # came: a lost packet the answer hid. An unanswered exchange counts none (its detail
+    # says what was tried): when no answer is the contract's, retrying is no loss.
+    retries: int = 0
 
 
 def listening(node, port=TCP_PORT, proto="tcp"):
@@ -68,7 +71,7 @@ def ask(node, proto, ip, port, timeout=1):
     note = " (%d retried)" % retries if retries else ""
     if outcome["answer"]:
         return Result(True, outcome["answer"] + note, retries)
-    return Result(False, "no answer (%s)%s" % (outcome["error"], note), retries)
+    return Result(False, "no answer (%s)%s" % (outcome["error"], note))
 
 
 def tcp(node, ip, port=TCP_PORT, timeout=1):
