@@ -149,22 +149,20 @@ class ConntrackRouter(VirtualRouter):
                 self.routes[address] = mac
         return rules
 
-    def packet_in(self, in_port, data, now):
-        c = self.cfg
-        if in_port not in (c.uplink_port, c.host_port) and len(data) >= 34 and (
-                data[26:30] == bytes(int(o) for o in c.outside_ip.split("."))):
+    def packet_in(self, in_port, frame, now):
+        c, ip = self.cfg, frame.ip
+        if in_port not in (c.uplink_port, c.host_port) and ip and ip.src == c.outside_ip:
             # from table 2: an already translated packet for a LAN address we do not know
-            target = ".".join(str(b) for b in data[30:34])
-            mac = self.neighbours.get(target)
+            mac = self.neighbours.get(ip.dst)
             if mac is not None:  # answered since: on its way, as table 2 would send it
                 return [PacketOut(in_port, (SetField("eth_src", c.outside_mac),
                                             SetField("eth_dst", mac), Output(c.uplink_port)),
-                                  data)] + self.changes(now)
-            if ipaddress.ip_address(target) in self.lan:
-                return self.neighbours.resolve(target, in_port, data, now)
+                                  frame.data)] + self.changes(now)
+            if ipaddress.ip_address(ip.dst) in self.lan:
+                return self.neighbours.resolve(ip.dst, in_port, frame, now)
             self.drops.drop("a translated packet whose TTL ran out")  # OVS's invalid-TTL
             return []
-        return super().packet_in(in_port, data, now) + self.changes(now)
+        return super().packet_in(in_port, frame, now) + self.changes(now)
 
     def tick(self, now):
         return super().tick(now) + self.changes(now)

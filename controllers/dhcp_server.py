@@ -60,10 +60,11 @@ class DhcpServer:
 
     # --- messages ---
     def message(self, request, src_mac, in_port, now):
-        """Answer one DHCP message from a VM port: a list of rules (the answer's packet-out)."""
+        """Answer one DHCP message (controllers.frame.Dhcp) from a VM port: a list of rules
+        (the answer's packet-out)."""
         if request.op != 1:
             return []
-        options = {o.tag: o.value for o in request.options.option_list}
+        options = request.options
         kind = options.get(OPT_TYPE, b"\0")[0]
         mac = request.chaddr
         if mac != src_mac:

@@ -17,10 +17,6 @@ TABLE_MISS_PRIORITY = 0
 LEARNED_PRIORITY = 10
 
 
-def mac_text(raw: bytes) -> str:
-    return ":".join("%02x" % b for b in raw)
-
-
 def is_group(mac: str) -> bool:
     """Broadcast and multicast addresses have the I/G bit set."""
     return bool(int(mac[:2], 16) & 1)
@@ -81,11 +77,10 @@ class LearningSwitch(Core):
             return [DeleteFlows({"eth_dst": mac})]
         return []
 
-    def packet_in(self, in_port, data, now):
-        """A frame the switch had no rule for: learn its source, forward it, maybe add a rule."""
-        if len(data) < 14:
-            return []
-        dst, src = mac_text(data[0:6]), mac_text(data[6:12])
+    def packet_in(self, in_port, frame, now):
+        """A frame the switch had no rule for (controllers.frame.Frame): learn its source,
+        forward it, maybe add a rule."""
+        dst, src, data = frame.dst, frame.src, frame.data
         out = self.learn(src, in_port, now)
         port = None if is_group(dst) else self.port_of(dst, now)
         if port is None:

@@ -22,7 +22,7 @@ from controllers.addressing import (  # noqa: E402
     pc_mac,
     vm_mac,
 )
-from controllers.packets import frame as build  # noqa: E402
+from controllers.packets import build  # noqa: E402
 from topos.contract.probe import exchange  # noqa: E402
 from topos.contract.probe import tcp as tcp_probe  # noqa: E402
 from topos.nat import Nat  # noqa: E402

@@ -22,8 +22,9 @@ from os_ken.lib.packet import arp, dhcp, ethernet, icmp, ipv4, tcp, udp  # noqa:
 from controllers.addressing import GATEWAY_MAC  # noqa: E402
 from controllers.boundary import Drops, handle  # noqa: E402
 from controllers.config import default_routers  # noqa: E402
+from controllers.frame import read  # noqa: E402
 from controllers.learning import LearningSwitch  # noqa: E402
-from controllers.packets import frame as build  # noqa: E402
+from controllers.packets import build  # noqa: E402
 from controllers.virtual_router import VirtualRouter  # noqa: E402
 
 VM_MAC, VM_IP, VM_PORT = "08:00:27:00:00:01", "10.0.2.15", 10
@@ -192,7 +193,8 @@ def test_a_flood_of_invented_source_macs_keeps_the_mac_table_bounded():
     switch = LearningSwitch(name="lan")
     for n in range(learning.MAX_STATIONS + 500):
         src = struct.pack("!HI", 0x0266, n)
-        switch.packet_in(1 + n % 4, b"\xff" * 6 + src + b"\x08\x00" + b"\0" * 46, n * 0.001)
+        frame = read(b"\xff" * 6 + src + b"\x08\x00" + b"\0" * 46, deep=False)
+        switch.packet_in(1 + n % 4, frame, n * 0.001)
     assert len(switch.stations) == learning.MAX_STATIONS
 
 
