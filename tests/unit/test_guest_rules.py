@@ -220,3 +220,17 @@ def test_a_big_table_is_audited_a_slice_at_a_time(router, monkeypatch):
     assert router.audit_slice() == (0, 0, 1)  # the 6 left fit one slice: the whole table
     router.audit([], asked_at=100, now=100)
     assert not router.nat.sessions
+
+
+def test_a_vm_forging_host1s_address_sends_nothing_to_the_lan_or_host1(router):
+    leased(router, VM1_MAC, VM1_PORT)
+    knows_r1(router)
+    router.packet_in(UPLINK, read(arp_frame(2, "02:00:c0:a8:01:14", "192.168.1.20",
+                                            "192.168.1.10", "02:00:c0:a8:01:0a")), 0)
+    for port, mac in ((VM1_PORT, VM1_MAC), (VM2_PORT, "02:66:00:00:00:02")):
+        for dst in ("192.168.1.20", "203.0.113.10", "192.168.1.10"):
+            rules = router.packet_in(port, read(tcp_frame(mac, GW_MAC, "192.168.1.10", dst,
+                                                          40000, 7001)), 1)
+            assert not [r for r in rules if isinstance(r, Flow)]
+            assert not [a for r in packet_outs(rules) for a in r.actions
+                        if getattr(a, "port", None) in (UPLINK, 2)], (port, dst)
