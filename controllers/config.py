@@ -31,7 +31,7 @@ from controllers.addressing import (
     pc_mac,
     vm_mac,
 )
-from controllers.nat_table import Forward
+from controllers.port_forward import Forward
 
 
 @dataclass
@@ -55,6 +55,10 @@ class RouterConfig:
     ports: Tuple[int, int] = NAT_PORTS
     idle_timeout: int = 60
     mappings: int = 500  # mappings one VM may hold: no VM takes the whole port range
+    # NAT sessions one VM, or one port forward, may hold at once; and the router in all (the
+    # conntrack engine: its zone's limit in the tracker). A new one past a cap is refused
+    sessions: int = 4096
+    sessions_total: int = 16384
     engine: str = "openflow"  # or "conntrack": who does the NAT (controllers.vmnet)
     forwards: Tuple[Forward, ...] = ()
     state_file: Optional[str] = None  # where the NAT table is written for `natmap`
@@ -88,7 +92,7 @@ def load(path=None):
 
 
 def routers(vms, nets=None, forwards=(), ports=NAT_PORTS, idle_timeout=60, mappings=500,
-            state_dir=None, engine="openflow"):
+            state_dir=None, engine="openflow", sessions=4096, sessions_total=16384):
     """The virtual routers of a NAT lab, one per host PC, from the addressing plan.
 
     vms:      {host PC: [VM numbers on it, in order]}
@@ -110,6 +114,7 @@ def routers(vms, nets=None, forwards=(), ports=NAT_PORTS, idle_timeout=60, mappi
             reserved={vm_mac(n): address[n] for n in numbers},
             vm_ports=tuple(FIRST_VM_PORT + i for i in range(len(numbers))),
             ports=tuple(ports), idle_timeout=idle_timeout, mappings=mappings, engine=engine,
+            sessions=sessions, sessions_total=sessions_total,
             forwards=tuple(Forward(p, o, address[n], i) for p, o, n, i in forwards
                            if n in address),
             state_file=os.path.join(state_dir, "natmap-%s.json" % pc) if state_dir else None,
@@ -118,7 +123,8 @@ def routers(vms, nets=None, forwards=(), ports=NAT_PORTS, idle_timeout=60, mappi
 
 
 def vm_routers(vms, net=NAT_NETS["host1"], forwards=(), ports=NAT_PORTS, idle_timeout=60,
-               mappings=500, state_dir=None, engine="openflow"):
+               mappings=500, state_dir=None, engine="openflow", sessions=4096,
+               sessions_total=16384):
     """VirtualBox's plain NAT: a virtual router per VM, named after it, every VM alone at
     the network's first VM address (10.0.2.15) behind its own gateway (10.0.2.2). The VMs
     of one host PC share its address, so each router takes its own slice of `ports`.
@@ -141,6 +147,7 @@ def vm_routers(vms, net=NAT_NETS["host1"], forwards=(), ports=NAT_PORTS, idle_ti
                 dhcp_size=1, reserved={vm_mac(n): address}, vm_ports=(FIRST_VM_PORT,),
                 ports=(first + order * width, first + (order + 1) * width - 1),
                 idle_timeout=idle_timeout, mappings=mappings, engine=engine,
+                sessions=sessions, sessions_total=sessions_total,
                 forwards=tuple(Forward(p, o, address, i) for p, o, v, i in forwards if v == n),
                 state_file=os.path.join(state_dir, "natmap-%s.json" % name) if state_dir
                 else None,

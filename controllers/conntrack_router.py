@@ -188,5 +188,6 @@ class ConntrackRouter(VirtualRouter):
         return super().tick(now) + self.changes(now)
 
     def state(self, now):
-        return dict(super().state(now), engine="conntrack", zone=self.zone, nat=[],
-                    outside_ip=self.cfg.outside_ip)
+        # its sessions and their cap are the tracker's (`natmap` asks it for the zone's count)
+        return dict(super().state(now), engine="conntrack", zone=self.zone, nat=[], caps=[],
+                    refused={}, outside_ip=self.cfg.outside_ip)

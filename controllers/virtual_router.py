@@ -20,7 +20,7 @@ from controllers.boundary import Drops
 from controllers.core import Core
 from controllers.dhcp_server import DhcpServer
 from controllers.learning import LearningSwitch
-from controllers.nat_table import INWARD, OUTWARD, NatTable, session_of, sessions_slice
+from controllers.nat_table import INWARD, OUTWARD, Caps, NatTable, session_of, sessions_slice
 from controllers.neighbours import Neighbours
 from controllers.packets import ICMP_TIME_EXCEEDED
 from controllers.router_flows import ICMP_ECHO_REPLY, ICMP_ECHO_REQUEST, ICMP_ERRORS, standing_flows
@@ -46,7 +46,8 @@ class VirtualRouter(IcmpByHand, Core):
         self.drops = Drops(cfg.name)  # what the router refused, counted
         self.dhcp = DhcpServer(cfg, self.drops)
         self.neighbours = Neighbours(cfg, self.drops)
-        self.nat = NatTable(cfg.ports, cfg.forwards, per_inside=cfg.mappings)
+        self.nat = NatTable(cfg.ports, cfg.forwards, per_inside=cfg.mappings, caps=Caps(
+            per_vm=cfg.sessions, per_forward=cfg.sessions, total=cfg.sessions_total))
         self.switch = LearningSwitch(name=cfg.name, flood=self.vm_flood)
         self.dirty = False  # the state changed since take_state()
         # After a (re)connect, new sessions wait until the switch's flows are adopted, so
@@ -212,8 +213,9 @@ class VirtualRouter(IcmpByHand, Core):
                 self.drops.drop("a new connection while the switch's flows are being adopted")
                 return []
             session = self.nat.session(*key, now)
-            if session is None:  # no port left (the table logged it): refuse, don't leave
-                return [self.refusal(frame, proto, in_port)]  # the VM waiting for a timeout
+            if session is None:  # a cap, or no port left: refuse, don't leave the VM
+                self.drops.drop("NAT: a VM's new session refused (a cap, or no port left)")
+                return [self.refusal(frame, proto, in_port)]  # waiting for a timeout
             self.dirty = True
             return self.carry(session, known, in_port, frame.src, way, in_port, frame.data)
         if icmp and icmp.type == ICMP_ECHO_REQUEST:
@@ -264,6 +266,9 @@ class VirtualRouter(IcmpByHand, Core):
         key = (proto, mapping.inside_ip, mapping.inside_port, ip.src, l4.src_port)
         known = key in self.nat.by_flow
         session = self.nat.session(*key, now)
+        if session is None:  # at a cap: dropped, as a full tracker drops it (the client retries)
+            self.drops.drop("NAT: a port forward's new session refused (a cap)")
+            return []
         self.dirty = True
         return self.carry(session, known, vm_port, vm_mac, way, in_port, frame.data)
 
@@ -294,6 +299,7 @@ class VirtualRouter(IcmpByHand, Core):
     # --- what `natmap` and `leases` show, and a successor restores ---
     def state(self, now):
         return {"router": self.cfg.name, "dpid": self.cfg.dpid, "nat": self.nat.rows(now),
+                "caps": self.nat.cap_rows(), "refused": dict(self.nat.refused),
                 "leases": self.dhcp.rows(now), "gateway": self.neighbours.gateway}
 
     def take_state(self, now):

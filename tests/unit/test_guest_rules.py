@@ -5,7 +5,7 @@ import pytest
 pytest.importorskip("os_ken", reason="os-ken's packet library builds the test frames")
 
 from flowtable import FlowTable  # noqa: E402
-from os_ken.lib.packet import ethernet, icmp, ipv4, udp  # noqa: E402
+from os_ken.lib.packet import ethernet, icmp, ipv4, tcp, udp  # noqa: E402
 from test_virtual_router import (  # noqa: E402
     GW_MAC,
     R1_MAC,
@@ -234,3 +234,36 @@ def test_a_vm_forging_host1s_address_sends_nothing_to_the_lan_or_host1(router):
             assert not [r for r in rules if isinstance(r, Flow)]
             assert not [a for r in packet_outs(rules) for a in r.actions
                         if getattr(a, "port", None) in (UPLINK, 2)], (port, dst)
+
+
+def test_a_syn_flood_to_unique_remotes_stays_under_the_vms_cap_and_the_other_vm_connects(router):
+    leased(router, VM1_MAC, VM1_PORT)
+    leased(router, VM2_MAC, VM2_PORT)
+    knows_r1(router)
+    cap = router.cfg.sessions
+    refused = 0
+    for n in range(cap + 50):
+        rules = router.packet_in(VM1_PORT, read(syn(VM1_MAC, "10.0.2.15", 40000,
+                                                    "198.51.%d.%d" % (n >> 8, n & 0xFF))), 1)
+        refused += not any(isinstance(r, Flow) for r in rules)
+    assert router.nat.vm_sessions["10.0.2.15"] == cap and refused == 50
+    # refused with a reset, not left waiting
+    assert parse(packet_outs(rules)[0].data).get_protocol(tcp.tcp).bits & tcp.TCP_RST
+    assert any(isinstance(r, Flow) for r in router.packet_in(
+        VM2_PORT, read(syn(VM2_MAC, "10.0.2.16")), 2))
+    assert {r["cap"]: r["count"] for r in router.state(2)["caps"]}["vm 10.0.2.15"] == cap
+
+
+def test_a_flood_through_a_port_forward_stays_under_its_cap(router):
+    leased(router, VM1_MAC, VM1_PORT)
+    knows_r1(router)
+    cap = router.cfg.sessions
+    for n in range(cap + 20):
+        router.packet_in(UPLINK, read(tcp_frame(R1_MAC, "02:00:c0:a8:01:0a",
+                                                "198.51.%d.%d" % (n >> 8, n & 0xFF),
+                                                "192.168.1.10", 50000, 2222)), 1)
+    forward = router.nat.mappings[("tcp", "10.0.2.15", 22)]
+    assert len(forward.sessions) == cap and router.nat.refused["per_forward"] == 20
+    # vm1's own connections are not the forward's: they still get through
+    assert any(isinstance(r, Flow) for r in router.packet_in(
+        VM1_PORT, read(syn(VM1_MAC, "10.0.2.15")), 2))
