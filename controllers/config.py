@@ -49,6 +49,9 @@ class RouterConfig:
     dhcp_size: int = 100
     lease_time: int = 3600
     reserved: Dict[str, str] = field(default_factory=dict)  # VM MAC -> address
+    # VM MAC -> the port the lab attached that VM to: its MAC (and so its reservation) is
+    # good on that port only
+    attached: Dict[str, int] = field(default_factory=dict)
     vm_ports: Tuple[int, ...] = ()
     uplink_port: int = UPLINK_PORT
     host_port: int = HOST_PORT
@@ -112,6 +115,7 @@ def routers(vms, nets=None, forwards=(), ports=NAT_PORTS, idle_timeout=60, mappi
             dhcp_first=nat_vm_ip(net, 0),
             dhcp_size=min(100, ipaddress.ip_network(net).num_addresses - FIRST_VM_OFFSET - 2),
             reserved={vm_mac(n): address[n] for n in numbers},
+            attached={vm_mac(n): FIRST_VM_PORT + i for i, n in enumerate(numbers)},
             vm_ports=tuple(FIRST_VM_PORT + i for i in range(len(numbers))),
             ports=tuple(ports), idle_timeout=idle_timeout, mappings=mappings, engine=engine,
             sessions=sessions, sessions_total=sessions_total,
@@ -144,7 +148,8 @@ def vm_routers(vms, net=NAT_NETS["host1"], forwards=(), ports=NAT_PORTS, idle_ti
                 name=name, dpid=DPID_VM_ROUTER + n,
                 outside_ip=pc_ip(pc), outside_mac=pc_mac(PCS[pc]),
                 inside_net=str(net), gateway_ip=gateway_ip(net), dhcp_first=address,
-                dhcp_size=1, reserved={vm_mac(n): address}, vm_ports=(FIRST_VM_PORT,),
+                dhcp_size=1, reserved={vm_mac(n): address},
+                attached={vm_mac(n): FIRST_VM_PORT}, vm_ports=(FIRST_VM_PORT,),
                 ports=(first + order * width, first + (order + 1) * width - 1),
                 idle_timeout=idle_timeout, mappings=mappings, engine=engine,
                 sessions=sessions, sessions_total=sessions_total,

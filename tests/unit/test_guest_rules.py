@@ -267,3 +267,19 @@ def test_a_flood_through_a_port_forward_stays_under_its_cap(router):
     # vm1's own connections are not the forward's: they still get through
     assert any(isinstance(r, Flow) for r in router.packet_in(
         VM1_PORT, read(syn(VM1_MAC, "10.0.2.15")), 2))
+
+
+def test_a_vms_reservation_cannot_be_claimed_from_another_port(router):
+    # vm1's port asks in vm2's name before vm2 boots: nothing, whichever source it shows
+    assert router.cfg.attached[VM2_MAC] == VM2_PORT
+    for kind in (1, 3):
+        assert router.packet_in(VM1_PORT, read(dhcp_frame(VM2_MAC, kind, "10.0.2.16")), 0) == []
+    as_vm1 = frame(ethernet.ethernet("ff:ff:ff:ff:ff:ff", VM1_MAC, 0x0800),
+                   *parse(dhcp_frame(VM2_MAC, 3, "10.0.2.16")).protocols[1:])
+    assert router.packet_in(VM1_PORT, read(as_vm1), 0) == []
+    assert not router.dhcp.leases.holds(VM2_MAC) and VM2_MAC not in router.dhcp.vm_port
+    # vm2 boots on its own port: its reserved address, and its port is its own
+    assert leased(router, VM2_MAC, VM2_PORT, now=1) == "10.0.2.16"
+    assert router.dhcp.vm_port[VM2_MAC] == VM2_PORT
+    # vm1 still gets its own
+    assert leased(router, VM1_MAC, VM1_PORT, now=2) == "10.0.2.15"
