@@ -53,9 +53,10 @@ def set_checksum(out, at, start, end):
     struct.pack_into("!H", out, at, ~ones_complement_sum(bytes(out[start:end])) & 0xFFFF)
 
 
-def arp_request(src_mac, src_ip, dst_ip):
+def arp_request(src_mac, src_ip, dst_ip, to=BROADCAST):
+    """Who has dst_ip? Broadcast, or (`to`) asked of one MAC only, to confirm it."""
     L = lib()
-    return build(L.ethernet.ethernet(dst=BROADCAST, src=src_mac, ethertype=ETH_ARP),
+    return build(L.ethernet.ethernet(dst=to, src=src_mac, ethertype=ETH_ARP),
                   L.arp.arp(opcode=1, src_mac=src_mac, src_ip=src_ip,
                             dst_mac="00:00:00:00:00:00", dst_ip=dst_ip))
 

@@ -87,10 +87,32 @@ def test_a_spoofed_arp_on_the_lan_does_not_redirect_the_internet(router):
                                    "02:00:c0:a8:01:0a")).protocols[1:])
     router.packet_in(UPLINK, read(lying), 2)
     assert "192.168.1.99" not in router.neighbours.macs
-    # once r1 has been silent for the hold time, a new MAC is believed (r1 was replaced)
+    # nor does one after r1 has been silent for the hold time: r1 is asked, and answers
+    later = 1 + neighbours.HOLD
     router.packet_in(UPLINK, read(arp_frame(2, evil, "192.168.1.1", "192.168.1.10",
-                                       "02:00:c0:a8:01:0a")), 1 + neighbours.HOLD)
-    assert router.neighbours.macs["192.168.1.1"] == evil
+                                            "02:00:c0:a8:01:0a")), later)
+    assert router.neighbours.macs["192.168.1.1"] == R1_MAC
+    (ask,) = packet_outs(router.tick(later + 0.1))
+    asked = parse(ask.data).get_protocol(ethernet.ethernet)
+    assert asked.dst == R1_MAC  # unicast: only r1 sees it, the claimant cannot answer it
+    knows_r1(router, now=later + 0.2)
+    assert router.tick(later + 5) == [] and router.neighbours.macs["192.168.1.1"] == R1_MAC
+
+
+def test_a_neighbour_silent_when_asked_is_taken_over_and_the_routers_macs_never_are(router):
+    knows_r1(router, now=0)
+    new = "02:00:c0:a8:01:fe"  # r1 was replaced
+    for mac in (GW_MAC, "02:00:c0:a8:01:0a", "ff:ff:ff:ff:ff:ff", "01:00:5e:00:00:01"):
+        router.packet_in(UPLINK, read(arp_frame(2, mac, "192.168.1.1", "192.168.1.10",
+                                                "02:00:c0:a8:01:0a")), 100)
+        router.packet_in(UPLINK, read(arp_frame(2, mac, "192.168.1.77", "192.168.1.10",
+                                                "02:00:c0:a8:01:0a")), 100)
+    assert router.neighbours.macs == {"192.168.1.1": R1_MAC} and not router.neighbours.challenged
+    router.packet_in(UPLINK, read(arp_frame(2, new, "192.168.1.1", "192.168.1.10",
+                                            "02:00:c0:a8:01:0a")), 100)
+    asks = [r for t in range(neighbours.TRIES + 1) for r in router.tick(100 + t * 1.01)]
+    assert len(packet_outs(asks)) == neighbours.TRIES
+    assert router.neighbours.macs["192.168.1.1"] == new
 
 
 def test_unanswered_arp_is_retried_three_times_then_its_queue_is_freed(router):
