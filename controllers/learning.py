@@ -6,6 +6,7 @@ on learned flows, and no flow installed for broadcast, multicast or flooded fram
 """
 
 import logging
+from collections import OrderedDict
 from dataclasses import dataclass
 
 from controllers.core import Core
@@ -44,7 +45,7 @@ class LearningSwitch(Core):
         self.flood = flood  # in_port -> ports to flood to; None: every port (OFPP_FLOOD)
         self.ageing = ageing
         self.idle_timeout = idle_timeout
-        self.stations = {}
+        self.stations = OrderedDict()  # MAC -> Station, the one heard from longest ago first
 
     def connected(self):
         """Rules for a switch that has just connected: send what is not known to us."""
@@ -66,9 +67,11 @@ class LearningSwitch(Core):
             return []
         old = self.stations.get(mac)
         if old is None and len(self.stations) >= MAX_STATIONS:
-            # a flood of invented source MACs: forget the station heard from longest ago
-            del self.stations[min(self.stations, key=lambda m: self.stations[m].seen)]
+            # a flood of invented source MACs: forget the station heard from longest ago (the
+            # first: kept in the order heard, so that a flood costs no search per frame)
+            self.stations.popitem(last=False)
         self.stations[mac] = Station(port, now)
+        self.stations.move_to_end(mac)
         if old is None or now - old.seen > self.ageing:
             log.debug("%s: learned %s on port %d", self.name, mac, port)
             return []
