@@ -190,4 +190,4 @@ class ConntrackRouter(VirtualRouter):
     def state(self, now):
         # its sessions and their cap are the tracker's (`natmap` asks it for the zone's count)
         return dict(super().state(now), engine="conntrack", zone=self.zone, nat=[], caps=[],
-                    refused={}, outside_ip=self.cfg.outside_ip)
+                    outside_ip=self.cfg.outside_ip)

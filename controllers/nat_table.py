@@ -106,7 +106,7 @@ class NatTable:
         self.caps = caps
         self.held = Counter()  # (proto, inside_ip) -> mappings it holds
         self.vm_sessions = Counter()  # inside_ip -> its sessions, but a forward's
-        self.refused = Counter()  # cap -> new sessions it refused
+        self.refused = Counter()  # cap (as cap_rows names it) -> new sessions it refused
         taken = {f.outside_port for f in self.forwards}
         self.pools = {p: PortPool(ports[0], ports[1], taken) for p in PROTOCOLS}
         self.mappings = {}  # (proto, inside_ip, inside_port) -> Mapping
@@ -161,14 +161,14 @@ class NatTable:
         return session
 
     def full(self, proto, inside_ip, inside_port):
-        """The cap a new session of this inside endpoint would pass ('total', 'per_vm',
-        'per_forward'), or None."""
+        """The cap a new session of this inside endpoint would pass, named as cap_rows names
+        it ('vm 10.0.2.15', 'forward tcp:2222', 'total'), or None."""
         caps, mapping = self.caps, self.mappings.get((proto, inside_ip, inside_port))
         if mapping is not None and mapping.forward:
             if caps.per_forward is not None and len(mapping.sessions) >= caps.per_forward:
-                return "per_forward"
+                return "forward %s:%d" % (proto, mapping.outside_port)
         elif caps.per_vm is not None and self.vm_sessions[inside_ip] >= caps.per_vm:
-            return "per_vm"
+            return "vm %s" % inside_ip
         if caps.total is not None and len(self.sessions) >= caps.total:
             return "total"
         return None
@@ -274,14 +274,16 @@ class NatTable:
                  m.proto, m.inside_ip, m.inside_port, m.outside_port)
 
     def cap_rows(self):
-        """Each cap and what it counts now, as `natmap` shows them."""
+        """Each cap, what it counts now and the new sessions it refused, as `natmap` shows
+        them."""
         c = self.caps
         rows = [("total", c.total, len(self.sessions))]
         rows += [("vm %s" % ip, c.per_vm, n) for ip, n in sorted(self.vm_sessions.items())]
         rows += [("forward %s:%d" % (f.proto, f.outside_port), c.per_forward,
                   len(self.mappings[(f.proto, f.inside_ip, f.inside_port)].sessions))
                  for f in self.forwards]
-        return [{"cap": name, "limit": limit, "count": n} for name, limit, n in rows]
+        return [{"cap": name, "limit": limit, "count": n, "refused": self.refused[name]}
+                for name, limit, n in rows]
 
     def rows(self, now):
         """The table as people read it: one row per session (or idle mapping)."""

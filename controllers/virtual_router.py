@@ -299,7 +299,7 @@ class VirtualRouter(IcmpByHand, Core):
     # --- what `natmap` and `leases` show, and a successor restores ---
     def state(self, now):
         return {"router": self.cfg.name, "dpid": self.cfg.dpid, "nat": self.nat.rows(now),
-                "caps": self.nat.cap_rows(), "refused": dict(self.nat.refused),
+                "caps": self.nat.cap_rows(),
                 "leases": self.dhcp.rows(now), "gateway": self.neighbours.gateway}
 
     def take_state(self, now):

@@ -285,7 +285,7 @@ def test_a_flood_through_a_port_forward_stays_under_its_cap(router):
                                                 "198.51.%d.%d" % (n >> 8, n & 0xFF),
                                                 "192.168.1.10", 50000, 2222)), 1)
     forward = router.nat.mappings[("tcp", "10.0.2.15", 22)]
-    assert len(forward.sessions) == cap and router.nat.refused["per_forward"] == 20
+    assert len(forward.sessions) == cap and router.nat.refused["forward tcp:2222"] == 20
     # vm1's own connections are not the forward's: they still get through
     assert any(isinstance(r, Flow) for r in router.packet_in(
         VM1_PORT, read(syn(VM1_MAC, "10.0.2.15")), 2))

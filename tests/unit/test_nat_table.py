@@ -109,9 +109,9 @@ def test_sessions_are_capped_per_vm_per_forward_and_in_total_and_a_new_one_is_re
     lan = [t.session("tcp", "10.0.2.15", 22, "192.168.1.%d" % n, 50000, n) for n in range(3)]
     assert all(lan[:2]) and lan[2] is None  # the forward's cap: vm1's own cap is not spent
     assert t.session("udp", "10.0.2.16", 5001, "203.0.113.9", 53, 9) is None  # 6 in total
-    assert t.refused == {"per_vm": 1, "per_forward": 1, "total": 1}
+    assert t.refused == {"vm 10.0.2.15": 1, "forward tcp:2222": 1, "total": 1}
     t.end(vm1[1].cookie)  # one ends: room again, for whoever comes first
     assert t.session("udp", "10.0.2.16", 5001, "203.0.113.9", 53, 10)
-    caps = {r["cap"]: (r["limit"], r["count"]) for r in t.cap_rows()}
-    assert caps == {"total": (6, 6), "vm 10.0.2.15": (3, 2), "vm 10.0.2.16": (3, 2),
-                    "forward tcp:2222": (2, 2)}
+    caps = {r["cap"]: (r["limit"], r["count"], r["refused"]) for r in t.cap_rows()}
+    assert caps == {"total": (6, 6, 1), "vm 10.0.2.15": (3, 2, 1), "vm 10.0.2.16": (3, 2, 0),
+                    "forward tcp:2222": (2, 2, 1)}

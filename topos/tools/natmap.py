@@ -93,10 +93,7 @@ def cap_rows(lab):
             rows.append({"router": state["router"], "cap": "total (zone %d)" % state["zone"],
                          "limit": limit, "count": count, "refused": None})
             continue
-        refused = state.get("refused", {})
-        for cap in state.get("caps", ()):
-            kind = cap["cap"].split()[0].replace("vm", "per_vm").replace("forward", "per_forward")
-            rows.append(dict(cap, router=state["router"], refused=refused.get(kind, 0)))
+        rows += [dict(cap, router=state["router"]) for cap in state.get("caps", ())]
     return rows
 
 
