@@ -31,7 +31,7 @@ from controllers.addressing import (
     pc_mac,
     vm_mac,
 )
-from controllers.nat_table import Forward
+from controllers.port_forward import Forward
 
 
 @dataclass
@@ -49,12 +49,19 @@ class RouterConfig:
     dhcp_size: int = 100
     lease_time: int = 3600
     reserved: Dict[str, str] = field(default_factory=dict)  # VM MAC -> address
+    # VM MAC -> the port the lab attached that VM to: its MAC (and so its reservation) is
+    # good on that port only
+    attached: Dict[str, int] = field(default_factory=dict)
     vm_ports: Tuple[int, ...] = ()
     uplink_port: int = UPLINK_PORT
     host_port: int = HOST_PORT
     ports: Tuple[int, int] = NAT_PORTS
     idle_timeout: int = 60
     mappings: int = 500  # mappings one VM may hold: no VM takes the whole port range
+    # NAT sessions one VM, or one port forward, may hold at once; and the router in all (the
+    # conntrack engine: its zone's limit in the tracker). A new one past a cap is refused
+    sessions: int = 4096
+    sessions_total: int = 16384
     engine: str = "openflow"  # or "conntrack": who does the NAT (controllers.vmnet)
     forwards: Tuple[Forward, ...] = ()
     state_file: Optional[str] = None  # where the NAT table is written for `natmap`
@@ -88,7 +95,7 @@ def load(path=None):
 
 
 def routers(vms, nets=None, forwards=(), ports=NAT_PORTS, idle_timeout=60, mappings=500,
-            state_dir=None, engine="openflow"):
+            state_dir=None, engine="openflow", sessions=4096, sessions_total=16384):
     """The virtual routers of a NAT lab, one per host PC, from the addressing plan.
 
     vms:      {host PC: [VM numbers on it, in order]}
@@ -108,8 +115,10 @@ def routers(vms, nets=None, forwards=(), ports=NAT_PORTS, idle_timeout=60, mappi
             dhcp_first=nat_vm_ip(net, 0),
             dhcp_size=min(100, ipaddress.ip_network(net).num_addresses - FIRST_VM_OFFSET - 2),
             reserved={vm_mac(n): address[n] for n in numbers},
+            attached={vm_mac(n): FIRST_VM_PORT + i for i, n in enumerate(numbers)},
             vm_ports=tuple(FIRST_VM_PORT + i for i in range(len(numbers))),
             ports=tuple(ports), idle_timeout=idle_timeout, mappings=mappings, engine=engine,
+            sessions=sessions, sessions_total=sessions_total,
             forwards=tuple(Forward(p, o, address[n], i) for p, o, n, i in forwards
                            if n in address),
             state_file=os.path.join(state_dir, "natmap-%s.json" % pc) if state_dir else None,
@@ -118,7 +127,8 @@ def routers(vms, nets=None, forwards=(), ports=NAT_PORTS, idle_timeout=60, mappi
 
 
 def vm_routers(vms, net=NAT_NETS["host1"], forwards=(), ports=NAT_PORTS, idle_timeout=60,
-               mappings=500, state_dir=None, engine="openflow"):
+               mappings=500, state_dir=None, engine="openflow", sessions=4096,
+               sessions_total=16384):
     """VirtualBox's plain NAT: a virtual router per VM, named after it, every VM alone at
     the network's first VM address (10.0.2.15) behind its own gateway (10.0.2.2). The VMs
     of one host PC share its address, so each router takes its own slice of `ports`.
@@ -138,9 +148,11 @@ def vm_routers(vms, net=NAT_NETS["host1"], forwards=(), ports=NAT_PORTS, idle_ti
                 name=name, dpid=DPID_VM_ROUTER + n,
                 outside_ip=pc_ip(pc), outside_mac=pc_mac(PCS[pc]),
                 inside_net=str(net), gateway_ip=gateway_ip(net), dhcp_first=address,
-                dhcp_size=1, reserved={vm_mac(n): address}, vm_ports=(FIRST_VM_PORT,),
+                dhcp_size=1, reserved={vm_mac(n): address},
+                attached={vm_mac(n): FIRST_VM_PORT}, vm_ports=(FIRST_VM_PORT,),
                 ports=(first + order * width, first + (order + 1) * width - 1),
                 idle_timeout=idle_timeout, mappings=mappings, engine=engine,
+                sessions=sessions, sessions_total=sessions_total,
                 forwards=tuple(Forward(p, o, address, i) for p, o, v, i in forwards if v == n),
                 state_file=os.path.join(state_dir, "natmap-%s.json" % name) if state_dir
                 else None,

@@ -13,7 +13,14 @@ OpenFlow engine (controllers.virtual_router), which this one extends.
              ct(commit, nat(dst=VM:port)); established or related: on; anything else is
              not this router's and passes between uplink and host port
     table 2  forwarding by (translated) destination: a VM, host1 (hairpin), a LAN
-             neighbour, else r1 (the default route); MACs rewritten, TTL down by one
+             neighbour, else r1 (the default route); MACs rewritten, TTL down by one.
+             Towards host1 or the LAN only with the source a translation gives (the
+             gateway's, host1's): a VM's packet the tracker did not translate goes nowhere
+
+Port security is the table's: only a leased VM's packets (its port, MAC and address) reach
+the tracker; any other frame from a VM port goes to the controller from table 0, where it
+is a VM's frame like any other (a forged source is dropped). A packet table 2 sends to the
+controller is known by the table it came from, never by its source address.
 
 Each VM translates to its own slice of the outside ports (`mappings` wide): one VM cannot take
 every port, and one zone serves all (no two connections share an outside endpoint).
@@ -42,6 +49,7 @@ from controllers.virtual_router import VirtualRouter
 
 ETH_IP, ETH_ARP = 0x0800, 0x0806
 TRACKED_NEW = (CT_TRACKED | CT_NEW, CT_TRACKED | CT_NEW)
+FORWARDING = 2  # the table that forwards by (translated) destination
 
 
 def state(bit):
@@ -79,12 +87,16 @@ class ConntrackRouter(VirtualRouter):
             # before host1) another router's
             Flow(10, {"in_port": c.uplink_port}, (Output(c.host_port),), table_id=1),
             Flow(10, {"in_port": c.host_port}, (Output(c.uplink_port),), table_id=1),
-            # table 2: host1 itself (hairpin: it sees the gateway's address)
-            Flow(20, dict(ip, ipv4_dst=c.outside_ip),
+            # table 2: host1 itself (hairpin: it sees the gateway's address). Here and on
+            # the way to the LAN a flow matches the source a translated packet has: one the
+            # tracker did not translate (its zone full, no port left: OVS then passes it on
+            # unchanged) matches none and is dropped
+            Flow(20, dict(ip, ipv4_src=c.gateway_ip, ipv4_dst=c.outside_ip),
                  (SetField("eth_src", c.gateway_mac), SetField("eth_dst", c.outside_mac),
                   DecTtl(), Output(c.host_port)), table_id=2),
-            # an unknown LAN neighbour: the controller asks for it (the packet is lost)
-            Flow(10, dict(ip, ipv4_dst=(c.lan_net.split("/")[0], "255.255.255.0")),
+            # an unknown LAN neighbour: the controller asks for it, and sends the packet on
+            Flow(10, dict(ip, ipv4_src=c.outside_ip,
+                          ipv4_dst=(c.lan_net.split("/")[0], "255.255.255.0")),
                  (Output(CONTROLLER),), table_id=2),
         ]
         for f in c.forwards:  # from the LAN to host1's address, from host1 to the gateway's
@@ -127,7 +139,9 @@ class ConntrackRouter(VirtualRouter):
 
     def route_flow(self, address, mac, default=False):
         c = self.cfg
-        match = {"eth_type": ETH_IP} if default else {"eth_type": ETH_IP, "ipv4_dst": address}
+        match = {"eth_type": ETH_IP, "ipv4_src": c.outside_ip}  # translated: see connected()
+        if not default:
+            match["ipv4_dst"] = address
         return Flow(5 if default else 15, match,
                     (SetField("eth_src", c.outside_mac), SetField("eth_dst", mac), DecTtl(),
                      Output(c.uplink_port)), table_id=2)
@@ -149,26 +163,31 @@ class ConntrackRouter(VirtualRouter):
                 self.routes[address] = mac
         return rules
 
-    def packet_in(self, in_port, data, now):
-        c = self.cfg
-        if in_port not in (c.uplink_port, c.host_port) and len(data) >= 34 and (
-                data[26:30] == bytes(int(o) for o in c.outside_ip.split("."))):
-            # from table 2: an already translated packet for a LAN address we do not know
-            target = ".".join(str(b) for b in data[30:34])
-            mac = self.neighbours.get(target)
+    def packet_in(self, in_port, frame, now):
+        c, ip = self.cfg, frame.ip
+        if frame.table == FORWARDING and in_port in c.vm_ports and ip and ip.src == c.outside_ip:
+            # sent by table 2: a packet the tracker translated, for a LAN address we do not
+            # know. Only the table tells it from a guest's frame forging host1's address (that
+            # one comes from table 0 and is a VM's like any other: leased, or dropped)
+            mac = self.neighbours.get(ip.dst)
+            if ip.ttl <= 1:  # OVS's invalid-TTL too: a router does not send it on
+                self.drops.drop("a translated packet whose TTL ran out")
+                return []
             if mac is not None:  # answered since: on its way, as table 2 would send it
                 return [PacketOut(in_port, (SetField("eth_src", c.outside_mac),
-                                            SetField("eth_dst", mac), Output(c.uplink_port)),
-                                  data)] + self.changes(now)
-            if ipaddress.ip_address(target) in self.lan:
-                return self.neighbours.resolve(target, in_port, data, now)
-            self.drops.drop("a translated packet whose TTL ran out")  # OVS's invalid-TTL
+                                            SetField("eth_dst", mac), DecTtl(),
+                                            Output(c.uplink_port)),
+                                  frame.data)] + self.changes(now)
+            if ipaddress.ip_address(ip.dst) in self.lan:
+                return self.neighbours.resolve(ip.dst, in_port, frame, now)
+            self.drops.drop("a translated packet for no LAN address")
             return []
-        return super().packet_in(in_port, data, now) + self.changes(now)
+        return super().packet_in(in_port, frame, now) + self.changes(now)
 
     def tick(self, now):
         return super().tick(now) + self.changes(now)
 
     def state(self, now):
-        return dict(super().state(now), engine="conntrack", zone=self.zone, nat=[],
+        # its sessions and their cap are the tracker's (`natmap` asks it for the zone's count)
+        return dict(super().state(now), engine="conntrack", zone=self.zone, nat=[], caps=[],
                     outside_ip=self.cfg.outside_ip)

@@ -16,13 +16,13 @@ class Core:
         """The switch has just connected."""
         return []
 
-    def packet_in(self, in_port, data, now):
-        """A frame the switch had no rule for, checked by controllers.boundary."""
+    def packet_in(self, in_port, frame, now):
+        """A frame the switch sent (controllers.frame.Frame, read by controllers.boundary)."""
         return []
 
-    def fragment(self, in_port, data, now):
+    def fragment(self, in_port, frame, now):
         """An IPv4 fragment (its ports are not all there)."""
-        return self.packet_in(in_port, data, now)
+        return self.packet_in(in_port, frame, now)
 
     def flow_removed(self, flow_cookie, now):
         return []

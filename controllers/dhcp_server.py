@@ -2,9 +2,11 @@
 
 A VM's port is bound to the MAC it leased with, and that MAC to the port, as a virtual
 switch port with port security is: frames that break the binding are dropped by the
-router. Only the lease's own MAC, from its own port, may release or decline it, a DHCP
-message whose client address is not the frame's source is ignored, and one port holds
-at most CLIENTS_PER_PORT clients, so a flood from one VM cannot empty the pool.
+router. A VM the lab attached to a port has its MAC bound to that port from the start: its
+reservation is not to be had from another port. Only the lease's own MAC, from its own
+port, may release or decline it, a DHCP message whose client address is not the frame's
+source is ignored, and one port holds at most CLIENTS_PER_PORT clients, so a flood from one
+VM cannot empty the pool.
 """
 
 import ipaddress
@@ -35,9 +37,11 @@ class DhcpServer:
 
     # --- port security ---
     def allowed(self, in_port, src_mac):
-        """May a frame with source `src_mac` come in on `in_port`?"""
+        """May a frame with source `src_mac` come in on `in_port`? Not when the port is bound
+        to another MAC, nor when the MAC is bound - or was attached by the lab - to another
+        port: a VM's reservation cannot be claimed from another VM's port before it boots."""
         bound = self.port_mac.get(in_port)
-        home = self.vm_port.get(src_mac)
+        home = self.vm_port.get(src_mac, self.cfg.attached.get(src_mac))
         return (bound in (None, src_mac)) and home in (None, in_port)
 
     def bind(self, mac, port):
@@ -60,10 +64,11 @@ class DhcpServer:
 
     # --- messages ---
     def message(self, request, src_mac, in_port, now):
-        """Answer one DHCP message from a VM port: a list of rules (the answer's packet-out)."""
+        """Answer one DHCP message (controllers.frame.Dhcp) from a VM port: a list of rules
+        (the answer's packet-out)."""
         if request.op != 1:
             return []
-        options = {o.tag: o.value for o in request.options.option_list}
+        options = request.options
         kind = options.get(OPT_TYPE, b"\0")[0]
         mac = request.chaddr
         if mac != src_mac:

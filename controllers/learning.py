@@ -6,6 +6,7 @@ on learned flows, and no flow installed for broadcast, multicast or flooded fram
 """
 
 import logging
+from collections import OrderedDict
 from dataclasses import dataclass
 
 from controllers.core import Core
@@ -15,10 +16,6 @@ log = logging.getLogger("vmnet.learning")
 
 TABLE_MISS_PRIORITY = 0
 LEARNED_PRIORITY = 10
-
-
-def mac_text(raw: bytes) -> str:
-    return ":".join("%02x" % b for b in raw)
 
 
 def is_group(mac: str) -> bool:
@@ -48,7 +45,7 @@ class LearningSwitch(Core):
         self.flood = flood  # in_port -> ports to flood to; None: every port (OFPP_FLOOD)
         self.ageing = ageing
         self.idle_timeout = idle_timeout
-        self.stations = {}
+        self.stations = OrderedDict()  # MAC -> Station, the one heard from longest ago first
 
     def connected(self):
         """Rules for a switch that has just connected: send what is not known to us."""
@@ -70,9 +67,11 @@ class LearningSwitch(Core):
             return []
         old = self.stations.get(mac)
         if old is None and len(self.stations) >= MAX_STATIONS:
-            # a flood of invented source MACs: forget the station heard from longest ago
-            del self.stations[min(self.stations, key=lambda m: self.stations[m].seen)]
+            # a flood of invented source MACs: forget the station heard from longest ago (the
+            # first: kept in the order heard, so that a flood costs no search per frame)
+            self.stations.popitem(last=False)
         self.stations[mac] = Station(port, now)
+        self.stations.move_to_end(mac)
         if old is None or now - old.seen > self.ageing:
             log.debug("%s: learned %s on port %d", self.name, mac, port)
             return []
@@ -81,11 +80,10 @@ class LearningSwitch(Core):
             return [DeleteFlows({"eth_dst": mac})]
         return []
 
-    def packet_in(self, in_port, data, now):
-        """A frame the switch had no rule for: learn its source, forward it, maybe add a rule."""
-        if len(data) < 14:
-            return []
-        dst, src = mac_text(data[0:6]), mac_text(data[6:12])
+    def packet_in(self, in_port, frame, now):
+        """A frame the switch had no rule for (controllers.frame.Frame): learn its source,
+        forward it, maybe add a rule."""
+        dst, src, data = frame.dst, frame.src, frame.data
         out = self.learn(src, in_port, now)
         port = None if is_group(dst) else self.port_of(dst, now)
         if port is None:

@@ -5,6 +5,13 @@ remote (endpoint-independent mapping, as home routers and VirtualBox do); each
 remote it talks to is a session with its own pair of flows, named by a cookie.
 A session lives while either of its flows does (traffic in either direction keeps
 it); when a mapping has no session left its port goes back to the pool.
+
+Sessions are capped (Caps): per VM, per port forward and in total. At a cap the new session
+is refused and every existing one kept, as Linux's conntrack does once it finds no entry
+to drop early (it drops only entries that never saw a reply, which this table cannot tell:
+the switch carries the traffic) and as Open vSwitch's tracker always does at a zone's
+limit. A working connection is never cut for a new one, and a VM that floods fills its
+own share only.
 """
 
 import itertools
@@ -69,13 +76,13 @@ def sessions_slice(part, parts):
 
 
 @dataclass(frozen=True)
-class Forward:
-    """A port forward like VirtualBox's natpf: outside `proto` port -> inside ip:port."""
+class Caps:
+    """Most sessions at once (None: no cap) of one VM (inside address), of one port forward,
+    and of the whole table."""
 
-    proto: str
-    outside_port: int
-    inside_ip: str
-    inside_port: int
+    per_vm: Optional[int] = None
+    per_forward: Optional[int] = None
+    total: Optional[int] = None
 
 
 class PortPool:
@@ -92,11 +99,14 @@ class PortPool:
 
 
 class NatTable:
-    def __init__(self, ports=(61000, 61999), forwards=(), per_inside=None):
+    def __init__(self, ports=(61000, 61999), forwards=(), per_inside=None, caps=Caps()):
         self.forwards = list(forwards)
         # Fairness: one inside address holds at most this many mappings (None: no cap).
         self.per_inside = per_inside
+        self.caps = caps
         self.held = Counter()  # (proto, inside_ip) -> mappings it holds
+        self.vm_sessions = Counter()  # inside_ip -> its sessions, but a forward's
+        self.refused = Counter()  # cap (as cap_rows names it) -> new sessions it refused
         taken = {f.outside_port for f in self.forwards}
         self.pools = {p: PortPool(ports[0], ports[1], taken) for p in PROTOCOLS}
         self.mappings = {}  # (proto, inside_ip, inside_port) -> Mapping
@@ -139,14 +149,37 @@ class NatTable:
         if session:
             session.mapping.last_used = now
             return session
+        cap = self.full(proto, inside_ip, inside_port)
+        if cap:
+            self.refused[cap] += 1
+            return None
         mapping = self.mapping_for(proto, inside_ip, inside_port, now)
         if mapping is None:
             return None
         session = Session(next(self.cookies), mapping, remote_ip, remote_port, created=now)
-        mapping.sessions.add(session.cookie)
+        self._add(session, key)
+        return session
+
+    def full(self, proto, inside_ip, inside_port):
+        """The cap a new session of this inside endpoint would pass, named as cap_rows names
+        it ('vm 10.0.2.15', 'forward tcp:2222', 'total'), or None."""
+        caps, mapping = self.caps, self.mappings.get((proto, inside_ip, inside_port))
+        if mapping is not None and mapping.forward:
+            if caps.per_forward is not None and len(mapping.sessions) >= caps.per_forward:
+                return "forward %s:%d" % (proto, mapping.outside_port)
+        elif caps.per_vm is not None and self.vm_sessions[inside_ip] >= caps.per_vm:
+            return "vm %s" % inside_ip
+        if caps.total is not None and len(self.sessions) >= caps.total:
+            return "total"
+        return None
+
+    def _add(self, session, key):
+        m = session.mapping
+        m.sessions.add(session.cookie)
         self.sessions[session.cookie] = session
         self.by_flow[key] = session
-        return session
+        if not m.forward:
+            self.vm_sessions[m.inside_ip] += 1
 
     def adopt(self, proto, inside_ip, inside_port, outside_port, remote_ip, remote_port,
               cookie, flows, now):
@@ -168,10 +201,8 @@ class NatTable:
         elif mapping.outside_port != outside_port or cookie in self.sessions:
             return False
         session = Session(cookie, mapping, remote_ip, remote_port, set(flows), created=now)
-        mapping.sessions.add(cookie)
         mapping.last_used = now
-        self.sessions[cookie] = session
-        self.by_flow[key + (remote_ip, remote_port)] = session
+        self._add(session, key + (remote_ip, remote_port))  # past a cap too: it exists
         return True
 
     def take_over(self, found, now):
@@ -215,6 +246,10 @@ class NatTable:
         self.by_flow.pop((m.proto, m.inside_ip, m.inside_port,
                           session.remote_ip, session.remote_port), None)
         m.sessions.discard(cookie)
+        if not m.forward:
+            self.vm_sessions[m.inside_ip] -= 1
+            if not self.vm_sessions[m.inside_ip]:
+                del self.vm_sessions[m.inside_ip]
         if not m.sessions and not m.forward:
             self._free(m)
         return session
@@ -238,6 +273,18 @@ class NatTable:
         log.info("NAT: mapping %s %s:%s -> %d expired; port free again",
                  m.proto, m.inside_ip, m.inside_port, m.outside_port)
 
+    def cap_rows(self):
+        """Each cap, what it counts now and the new sessions it refused, as `natmap` shows
+        them."""
+        c = self.caps
+        rows = [("total", c.total, len(self.sessions))]
+        rows += [("vm %s" % ip, c.per_vm, n) for ip, n in sorted(self.vm_sessions.items())]
+        rows += [("forward %s:%d" % (f.proto, f.outside_port), c.per_forward,
+                  len(self.mappings[(f.proto, f.inside_ip, f.inside_port)].sessions))
+                 for f in self.forwards]
+        return [{"cap": name, "limit": limit, "count": n, "refused": self.refused[name]}
+                for name, limit, n in rows]
+
     def rows(self, now):
         """The table as people read it: one row per session (or idle mapping)."""
         rows = []
@@ -255,21 +302,3 @@ class NatTable:
                     "forward": m.forward,
                 })
         return rows
-
-
-def parse_forward(text):
-    """'tcp:2222:vm1:22' -> (proto, outside port, VM name, inside port); ValueError says why."""
-    parts = text.split(":")
-    if len(parts) != 4:
-        raise ValueError("port forward %r: write proto:hostport:vm:guestport" % text)
-    proto, outside, vm, inside = parts
-    if proto not in ("tcp", "udp"):
-        raise ValueError("port forward %r: protocol must be tcp or udp, not %r" % (text, proto))
-    ports = []
-    for value in (outside, inside):
-        if not value.isdigit() or not 1 <= int(value) <= 65535:
-            raise ValueError("port forward %r: port %r is not in 1-65535" % (text, value))
-        ports.append(int(value))
-    if not vm:
-        raise ValueError("port forward %r: no VM named" % text)
-    return proto, ports[0], vm, ports[1]

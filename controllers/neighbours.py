@@ -1,21 +1,44 @@
 """The virtual router's neighbours on the LAN: their MACs, learned from ARP only. Pure Python.
 
-A neighbour is learned from an ARP whose sender is the frame's source; a known address
-keeps its MAC for HOLD seconds after it was last confirmed, so one spoofed ARP moves
-nothing. Frames for an unknown address wait while it is asked for; unanswered, it is asked
-TRIES times, then its frames are dropped. The LAN's gateway is asked for until it answers.
+What may be learned, and what may replace a known neighbour's MAC:
+- A neighbour is learned from an ARP whose sender is the frame's source (the router checks
+  that), for a LAN address that is not host1's own.
+- The router's own MACs (the VMs' gateway MAC, host1's) and group MACs are never a
+  neighbour's: a frame with one of them on the LAN is a forgery, or a loop.
+- A known address keeps its MAC for HOLD seconds after it was last confirmed (an ARP from
+  that MAC): another MAC claiming it then is ignored.
+- After that, another MAC's claim does not replace it at once: the router asks the known MAC
+  (a unicast ARP request, which only its owner sees) up to TRIES times, INTERVAL apart. An
+  answer from it confirms it and the claim is forgotten; no answer at all, and the claimant
+  takes the address over (its owner is gone: the LAN's gateway was replaced). So a neighbour
+  silent for HOLD, such as r1, is not taken by one gratuitous ARP from any LAN host.
+Frames for an unknown address wait while it is asked for; unanswered, it is asked TRIES
+times, then its frames are dropped. The LAN's gateway is asked for until it answers.
 """
 
 import ipaddress
+import logging
 from dataclasses import dataclass, field
 
 from controllers import packets
+from controllers.learning import is_group
 from controllers.rules import CONTROLLER, Output, PacketOut
+
+log = logging.getLogger("vmnet.neighbours")
 
 HOLD = 30.0  # seconds a neighbour's MAC stands before another may replace it
 TRIES, INTERVAL = 3, 1.0  # ARP requests for one address, and seconds between them
 WAITING_FRAMES = 32  # frames held per address being resolved
 WAITING_ADDRESSES = 64  # addresses being resolved at once
+
+
+@dataclass
+class Challenge:
+    """Another MAC claims a known address: its known MAC is asked whether it is still there."""
+
+    claimant: str
+    tries: int = 0
+    next_try: float = 0.0
 
 
 @dataclass
@@ -33,6 +56,8 @@ class Neighbours:
         self.macs = {}  # LAN address -> MAC
         self.confirmed = {}  # LAN address -> when its MAC was last confirmed
         self.pending = {}  # LAN address -> Pending
+        self.challenged = {}  # LAN address -> Challenge
+        self.own = {cfg.gateway_mac, cfg.outside_mac}  # never a neighbour's
         self.next_gateway_ask = 0.0
 
     def get(self, ip):
@@ -44,12 +69,19 @@ class Neighbours:
 
     def learn(self, ip, mac, now):
         """An ARP from `ip` at `mac`: the frames that were waiting for it, to send again."""
-        if ipaddress.ip_address(ip) not in self.lan:
+        if ipaddress.ip_address(ip) not in self.lan or ip == self.cfg.outside_ip:
+            return []
+        if mac in self.own or is_group(mac):
+            self.drops.drop("ARP on the LAN with the router's own or a group MAC")
             return []
         known = self.macs.get(ip)
-        if known not in (None, mac) and now - self.confirmed.get(ip, 0.0) < HOLD:
-            self.drops.drop("ARP claiming a LAN address another MAC holds")
+        if known not in (None, mac):
+            if now - self.confirmed.get(ip, 0.0) < HOLD:
+                self.drops.drop("ARP claiming a LAN address another MAC holds")
+            elif ip not in self.challenged and len(self.challenged) < WAITING_ADDRESSES:
+                self.challenged[ip] = Challenge(mac, next_try=now)  # asked at the next tick
             return []
+        self.challenged.pop(ip, None)  # its own MAC answered: a claim on it is forgotten
         self.macs[ip] = mac
         self.confirmed[ip] = now
         waiting = self.pending.pop(ip, None)
@@ -83,6 +115,7 @@ class Neighbours:
             waiting.tries += 1
             waiting.next_try = now + INTERVAL
             rules.append(self.request(ip))
+        rules += self.challenge(now)
         gateway = self.cfg.lan_gateway
         if gateway not in self.macs and gateway not in self.pending and (
                 now >= self.next_gateway_ask):
@@ -90,7 +123,25 @@ class Neighbours:
             rules.append(self.request(gateway))
         return rules
 
-    def request(self, ip):
+    def challenge(self, now):
+        """Unicast ARP requests to known MACs another claims; a claim whose known MAC never
+        answered takes the address over."""
+        rules = []
+        for ip, claim in list(self.challenged.items()):
+            if now < claim.next_try:
+                continue
+            if claim.tries >= TRIES:
+                del self.challenged[ip]
+                log.warning("%s: %s did not answer for %s: %s takes it over", self.cfg.name,
+                            self.macs[ip], ip, claim.claimant)
+                self.macs[ip], self.confirmed[ip] = claim.claimant, now
+                continue
+            claim.tries += 1
+            claim.next_try = now + INTERVAL
+            rules.append(self.request(ip, self.macs[ip]))
+        return rules
+
+    def request(self, ip, to=packets.BROADCAST):
         c = self.cfg
         return PacketOut(CONTROLLER, (Output(c.uplink_port),),
-                         packets.arp_request(c.outside_mac, c.outside_ip, ip))
+                         packets.arp_request(c.outside_mac, c.outside_ip, ip, to))

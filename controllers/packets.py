@@ -1,8 +1,9 @@
 """Frames the controller builds itself. Each function builds one frame and returns its bytes;
 none knows anything of routing, NAT or leases: the callers decide who gets what.
 
-Built with the framework's packet library (os-ken or Ryu), except the ICMP error
-translation, which edits the received bytes in place of a full rebuild.
+Built with the framework's packet library (os-ken or Ryu), which only ever builds here: an
+answer that rewrites a received frame (an echo, an ICMP error to translate) edits its bytes,
+as the boundary read them (controllers.frame), and never parses them again.
 """
 
 import socket
@@ -29,7 +30,7 @@ def lib():
     return _lib
 
 
-def frame(*layers):
+def build(*layers):
     """The bytes of a frame made of these protocol layers (the framework's classes)."""
     p = lib().packet.Packet()
     for layer in layers:
@@ -46,22 +47,23 @@ def mac_bytes(text):
     return bytes.fromhex(text.replace(":", ""))
 
 
-def set_checksum(frame, at, start, end):
-    """The Internet checksum of frame[start:end], written at `at`."""
-    struct.pack_into("!H", frame, at, 0)
-    struct.pack_into("!H", frame, at, ~ones_complement_sum(bytes(frame[start:end])) & 0xFFFF)
+def set_checksum(out, at, start, end):
+    """The Internet checksum of out[start:end], written at `at`."""
+    struct.pack_into("!H", out, at, 0)
+    struct.pack_into("!H", out, at, ~ones_complement_sum(bytes(out[start:end])) & 0xFFFF)
 
 
-def arp_request(src_mac, src_ip, dst_ip):
+def arp_request(src_mac, src_ip, dst_ip, to=BROADCAST):
+    """Who has dst_ip? Broadcast, or (`to`) asked of one MAC only, to confirm it."""
     L = lib()
-    return frame(L.ethernet.ethernet(dst=BROADCAST, src=src_mac, ethertype=ETH_ARP),
+    return build(L.ethernet.ethernet(dst=to, src=src_mac, ethertype=ETH_ARP),
                   L.arp.arp(opcode=1, src_mac=src_mac, src_ip=src_ip,
                             dst_mac="00:00:00:00:00:00", dst_ip=dst_ip))
 
 
 def arp_reply(src_mac, src_ip, dst_mac, dst_ip):
     L = lib()
-    return frame(L.ethernet.ethernet(dst=dst_mac, src=src_mac, ethertype=ETH_ARP),
+    return build(L.ethernet.ethernet(dst=dst_mac, src=src_mac, ethertype=ETH_ARP),
                   L.arp.arp(opcode=2, src_mac=src_mac, src_ip=src_ip, dst_mac=dst_mac,
                             dst_ip=dst_ip))
 
@@ -74,56 +76,60 @@ def dhcp_reply(request, options, yiaddr, server_ip, server_mac):
         yiaddr=yiaddr, siaddr=server_ip, hlen=6,
         options=L.dhcp.options(option_list=[L.dhcp.option(tag=t, value=v)
                                             for t, v in options]))
-    return frame(L.ethernet.ethernet(dst=request.chaddr, src=server_mac, ethertype=ETH_IP),
+    return build(L.ethernet.ethernet(dst=request.chaddr, src=server_mac, ethertype=ETH_IP),
                   L.ipv4.ipv4(src=server_ip, dst="255.255.255.255", proto=17),
                   L.udp.udp(src_port=67, dst_port=68), reply)
 
 
-def quoted(pkt):
-    """What an ICMP error quotes of a packet: its IP header and 8 bytes of what follows."""
-    ip = pkt.get_protocol(lib().ipv4.ipv4)
-    return bytes(pkt.data[14:14 + ip.header_length * 4 + 8])
+def quoted(frame):
+    """What an ICMP error quotes of a packet (controllers.frame.Frame): its IP header and 8
+    bytes of what follows."""
+    return frame.data[14:14 + frame.ip.header_length + 8]
 
 
-def icmp_error(pkt, src_mac, src_ip, kind, code=0):
-    """An ICMP error (destination unreachable, time exceeded) about `pkt`, back to its sender."""
+def icmp_error(frame, src_mac, src_ip, kind, code=0):
+    """An ICMP error (destination unreachable, time exceeded) about `frame`, back to its sender."""
     L = lib()
-    eth = pkt.get_protocol(L.ethernet.ethernet)
-    ip = pkt.get_protocol(L.ipv4.ipv4)
     body = (L.icmp.TimeExceeded if kind == ICMP_TIME_EXCEEDED else L.icmp.dest_unreach)(
-        data=quoted(pkt))
-    return frame(L.ethernet.ethernet(dst=eth.src, src=src_mac, ethertype=ETH_IP),
-                  L.ipv4.ipv4(src=src_ip, dst=ip.src, proto=IP_ICMP),
-                  L.icmp.icmp(type_=kind, code=code, data=body))
+        data=quoted(frame))
+    return build(L.ethernet.ethernet(dst=frame.src, src=src_mac, ethertype=ETH_IP),
+                 L.ipv4.ipv4(src=src_ip, dst=frame.ip.src, proto=IP_ICMP),
+                 L.icmp.icmp(type_=kind, code=code, data=body))
 
 
-def tcp_reset(pkt, src_mac):
+def tcp_reset(frame, src_mac):
     """A reset answering a TCP segment, as if from the host it was sent to."""
     L = lib()
-    eth = pkt.get_protocol(L.ethernet.ethernet)
-    ip = pkt.get_protocol(L.ipv4.ipv4)
-    seg = pkt.get_protocol(L.tcp.tcp)
-    return frame(L.ethernet.ethernet(dst=eth.src, src=src_mac, ethertype=ETH_IP),
-                  L.ipv4.ipv4(src=ip.dst, dst=ip.src, proto=IP_TCP),
-                  L.tcp.tcp(src_port=seg.dst_port, dst_port=seg.src_port, seq=0,
-                            ack=(seg.seq + 1) & 0xFFFFFFFF, bits=L.tcp.TCP_RST | L.tcp.TCP_ACK))
+    ip, seg = frame.ip, frame.tcp
+    return build(L.ethernet.ethernet(dst=frame.src, src=src_mac, ethertype=ETH_IP),
+                 L.ipv4.ipv4(src=ip.dst, dst=ip.src, proto=IP_TCP),
+                 L.tcp.tcp(src_port=seg.dst_port, dst_port=seg.src_port, seq=0,
+                           ack=(seg.seq + 1) & 0xFFFFFFFF, bits=L.tcp.TCP_RST | L.tcp.TCP_ACK))
 
 
-def rewrite_echo(pkt, eth_src, eth_dst, src=None, dst=None, ident=None, hop=False):
-    """An echo frame with new addresses and identifier, checksums recomputed;
-    `hop`: it is forwarded, so its TTL goes down by one."""
-    L = lib()
-    eth = pkt.get_protocol(L.ethernet.ethernet)
-    ip = pkt.get_protocol(L.ipv4.ipv4)
-    icmp = pkt.get_protocol(L.icmp.icmp)
-    eth.src, eth.dst = eth_src, eth_dst
-    ip.src, ip.dst = src or ip.src, dst or ip.dst
-    ip.csum = icmp.csum = 0  # zero: serialize() computes them
+def rewrite_echo(frame, eth_src, eth_dst, src=None, dst=None, ident=None, hop=False,
+                 kind=None):
+    """An ICMP echo (controllers.frame.Frame) with new addresses, identifier or type (`kind`),
+    its checksums recomputed; `hop`: it is forwarded, so its TTL goes down by one. The
+    received bytes are edited, never parsed again: the boundary has read the headers."""
+    outer = 14
+    at = outer + frame.ip.header_length  # the ICMP header
+    end = outer + frame.ip.total_length  # what follows is Ethernet padding
+    out = bytearray(frame.data[:end])
+    out[0:12] = mac_bytes(eth_dst) + mac_bytes(eth_src)
+    if src:
+        out[outer + 12:outer + 16] = ip_bytes(src)
+    if dst:
+        out[outer + 16:outer + 20] = ip_bytes(dst)
     if hop:
-        ip.ttl -= 1
+        out[outer + 8] -= 1
+    if kind is not None:
+        out[at] = kind
     if ident is not None:
-        icmp.data.id = ident
-    return frame(*pkt.protocols)
+        struct.pack_into("!H", out, at + 4, ident)
+    set_checksum(out, outer + 10, outer, at)
+    set_checksum(out, at + 2, at, end)
+    return bytes(out)
 
 
 def quoted_endpoint(data):
@@ -149,12 +155,12 @@ def readdress_icmp_error(data, eth_dst, eth_src, ip_dst, port_at, port):
     at = outer + (data[outer] & 0x0F) * 4
     inner = at + 8
     l4 = inner + (data[inner] & 0x0F) * 4
-    frame = bytearray(data)
-    frame[0:12] = mac_bytes(eth_dst) + mac_bytes(eth_src)
-    frame[outer + 16:outer + 20] = ip_bytes(ip_dst)  # to the new destination
-    frame[inner + 12:inner + 16] = ip_bytes(ip_dst)  # about its packet
-    struct.pack_into("!H", frame, port_at, port)
-    set_checksum(frame, inner + 10, inner, l4)
-    set_checksum(frame, outer + 10, outer, at)
-    set_checksum(frame, at + 2, at, outer + struct.unpack_from("!H", frame, outer + 2)[0])
-    return bytes(frame)
+    out = bytearray(data)
+    out[0:12] = mac_bytes(eth_dst) + mac_bytes(eth_src)
+    out[outer + 16:outer + 20] = ip_bytes(ip_dst)  # to the new destination
+    out[inner + 12:inner + 16] = ip_bytes(ip_dst)  # about its packet
+    struct.pack_into("!H", out, port_at, port)
+    set_checksum(out, inner + 10, inner, l4)
+    set_checksum(out, outer + 10, outer, at)
+    set_checksum(out, at + 2, at, outer + struct.unpack_from("!H", out, outer + 2)[0])
+    return bytes(out)

@@ -12,28 +12,28 @@ from controllers.session_flows import PROTO_NAME
 class IcmpByHand:
     """Mixed into controllers.virtual_router.VirtualRouter: uses its cfg, nat, dhcp."""
 
-    def refusal(self, pkt, proto, in_port):
+    def refusal(self, frame, proto, in_port):
         """A TCP reset, or for UDP an ICMP 'administratively prohibited', back to the VM."""
         c = self.cfg
         if proto == "tcp":
-            frame = packets.tcp_reset(pkt, c.gateway_mac)
+            answer = packets.tcp_reset(frame, c.gateway_mac)
         else:
-            frame = packets.icmp_error(pkt, c.gateway_mac, c.gateway_ip, ICMP_DEST_UNREACH,
-                                       packets.CODE_ADMIN_PROHIBITED)
-        return PacketOut(CONTROLLER, (Output(in_port),), frame)
+            answer = packets.icmp_error(frame, c.gateway_mac, c.gateway_ip, ICMP_DEST_UNREACH,
+                                        packets.CODE_ADMIN_PROHIBITED)
+        return PacketOut(CONTROLLER, (Output(in_port),), answer)
 
-    def echo_reply_in(self, pkt, icmp, data, in_port):
+    def echo_reply_in(self, frame, in_port):
         """An echo reply: back to the VM whose request it answers, else on its way (to the
         host PC, or from it: the routers of plain NAT stand in a row before it)."""
         c = self.cfg
-        mapping = self.nat.inbound("icmp", icmp.data.id)
+        mapping = self.nat.inbound("icmp", frame.icmp.ident)
         vm_mac, vm_port = self.dhcp.owner(mapping.inside_ip, mapping.last_used) if mapping \
             else (None, None)
         if vm_port is None:
-            return [PacketOut(in_port, (Output(self.across(in_port)),), data)]
-        frame = packets.rewrite_echo(pkt, c.gateway_mac, vm_mac, dst=mapping.inside_ip,
+            return [PacketOut(in_port, (Output(self.across(in_port)),), frame.data)]
+        reply = packets.rewrite_echo(frame, c.gateway_mac, vm_mac, dst=mapping.inside_ip,
                                      ident=mapping.inside_port)
-        return [PacketOut(c.uplink_port, (Output(vm_port),), frame)]
+        return [PacketOut(c.uplink_port, (Output(vm_port),), reply)]
 
     def icmp_error_in(self, data, now):
         """An ICMP error quoting a translated packet goes back to its VM, untranslated."""

@@ -19,10 +19,10 @@ from controllers import packets, session_flows
 from controllers.boundary import Drops
 from controllers.core import Core
 from controllers.dhcp_server import DhcpServer
-from controllers.learning import LearningSwitch, mac_text
-from controllers.nat_table import INWARD, OUTWARD, NatTable, session_of, sessions_slice
+from controllers.learning import LearningSwitch
+from controllers.nat_table import INWARD, OUTWARD, Caps, NatTable, session_of, sessions_slice
 from controllers.neighbours import Neighbours
-from controllers.packets import ICMP_TIME_EXCEEDED, lib
+from controllers.packets import ICMP_TIME_EXCEEDED
 from controllers.router_flows import ICMP_ECHO_REPLY, ICMP_ECHO_REQUEST, ICMP_ERRORS, standing_flows
 from controllers.router_icmp import IcmpByHand
 from controllers.rules import CONTROLLER, TABLE, Output, PacketOut
@@ -30,7 +30,6 @@ from controllers.session_flows import PROTO_NAME, Way
 
 log = logging.getLogger("vmnet.router")
 
-ETH_IP, ETH_ARP = 0x0800, 0x0806
 ICMP_TIMEOUT = 30  # seconds an idle echo mapping is kept (as Linux's conntrack does)
 ADOPT_WAIT = 3.0  # seconds to wait for the switch's flow table after a (re)connect
 AUDIT_SESSIONS = 128  # sessions an audit reads at most about: a big table is read in slices
@@ -47,7 +46,8 @@ class VirtualRouter(IcmpByHand, Core):
         self.drops = Drops(cfg.name)  # what the router refused, counted
         self.dhcp = DhcpServer(cfg, self.drops)
         self.neighbours = Neighbours(cfg, self.drops)
-        self.nat = NatTable(cfg.ports, cfg.forwards, per_inside=cfg.mappings)
+        self.nat = NatTable(cfg.ports, cfg.forwards, per_inside=cfg.mappings, caps=Caps(
+            per_vm=cfg.sessions, per_forward=cfg.sessions, total=cfg.sessions_total))
         self.switch = LearningSwitch(name=cfg.name, flood=self.vm_flood)
         self.dirty = False  # the state changed since take_state()
         # After a (re)connect, new sessions wait until the switch's flows are adopted, so
@@ -78,42 +78,39 @@ class VirtualRouter(IcmpByHand, Core):
         self.dirty = self.dirty or len(self.nat.mappings) != before
         return self.neighbours.retry(now)
 
-    def packet_in(self, in_port, data, now):
-        ethertype = int.from_bytes(data[12:14], "big")
-        if ethertype not in (ETH_IP, ETH_ARP) or (
-                ethertype == ETH_IP and data[23] not in PROTO_NAME):
-            # neither parsed by the packet library (GRE, SCTP, 802.3 ... would go deep)
-            # nor translated: the NAT knows TCP, UDP and ICMP
-            return self.not_ip(in_port, data, now)
-        pkt = lib().packet.Packet(data)
-        eth = pkt.get_protocol(lib().ethernet.ethernet)
+    def packet_in(self, in_port, frame, now):
+        """One frame (controllers.frame.Frame: the boundary read its headers)."""
+        if frame.arp is None and (frame.ip is None or frame.ip.proto not in PROTO_NAME):
+            # not translated (the NAT knows TCP, UDP and ICMP): GRE, IPv6, a VLAN-tagged
+            # frame ... are data, whatever they carry
+            return self.not_ip(in_port, frame, now)
         if in_port == self.cfg.uplink_port:
-            return self.from_lan(pkt, eth, in_port, data, now)
+            return self.from_lan(frame, in_port, now)
         if in_port == self.cfg.host_port:
-            return self.from_host(pkt, eth, data, now)
-        return self.from_vm(pkt, eth, in_port, data, now)
+            return self.from_host(frame, now)
+        return self.from_vm(frame, in_port, now)
 
-    def fragment(self, in_port, data, now):
+    def fragment(self, in_port, frame, now):
         """Later fragments carry no ports, so no NAT flow can match them; re-injected they
         would come back for ever. The router does not reassemble: a fragment for the NAT is
         dropped (counted); between VMs or for the host PC it is forwarded like any frame."""
         if in_port in (self.cfg.uplink_port, self.cfg.host_port) or (
-                mac_text(data[0:6]) != self.cfg.gateway_mac):
-            return self.not_ip(in_port, data, now)
+                frame.dst != self.cfg.gateway_mac):
+            return self.not_ip(in_port, frame, now)
         self.drops.drop("IP fragment for the NAT (the virtual router does not reassemble)")
         return []
 
-    def not_ip(self, in_port, data, now):
+    def not_ip(self, in_port, frame, now):
         """Not for the NAT: passed between LAN and host PC, bridged between the VMs."""
         c = self.cfg
         if in_port == c.uplink_port:
-            return [PacketOut(in_port, (Output(c.host_port),), data)]
+            return [PacketOut(in_port, (Output(c.host_port),), frame.data)]
         if in_port == c.host_port:
-            return [PacketOut(in_port, (Output(c.uplink_port),), data)]
-        if mac_text(data[0:6]) == c.gateway_mac:
+            return [PacketOut(in_port, (Output(c.uplink_port),), frame.data)]
+        if frame.dst == c.gateway_mac:
             self.drops.drop("a protocol the NAT does not translate")
             return []
-        return self.switch.packet_in(in_port, data, now)
+        return self.switch.packet_in(in_port, frame, now)
 
     def flow_removed(self, flow_cookie, now):
         """One of a session's flows expired. The session lives on while its other flow
@@ -156,51 +153,48 @@ class VirtualRouter(IcmpByHand, Core):
         return [session_flows.delete(cookie) for cookie in ended]
 
     # --- the VMs' side ---
-    def from_vm(self, pkt, eth, in_port, data, now):
-        if not self.dhcp.allowed(in_port, eth.src):
+    def from_vm(self, frame, in_port, now):
+        if not self.dhcp.allowed(in_port, frame.src):
             self.drops.drop("port security: a source MAC bound to another port")
             return []
-        arp = pkt.get_protocol(lib().arp.arp)
+        arp = frame.arp
         if arp:
-            if arp.src_mac != eth.src:
+            if arp.src_mac != frame.src:
                 self.drops.drop("ARP whose sender is not the frame's source")
                 return []
             if arp.opcode == 1 and arp.dst_ip == self.cfg.gateway_ip:
                 c = self.cfg
                 frame = packets.arp_reply(c.gateway_mac, c.gateway_ip, arp.src_mac, arp.src_ip)
                 return [PacketOut(CONTROLLER, (Output(in_port),), frame)]
-            return self.switch.packet_in(in_port, data, now)
-        ip = pkt.get_protocol(lib().ipv4.ipv4)
-        udp = pkt.get_protocol(lib().udp.udp)
-        request = pkt.get_protocol(lib().dhcp.dhcp)
-        if ip and udp and udp.dst_port == 67:
-            if request is None:
+            return self.switch.packet_in(in_port, frame, now)
+        ip = frame.ip
+        if frame.udp and frame.udp.dst_port == 67:
+            if frame.dhcp is None:
                 return []
-            rules = self.dhcp.message(request, eth.src, in_port, now)
+            rules = self.dhcp.message(frame.dhcp, frame.src, in_port, now)
             self.dirty = self.dirty or self.dhcp.changed
             return rules
-        if ip is None or eth.dst != self.cfg.gateway_mac:
-            return self.switch.packet_in(in_port, data, now)  # VM to VM
-        if self.dhcp.leases.owner(ip.src, now) != eth.src:
+        if frame.dst != self.cfg.gateway_mac:
+            return self.switch.packet_in(in_port, frame, now)  # VM to VM
+        if self.dhcp.leases.owner(ip.src, now) != frame.src:
             self.drops.drop("a VM's packet from an address and MAC without a lease")
             return []
-        return self.route_out(pkt, ip, eth, in_port, data, now)
+        return self.route_out(frame, in_port, now)
 
-    def route_out(self, pkt, ip, eth, in_port, data, now):
-        c = self.cfg
+    def route_out(self, frame, in_port, now):
+        c, ip, icmp = self.cfg, frame.ip, frame.icmp
         dst = ipaddress.ip_address(ip.dst)
-        icmp = pkt.get_protocol(lib().icmp.icmp)
         if ip.dst == c.gateway_ip:
             if not icmp or icmp.type != ICMP_ECHO_REQUEST:
                 return []
-            icmp.type = ICMP_ECHO_REPLY
-            frame = packets.rewrite_echo(pkt, c.gateway_mac, eth.src, src=ip.dst, dst=ip.src)
-            return [PacketOut(in_port, (Output(in_port),), frame)]
+            reply = packets.rewrite_echo(frame, c.gateway_mac, frame.src, src=ip.dst,
+                                         dst=ip.src, kind=ICMP_ECHO_REPLY)
+            return [PacketOut(in_port, (Output(in_port),), reply)]
         if dst in self.inside:
             return []  # the VMs reach each other directly, not through the router
         if ip.ttl <= 1:  # a router does not forward it, and says so (traceroute's first hop)
-            frame = packets.icmp_error(pkt, c.gateway_mac, c.gateway_ip, ICMP_TIME_EXCEEDED)
-            return [PacketOut(CONTROLLER, (Output(in_port),), frame)]
+            error = packets.icmp_error(frame, c.gateway_mac, c.gateway_ip, ICMP_TIME_EXCEEDED)
+            return [PacketOut(CONTROLLER, (Output(in_port),), error)]
         if ip.dst == c.outside_ip:
             # to the host PC itself: it sees the router (gateway address) as the source
             way = Way(c.host_port, c.outside_mac, c.gateway_ip, c.gateway_mac)
@@ -208,9 +202,9 @@ class VirtualRouter(IcmpByHand, Core):
             hop = ip.dst if dst in self.lan else c.lan_gateway
             mac = self.neighbours.get(hop)
             if mac is None:
-                return self.neighbours.resolve(hop, in_port, data, now)
+                return self.neighbours.resolve(hop, in_port, frame, now)
             way = Way(c.uplink_port, mac, c.outside_ip, c.outside_mac)
-        l4 = pkt.get_protocol(lib().tcp.tcp) or pkt.get_protocol(lib().udp.udp)
+        l4 = frame.l4
         if l4 is not None:
             proto = PROTO_NAME[ip.proto]
             key = (proto, ip.src, l4.src_port, ip.dst, l4.dst_port)
@@ -219,51 +213,49 @@ class VirtualRouter(IcmpByHand, Core):
                 self.drops.drop("a new connection while the switch's flows are being adopted")
                 return []
             session = self.nat.session(*key, now)
-            if session is None:  # no port left (the table logged it): refuse, don't leave
-                return [self.refusal(pkt, proto, in_port)]  # the VM waiting for a timeout
+            if session is None:  # a cap, or no port left: refuse, don't leave the VM
+                self.drops.drop("NAT: a VM's new session refused (a cap, or no port left)")
+                return [self.refusal(frame, proto, in_port)]  # waiting for a timeout
             self.dirty = True
-            return self.carry(session, known, in_port, eth.src, way, in_port, data)
+            return self.carry(session, known, in_port, frame.src, way, in_port, frame.data)
         if icmp and icmp.type == ICMP_ECHO_REQUEST:
-            mapping = self.nat.mapping_for("icmp", ip.src, icmp.data.id, now)
+            mapping = self.nat.mapping_for("icmp", ip.src, icmp.ident, now)
             if mapping is None:
                 return []
             self.dirty = True
-            frame = packets.rewrite_echo(pkt, way.src_mac, way.next_mac, src=way.src_ip,
-                                         ident=mapping.outside_port, hop=True)
-            return [PacketOut(in_port, (Output(way.port),), frame)]
+            out = packets.rewrite_echo(frame, way.src_mac, way.next_mac, src=way.src_ip,
+                                       ident=mapping.outside_port, hop=True)
+            return [PacketOut(in_port, (Output(way.port),), out)]
         return []
 
     # --- the LAN's and the host PC's side ---
-    def from_lan(self, pkt, eth, in_port, data, now):
+    def from_lan(self, frame, in_port, now):
         c = self.cfg
-        arp = pkt.get_protocol(lib().arp.arp)
+        arp = frame.arp
         if arp:
-            if arp.src_mac != eth.src:
+            if arp.src_mac != frame.src:
                 self.drops.drop("ARP on the LAN whose sender is not the frame's source")
                 return []
             had = self.neighbours.gateway
             rules = []
-            for port, frame in self.neighbours.learn(arp.src_ip, arp.src_mac, now):
-                rules += self.packet_in(port, frame, now)
+            for port, waiting in self.neighbours.learn(arp.src_ip, arp.src_mac, now):
+                rules += self.packet_in(port, waiting, now)
             self.dirty = self.dirty or had != self.neighbours.gateway  # topos.run.lab waits for it
             return rules
-        ip = pkt.get_protocol(lib().ipv4.ipv4)
-        if ip is None:
-            return []
-        icmp = pkt.get_protocol(lib().icmp.icmp)
+        icmp = frame.icmp
         if icmp and icmp.type == ICMP_ECHO_REPLY:
-            return self.echo_reply_in(pkt, icmp, data, in_port)
+            return self.echo_reply_in(frame, in_port)
         if icmp and icmp.type in ICMP_ERRORS:
-            return self.icmp_error_in(data, now)
-        way = Way(c.uplink_port, eth.src, c.outside_ip, c.outside_mac)
-        return self.forward_in(pkt, ip, way, in_port, data, now)
+            return self.icmp_error_in(frame.data, now)
+        way = Way(c.uplink_port, frame.src, c.outside_ip, c.outside_mac)
+        return self.forward_in(frame, way, in_port, now)
 
-    def forward_in(self, pkt, ip, way, in_port, data, now):
+    def forward_in(self, frame, way, in_port, now):
         """A packet for a port forward, from the LAN (to the outside address) or from the
         host PC (to the gateway's address, as VirtualBox's host reaches a forward on its
         loopback): a session to the VM. Anything else passes on, as the host PC's own."""
-        passing = [PacketOut(in_port, (Output(self.across(in_port)),), data)]
-        l4 = pkt.get_protocol(lib().tcp.tcp) or pkt.get_protocol(lib().udp.udp)
+        ip, l4 = frame.ip, frame.l4
+        passing = [PacketOut(in_port, (Output(self.across(in_port)),), frame.data)]
         proto = PROTO_NAME[ip.proto]
         mapping = l4 and ip.dst == way.src_ip and self.nat.inbound(proto, l4.dst_port)
         if not mapping or not mapping.forward:
@@ -274,8 +266,11 @@ class VirtualRouter(IcmpByHand, Core):
         key = (proto, mapping.inside_ip, mapping.inside_port, ip.src, l4.src_port)
         known = key in self.nat.by_flow
         session = self.nat.session(*key, now)
+        if session is None:  # at a cap: dropped, as a full tracker drops it (the client retries)
+            self.drops.drop("NAT: a port forward's new session refused (a cap)")
+            return []
         self.dirty = True
-        return self.carry(session, known, vm_port, vm_mac, way, in_port, data)
+        return self.carry(session, known, vm_port, vm_mac, way, in_port, frame.data)
 
     def carry(self, session, known, vm_port, vm_mac, way, in_port, data):
         """The session's flows, and the packet through the table (the new flows rewrite it).
@@ -292,20 +287,19 @@ class VirtualRouter(IcmpByHand, Core):
         """Where the host PC's own traffic goes: between its port and the uplink."""
         return self.cfg.host_port if in_port == self.cfg.uplink_port else self.cfg.uplink_port
 
-    def from_host(self, pkt, eth, data, now):
+    def from_host(self, frame, now):
         c = self.cfg
-        icmp = pkt.get_protocol(lib().icmp.icmp)
-        if icmp and icmp.type == ICMP_ECHO_REPLY:
-            return self.echo_reply_in(pkt, icmp, data, c.host_port)
-        ip = pkt.get_protocol(lib().ipv4.ipv4)
-        if ip is None:
-            return [PacketOut(c.host_port, (Output(c.uplink_port),), data)]
-        way = Way(c.host_port, eth.src, c.gateway_ip, c.gateway_mac)
-        return self.forward_in(pkt, ip, way, c.host_port, data, now)
+        if frame.icmp and frame.icmp.type == ICMP_ECHO_REPLY:
+            return self.echo_reply_in(frame, c.host_port)
+        if frame.ip is None:
+            return [PacketOut(c.host_port, (Output(c.uplink_port),), frame.data)]
+        way = Way(c.host_port, frame.src, c.gateway_ip, c.gateway_mac)
+        return self.forward_in(frame, way, c.host_port, now)
 
     # --- what `natmap` and `leases` show, and a successor restores ---
     def state(self, now):
         return {"router": self.cfg.name, "dpid": self.cfg.dpid, "nat": self.nat.rows(now),
+                "caps": self.nat.cap_rows(),
                 "leases": self.dhcp.rows(now), "gateway": self.neighbours.gateway}
 
     def take_state(self, now):

@@ -174,9 +174,11 @@ class VmnetApp(fw.App):
         msg = ev.msg
         core = self.switches.get(msg.datapath.id)
         if core is not None:
-            # the boundary: checked before any parser, and nothing escapes (boundary.handle)
+            # the boundary: read before any core sees it, and nothing escapes (boundary.handle);
+            # the table that sent it tells a translated packet from a guest's (conntrack engine)
             rules = handle(core, msg.match["in_port"], msg.data, time.monotonic(),
-                           self.drops[msg.datapath.id], deep=core.parses_headers)
+                           self.drops[msg.datapath.id], deep=core.parses_headers,
+                           table=getattr(msg, "table_id", 0))
             self.send(msg.datapath, rules)
 
     @fw.set_ev_cls(fw.ofp_event.EventOFPFlowRemoved, fw.MAIN_DISPATCHER)

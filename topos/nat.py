@@ -40,7 +40,7 @@ from controllers.addressing import (
     UPLINK_PORT,
     gateway_ip,
 )
-from controllers.nat_table import parse_forward
+from controllers.port_forward import parse_forward
 from topos.run.errors import LabError
 from topos.world import World, whole_number
 
@@ -85,13 +85,16 @@ class Nat(World):
     parameters = {"vms": 2, "vms2": 1, "pf": "tcp:2222:vm1:22", "idle": 60,
                   "ports": "%d-%d" % NAT_PORTS, "net": NAT_NETS["host1"],
                   "net2": NAT_NETS["host2"],
-                  "mappings": 500, "engine": "openflow", "per_vm": "no"}
+                  "mappings": 500, "engine": "openflow", "per_vm": "no",
+                  "sessions": 4096, "sessions_total": 16384}
 
     def validate(self, options):
         super().validate(options)
         whole_number("idle", options["idle"], 1, 3600)
         self.port_range = port_range(options["ports"])
         whole_number("mappings", options["mappings"], 1, 65535)
+        whole_number("sessions", options["sessions"], 1, 1000000)
+        whole_number("sessions_total", options["sessions_total"], 1, 1000000)
         self.per_vm = yes_or_no(options["per_vm"])
         if self.per_vm and options["net2"] != self.parameters["net2"]:
             raise LabError("net2=%s: with per_vm=yes every VM is on net (each behind a router "
@@ -177,7 +180,9 @@ class Nat(World):
         forwards = [(p, o, self.vm_numbers[vm], i) for p, o, vm, i in self.forwards]
         common = dict(forwards=forwards, ports=self.port_range,
                       idle_timeout=self.options["idle"], mappings=self.options["mappings"],
-                      state_dir=rundir, engine=self.options["engine"])
+                      state_dir=rundir, engine=self.options["engine"],
+                      sessions=self.options["sessions"],
+                      sessions_total=self.options["sessions_total"])
         if self.per_vm:
             return config.vm_routers(vms, net=str(self.nets["net"]), **common)
         return config.routers(vms, nets={pc: str(self.nets[NET_OPTION[pc]]) for pc in HOST_PCS},

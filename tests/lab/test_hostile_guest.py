@@ -8,6 +8,8 @@ and ping through the NAT.
 import json
 import os
 import re
+import struct
+import subprocess
 import time
 
 import pytest
@@ -22,11 +24,12 @@ from controllers.addressing import (  # noqa: E402
     pc_mac,
     vm_mac,
 )
-from controllers.packets import frame as build  # noqa: E402
+from controllers.packets import build  # noqa: E402
 from topos.contract.probe import exchange  # noqa: E402
 from topos.contract.probe import tcp as tcp_probe  # noqa: E402
 from topos.nat import Nat  # noqa: E402
 from topos.run.poll import until  # noqa: E402
+from topos.tools.natmap import cap_rows  # noqa: E402
 
 IDLE = 10  # seconds: flows made before a controller restart expire during a later stream
 
@@ -182,4 +185,118 @@ def test_the_controller_killed_mid_stream_comes_back_and_loses_nothing(lab):
     answers = json.loads(out)
     assert all(n >= 3 for n in answers), "answers per second: %s %s" % (answers, err)
     assert "restarting it" in controller_log(lab)
+    others_work(lab)
+
+
+# --- issue 21: a tunnel datagram, a forged source, a flood of sessions (both engines: the
+# conntrack engine runs these in test_hostile_guest_conntrack.py) ---
+
+TUNNEL_PORTS = (4789, 6081, 8472)  # VXLAN, Geneve, Linux's VXLAN
+MARKER = b"vmnet-issue-21-forged"
+
+
+def controller_usage(lab):
+    """(CPU seconds used so far, resident MiB) of the controller process."""
+    pid = lab.controllers[0].process.pid
+    with open("/proc/%d/stat" % pid) as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    with open("/proc/%d/status" % pid) as f:
+        rss = next(int(line.split()[1]) for line in f if line.startswith("VmRSS:"))
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK"), rss / 1024
+
+
+def tunnel_payload(port):
+    """A tunnel header with its reserved flags set, and an inner frame whose TCP header
+    carries an option of length 0: what made the framework's parser loop for ever."""
+    inner = bytearray(build(ethernet.ethernet(dst="02:00:00:00:00:02", src="02:00:00:00:00:01"),
+                            ipv4.ipv4(src="172.16.0.1", dst="172.16.0.2", proto=6),
+                            tcp.tcp(src_port=1, dst_port=2, bits=tcp.TCP_SYN,
+                                    option=[tcp.TCPOptionSACKPermitted()] * 2)))
+    inner[54:56] = bytes([5, 0])
+    header = b"\x00\x00\x65\x58" + bytes(4) if port == 6081 else b"\xff" * 4 + b"\x00\x00\x01\xff"
+    return header + bytes(inner)
+
+
+def send_udp(node, ip, port, payload):
+    """One datagram through an ordinary UDP socket, as any guest process sends it."""
+    node.cmd("python3 -c \"import socket; socket.socket(socket.AF_INET, socket.SOCK_DGRAM)"
+             ".sendto(bytes.fromhex('%s'), ('%s', %d))\"" % (payload.hex(), ip, port))
+
+
+def test_a_tunnel_datagram_leaves_the_controller_idle_and_vm2_still_connects(lab):
+    for port in TUNNEL_PORTS:  # from a VM, from the LAN, from the host PC itself
+        send_udp(lab.get("vm1"), INET_IP, port, tunnel_payload(port))
+        send_udp(lab.get("pc1"), lab.ip("host1"), port, tunnel_payload(port))
+        send_udp(lab.get("host1"), INET_IP, port, tunnel_payload(port))
+    cpu, _ = controller_usage(lab)
+    time.sleep(3)  # a span to measure over, not a wait for something
+    used, rss = controller_usage(lab)
+    assert used - cpu < 0.6, "the controller used %.1f s of CPU in 3 s" % (used - cpu)
+    assert rss < 200, "the controller holds %d MiB" % rss
+    new = [tcp_probe(lab.get("vm2"), INET_IP) for _ in range(5)]
+    assert all(r.ok for r in new), [r.detail for r in new]
+    others_work(lab)
+
+
+def test_a_forged_host1_source_reaches_nothing_on_pc1(lab):
+    others_work(lab)  # pc1 and r1 are the routers' known neighbours: a forgery could go there
+    assert all(r.ok for r in exchange(lab.get("vm1"), lab.ip("pc1")).values())
+    catcher = lab.get("pc1").popen(["python3", os.path.join(AGENTS, "raw_catch.py"), "4",
+                                    MARKER.hex()], stdout=subprocess.PIPE, text=True)
+    assert catcher.stdout.readline().strip() == "ready"
+    host1, pc1 = lab.ip("host1"), lab.ip("pc1")
+    frames = []
+    for vm in ("vm1", "vm2"):
+        n = int(vm[2:])
+        for src_mac in (vm_mac(n), "02:66:00:00:00:%02x" % n):
+            for dst_mac in (GATEWAY_MAC, pc_mac(20)):
+                for proto in (17, 47):  # UDP, and GRE (the marker as its payload)
+                    layers = [ethernet.ethernet(dst=dst_mac, src=src_mac),
+                              ipv4.ipv4(src=host1, dst=pc1, proto=proto)]
+                    if proto == 17:
+                        layers.append(udp.udp(src_port=40021, dst_port=7999))
+                    frames.append(build(*layers, MARKER))
+            frames.append(bytes.fromhex(pc_mac(20).replace(":", "") + src_mac.replace(":", ""))
+                          + b"\x86\xdd\x60" + bytes(3) + struct.pack("!HBB", len(MARKER), 59, 64)
+                          + bytes(32) + MARKER)  # IPv6, no next header: the marker as data
+        send_raw(lab, vm, *frames)
+        frames = []
+    out, _ = catcher.communicate(timeout=10)
+    assert out.strip().splitlines()[-1] == "0", "pc1 received forged frames: %s" % out
+    others_work(lab)
+
+
+FLOOD = 20_000  # SYNs from vm1, each to a remote of its own
+
+
+def caps_of(lab):
+    return {r["cap"]: r for r in cap_rows(lab) if r["router"] == "host1"}
+
+
+def test_a_session_flood_stays_under_its_cap_and_the_controller_under_200_mib(lab):
+    vm1 = lab.ip("vm1")
+    frames = [build(ethernet.ethernet(dst=GATEWAY_MAC, src=vm_mac(1)),
+                    ipv4.ipv4(src=vm1, dst="198.18.%d.%d" % (n >> 8, n & 0xFF), proto=6),
+                    tcp.tcp(src_port=41021, dst_port=7001, bits=tcp.TCP_SYN))
+              for n in range(FLOOD)]  # whole checksums: the tracker drops a bad one as invalid
+    send_raw(lab, "vm1", *frames)
+    conntrack = lab.topo.options["engine"] == "conntrack"
+    name = "total (zone" if conntrack else "vm %s" % vm1  # the cap the flood fills
+
+    def filled():
+        row = next((r for cap, r in caps_of(lab).items() if cap.startswith(name)), None)
+        return row if row and row["count"] is not None and row["count"] >= 0.9 * min(
+            row["limit"], FLOOD) else None
+
+    row = until(filled, 60, "the flood to fill its cap", interval=0.5)
+    print("flood: %s holds %d of its cap %d" % (row["cap"], row["count"], row["limit"]))
+    assert row["count"] <= row["limit"]
+    _, rss = controller_usage(lab)
+    assert rss < 200, "the controller holds %d MiB" % rss
+    # vm2 opens new connections: at once with the OpenFlow engine (vm1 filled its own share);
+    # the conntrack engine's cap is the router's, so vm2 waits for the flood's entries to go
+    until(lambda: tcp_probe(lab.get("vm2"), INET_IP).ok, 90 if conntrack else 5,
+          "vm2's new connection")
+    until(lambda: all(r.ok for r in exchange(lab.get("vm1"), INET_IP).values()), 90,
+          "vm1's own sessions to expire and free its share")
     others_work(lab)

@@ -2,7 +2,8 @@
 
 import pytest
 
-from controllers.nat_table import Forward, NatTable, parse_forward
+from controllers.nat_table import NatTable
+from controllers.port_forward import Forward, parse_forward
 
 VM1, VM2, PC1, INET = "10.0.2.15", "10.0.2.16", "192.168.1.20", "203.0.113.10"
 
@@ -93,3 +94,24 @@ def test_bad_port_forwards_are_explained(text, message):
 
 def test_a_port_forward_parses():
     assert parse_forward("udp:5353:vm2:53") == ("udp", 5353, "vm2", 53)
+
+
+def test_sessions_are_capped_per_vm_per_forward_and_in_total_and_a_new_one_is_refused():
+    from controllers.nat_table import Caps
+
+    pf = Forward("tcp", 2222, "10.0.2.15", 22)
+    t = NatTable(ports=(61000, 61999), forwards=[pf], caps=Caps(per_vm=3, per_forward=2,
+                                                                  total=6))
+    vm1 = [t.session("tcp", "10.0.2.15", 40000, "203.0.113.%d" % n, 80, n) for n in range(4)]
+    assert all(vm1[:3]) and vm1[3] is None  # vm1's own cap
+    assert t.session("tcp", "10.0.2.15", 40000, "203.0.113.0", 80, 9) is vm1[0]  # kept, found
+    assert t.session("udp", "10.0.2.16", 5000, "203.0.113.9", 53, 9)  # vm2 still gets one
+    lan = [t.session("tcp", "10.0.2.15", 22, "192.168.1.%d" % n, 50000, n) for n in range(3)]
+    assert all(lan[:2]) and lan[2] is None  # the forward's cap: vm1's own cap is not spent
+    assert t.session("udp", "10.0.2.16", 5001, "203.0.113.9", 53, 9) is None  # 6 in total
+    assert t.refused == {"vm 10.0.2.15": 1, "forward tcp:2222": 1, "total": 1}
+    t.end(vm1[1].cookie)  # one ends: room again, for whoever comes first
+    assert t.session("udp", "10.0.2.16", 5001, "203.0.113.9", 53, 10)
+    caps = {r["cap"]: (r["limit"], r["count"], r["refused"]) for r in t.cap_rows()}
+    assert caps == {"total": (6, 6, 1), "vm 10.0.2.15": (3, 2, 1), "vm 10.0.2.16": (3, 2, 0),
+                    "forward tcp:2222": (2, 2, 1)}

@@ -93,3 +93,17 @@ def test_natmap_reads_the_conntrack_engines_table_in_the_same_columns():
         ("tcp", "10.0.2.15:22", 2222, "192.168.1.20:43804", True)]
     shown = format_natmap([dict(r, router="host1") for r in rows])
     assert "2222 pf" in shown and "10.0.2.16:47820" in shown
+
+
+def test_natmap_shows_the_caps_and_the_trackers_own_count():
+    from topos.run.tracker import parse_limits
+    from topos.tools.natmap import format_caps
+
+    got = parse_limits("default limit=0\nzone=49,limit=16384,count=12\nzone=50,limit=10,count=0")
+    assert got == {49: (16384, 12), 50: (10, 0)}
+    shown = format_caps([
+        {"router": "host1", "cap": "vm 10.0.2.15", "limit": 4096, "count": 4096, "refused": 20},
+        {"router": "host2", "cap": "total (zone 50)", "limit": 16384, "count": 3,
+         "refused": None}]).splitlines()
+    assert shown[1].split() == ["host1", "vm", "10.0.2.15", "4096", "4096", "20"]
+    assert shown[2].split()[-3:] == ["16384", "3", "-"]

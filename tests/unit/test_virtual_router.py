@@ -9,7 +9,8 @@ import pytest
 from flowtable import FlowTable
 
 from controllers.config import default_routers
-from controllers.packets import frame
+from controllers.frame import read
+from controllers.packets import build as frame
 from controllers.rules import (
     CONTROLLER,
     TABLE,
@@ -71,11 +72,11 @@ def dhcp_reply(rules):
 
 
 def leased(router, mac, port, now=0):
-    router.packet_in(port, dhcp_frame(mac, 1), now)
-    options, ip = dhcp_reply(router.packet_in(port, dhcp_frame(mac, 3, requested=None), now))
+    router.packet_in(port, read(dhcp_frame(mac, 1)), now)
+    options, ip = dhcp_reply(router.packet_in(port, read(dhcp_frame(mac, 3, requested=None)), now))
     assert options[53] == b"\x06"  # a REQUEST without an address: NAK
-    _, ip = dhcp_reply(router.packet_in(port, dhcp_frame(mac, 1), now))
-    options, got = dhcp_reply(router.packet_in(port, dhcp_frame(mac, 3, requested=ip), now))
+    _, ip = dhcp_reply(router.packet_in(port, read(dhcp_frame(mac, 1)), now))
+    options, got = dhcp_reply(router.packet_in(port, read(dhcp_frame(mac, 3, requested=ip)), now))
     assert options[53] == b"\x05"
     return got
 
@@ -103,23 +104,25 @@ def test_connect_installs_pass_through_for_the_host_pc_and_asks_for_r1():
 
 
 def test_dhcp_gives_vms_their_addresses_with_the_gateway(router):
-    options, ip = dhcp_reply(router.packet_in(VM1_PORT, dhcp_frame(VM1_MAC, 1), 0))
+    options, ip = dhcp_reply(router.packet_in(VM1_PORT, read(dhcp_frame(VM1_MAC, 1)), 0))
     assert ip == "10.0.2.15" and options[53] == b"\x02"
     gateway = socket.inet_aton("10.0.2.2")
     assert options[3] == gateway and options[54] == gateway
-    options, ip = dhcp_reply(router.packet_in(VM1_PORT, dhcp_frame(VM1_MAC, 3, "10.0.2.15"), 0))
+    request = read(dhcp_frame(VM1_MAC, 3, "10.0.2.15"))
+    options, ip = dhcp_reply(router.packet_in(VM1_PORT, request, 0))
     assert (options[53], ip) == (b"\x05", "10.0.2.15")
     # vm2 asking for vm1's address is refused
-    options, _ = dhcp_reply(router.packet_in(VM2_PORT, dhcp_frame(VM2_MAC, 3, "10.0.2.15"), 0))
+    request = read(dhcp_frame(VM2_MAC, 3, "10.0.2.15"))
+    options, _ = dhcp_reply(router.packet_in(VM2_PORT, request, 0))
     assert options[53] == b"\x06"
     # a release frees it
-    router.packet_in(VM1_PORT, dhcp_frame(VM1_MAC, 7, ciaddr="10.0.2.15"), 1)
+    router.packet_in(VM1_PORT, read(dhcp_frame(VM1_MAC, 7, ciaddr="10.0.2.15")), 1)
     assert router.dhcp.leases.owner("10.0.2.15", 1) is None
 
 
 def test_arp_for_the_gateway_is_answered(router):
-    (reply,) = packet_outs(router.packet_in(VM1_PORT, arp_frame(1, VM1_MAC, "10.0.2.15",
-                                                                  "10.0.2.2"), 0))
+    (reply,) = packet_outs(router.packet_in(VM1_PORT, read(arp_frame(1, VM1_MAC, "10.0.2.15",
+                                                                  "10.0.2.2")), 0))
     a = parse(reply.data).get_protocol(arp.arp)
     assert (a.opcode, a.src_mac, a.src_ip) == (2, GW_MAC, "10.0.2.2")
     assert reply.actions == (Output(VM1_PORT),)
@@ -129,11 +132,11 @@ def start_session(router, now=0):
     """vm1 (leased) opens TCP to pc1:7001; pc1's MAC is learned on the way."""
     leased(router, VM1_MAC, VM1_PORT)
     syn = tcp_frame(VM1_MAC, GW_MAC, "10.0.2.15", "192.168.1.20", 40000, 7001)
-    asked = router.packet_in(VM1_PORT, syn, now)
+    asked = router.packet_in(VM1_PORT, read(syn), now)
     (ask,) = packet_outs(asked)
     assert parse(ask.data).get_protocol(arp.arp).dst_ip == "192.168.1.20"
-    rules = router.packet_in(UPLINK, arp_frame(2, PC1_MAC, "192.168.1.20", "192.168.1.10",
-                                               HOST1_MAC), now)
+    rules = router.packet_in(UPLINK, read(arp_frame(2, PC1_MAC, "192.168.1.20", "192.168.1.10",
+                                               HOST1_MAC)), now)
     router.table.apply(rules)
     return rules
 
@@ -173,7 +176,7 @@ def test_a_packet_that_raced_its_sessions_flows_goes_back_through_the_table_alon
     start_session(router)
     # OVS had cached "to the controller" for vm1's ACK before the flows were in
     ack = tcp_frame(VM1_MAC, GW_MAC, "10.0.2.15", "192.168.1.20", 40000, 7001, tcp.TCP_ACK)
-    rules = router.packet_in(VM1_PORT, ack, 0.001)
+    rules = router.packet_in(VM1_PORT, read(ack), 0.001)
     assert rules == [PacketOut(VM1_PORT, (Output(TABLE),), ack)]  # no flow installed twice
     (out,) = router.table.packet_out(rules[0], **dict(SYN_FROM_VM1, in_port=None))
     assert out[0] == UPLINK and out[1]["tcp_src"] == 61000
@@ -199,7 +202,7 @@ def test_fragments_of_a_session_go_nowhere_but_to_the_controller_and_stop_there(
     frag = frame(ethernet.ethernet(GW_MAC, VM1_MAC, 0x0800),
                  ipv4.ipv4(src="10.0.2.15", dst="192.168.1.20", proto=17, offset=185),
                  b"payload bytes, not ports")
-    assert router.fragment(VM1_PORT, frag, 1) == []
+    assert router.fragment(VM1_PORT, read(frag), 1) == []
 
 
 def test_the_host_pcs_own_traffic_is_not_translated(router):
@@ -217,7 +220,7 @@ def test_a_session_lives_while_either_flow_does_then_frees_its_port(router):
     assert router.nat.inbound("tcp", 61000) is not None
     # the VM speaks again: its flow comes back through the controller
     syn = tcp_frame(VM1_MAC, GW_MAC, "10.0.2.15", "192.168.1.20", 40000, 7001, tcp.TCP_ACK)
-    again = router.packet_in(VM1_PORT, syn, 101)
+    again = router.packet_in(VM1_PORT, read(syn), 101)
     assert outward in [r.cookie for r in again if isinstance(r, Flow)]
     # both idle: the session ends, no flow of it may remain, the port is free
     router.table.apply(again)
@@ -231,7 +234,7 @@ def test_a_session_lives_while_either_flow_does_then_frees_its_port(router):
 
 def test_traffic_from_an_address_without_a_lease_is_dropped(router):
     spoof = tcp_frame(VM2_MAC, GW_MAC, "10.0.2.15", "192.168.1.20", 1, 7001)
-    assert router.packet_in(VM2_PORT, spoof, 0) == []
+    assert router.packet_in(VM2_PORT, read(spoof), 0) == []
 
 
 def test_exhausted_ports_refuse_new_sessions_but_keep_the_established(router):
@@ -240,7 +243,7 @@ def test_exhausted_ports_refuse_new_sessions_but_keep_the_established(router):
     start_session(router)
     leased(router, VM2_MAC, VM2_PORT)
     syn = tcp_frame(VM2_MAC, GW_MAC, "10.0.2.16", "192.168.1.20", 40000, 7001)
-    (refused,) = router.packet_in(VM2_PORT, syn, 1)  # a reset back to vm2, and no flows
+    (refused,) = router.packet_in(VM2_PORT, read(syn), 1)  # a reset back to vm2, and no flows
     reset = parse(refused.data).get_protocol(tcp.tcp)
     assert refused.actions == (Output(VM2_PORT),)
     assert reset.has_flags(tcp.TCP_RST) and (reset.src_port, reset.dst_port) == (7001, 40000)
@@ -250,7 +253,7 @@ def test_exhausted_ports_refuse_new_sessions_but_keep_the_established(router):
     dgram = frame(ethernet.ethernet(GW_MAC, VM2_MAC, 0x0800),
                   ipv4.ipv4(src="10.0.2.16", dst="192.168.1.20", proto=17),
                   udp.udp(src_port=5000, dst_port=7002), b"hello")
-    (refused,) = router.packet_in(VM2_PORT, dgram, 1)
+    (refused,) = router.packet_in(VM2_PORT, read(dgram), 1)
     unreachable = parse(refused.data).get_protocol(icmp.icmp)
     assert (unreachable.type, unreachable.code) == (3, 13)
 
@@ -260,14 +263,15 @@ def test_two_vms_pinging_one_server_with_the_same_identifier_both_get_replies(ro
     leased(router, VM2_MAC, VM2_PORT)
     outs = {}
     for mac, ip, port in ((VM1_MAC, "10.0.2.15", VM1_PORT), (VM2_MAC, "10.0.2.16", VM2_PORT)):
-        (out,) = packet_outs(router.packet_in(port, echo(mac, GW_MAC, ip, "192.168.1.20", 7), 1))
+        ping = read(echo(mac, GW_MAC, ip, "192.168.1.20", 7))
+        (out,) = packet_outs(router.packet_in(port, ping, 1))
         sent = parse(out.data)
         assert sent.get_protocol(ipv4.ipv4).src == "192.168.1.10"
         outs[port] = sent.get_protocol(icmp.icmp).data.id
     assert outs[VM1_PORT] != outs[VM2_PORT]
     for port, ident in outs.items():
         reply = echo(PC1_MAC, HOST1_MAC, "192.168.1.20", "192.168.1.10", ident, kind=0)
-        (back,) = packet_outs(router.packet_in(UPLINK, reply, 2))
+        (back,) = packet_outs(router.packet_in(UPLINK, read(reply), 2))
         got = parse(back.data)
         assert back.actions == (Output(port),)
         assert got.get_protocol(icmp.icmp).data.id == 7
@@ -277,14 +281,14 @@ def test_two_vms_pinging_one_server_with_the_same_identifier_both_get_replies(ro
 
 def test_echo_replies_for_the_host_pc_itself_go_to_it(router):
     reply = echo(PC1_MAC, HOST1_MAC, "192.168.1.20", "192.168.1.10", 1234, kind=0)
-    (out,) = packet_outs(router.packet_in(UPLINK, reply, 0))
+    (out,) = packet_outs(router.packet_in(UPLINK, read(reply), 0))
     assert out.actions == (Output(HOST),) and out.data == reply
 
 
 def test_port_forward_reaches_the_vm(router):
     leased(router, VM1_MAC, VM1_PORT)
     syn = tcp_frame(PC1_MAC, HOST1_MAC, "192.168.1.20", "192.168.1.10", 50000, 2222)
-    rules = router.packet_in(UPLINK, syn, 0)
+    rules = router.packet_in(UPLINK, read(syn), 0)
     router.table.apply(rules)
     from_pc1 = dict(REPLY_TO_HOST1, tcp_src=50000, tcp_dst=2222)
     (first,) = packet_outs(rules)
@@ -300,7 +304,7 @@ def test_port_forward_reaches_the_vm(router):
 
 
 def test_vm_to_vm_stays_inside_and_floods_only_to_vm_ports(router):
-    rules = router.packet_in(VM1_PORT, arp_frame(1, VM1_MAC, "10.0.2.15", "10.0.2.16"), 0)
+    rules = router.packet_in(VM1_PORT, read(arp_frame(1, VM1_MAC, "10.0.2.15", "10.0.2.16")), 0)
     (flood,) = packet_outs(rules)
     assert flood.actions == (Output(VM2_PORT),)  # never to the LAN or the host PC
 
@@ -323,7 +327,7 @@ def test_icmp_errors_about_a_vms_packet_go_back_to_the_vm(router):
     error = frame(ethernet.ethernet(HOST1_MAC, R1_MAC, 0x0800),
                   ipv4.ipv4(src="192.168.1.1", dst="192.168.1.10", proto=1),
                   icmp.icmp(type_=3, code=1, data=icmp.dest_unreach(data=quoted)))
-    (out,) = packet_outs(router.packet_in(UPLINK, error, 1))
+    (out,) = packet_outs(router.packet_in(UPLINK, read(error), 1))
     assert out.actions == (Output(VM1_PORT),)
     got = parse(out.data)
     assert got.get_protocol(ethernet.ethernet).dst == VM1_MAC
@@ -340,5 +344,5 @@ def test_icmp_errors_for_the_host_pc_itself_go_to_it(router):
     error = frame(ethernet.ethernet(HOST1_MAC, R1_MAC, 0x0800),
                   ipv4.ipv4(src="192.168.1.1", dst="192.168.1.10", proto=1),
                   icmp.icmp(type_=3, code=1, data=icmp.dest_unreach(data=sent[14:42])))
-    (out,) = packet_outs(router.packet_in(UPLINK, error, 1))
+    (out,) = packet_outs(router.packet_in(UPLINK, read(error), 1))
     assert out.actions == (Output(HOST),) and out.data == error

@@ -21,7 +21,7 @@ from mininet.node import RemoteController
 
 from controllers import config
 from topos.contract import probe
-from topos.run import links
+from topos.run import links, tracker
 from topos.run.clean import dead_labs, ovs_bridges
 from topos.run.controller_node import HOST, PORT, VmnetController, listening
 from topos.run.dhcp import CLIENT_SCRIPT
@@ -172,6 +172,9 @@ class Lab(RecordedMininet):
         if routers:  # what the controller must know about the virtual routers
             config.dump(routers, os.path.join(self.rundir, "controller.json"))
         super().start()
+        # the bridges exist, so does their datapath: the conntrack routers' caps go in it
+        self.ct_zones = {r.dpid: r.sessions_total for r in routers if r.engine == "conntrack"}
+        tracker.set_limits(self.ct_zones)
         links.attach(self)
         until(lambda: all(s.connected() for s in self.switches), 30,
               "switches to connect to the controller")
@@ -249,6 +252,9 @@ class Lab(RecordedMininet):
         ACTIVE.discard(self)
         for node in getattr(self, "hosts", []):
             node.stop_processes()
+        if getattr(self, "ct_zones", None):
+            tracker.remove(self.ct_zones)
+            self.ct_zones = {}
         if any(getattr(self, a, None) for a in ("hosts", "switches", "links", "controllers")):
             shells = [n.shell for n in self.nodes() if getattr(n, "shell", None)]
             super().stop()

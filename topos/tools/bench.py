@@ -211,9 +211,10 @@ MODE_PARAMS = {
     # A forward for iperf3, and room for the connection-rate run's tens of thousands of
     # mappings (below host1's own ephemeral ports 32768-60999), so that the run measures the
     # NAT's speed and not its supply of ports: the OpenFlow engine keeps a mapping until it
-    # is idle for `idle` s, the tracker a closed TCP connection's port for ~30 s.
+    # is idle for `idle` s, the tracker a closed TCP connection's port for ~30 s. Its caps on
+    # sessions are lifted for the same reason.
     "nat": ["pf=tcp:2222:vm1:22+tcp:%d:vm1:%d" % (IPERF_PORT, IPERF_PORT), "ports=10000-32767",
-            "mappings=22768"],
+            "mappings=22768", "sessions=100000", "sessions_total=200000"],
 }
 
 

@@ -8,7 +8,7 @@ from mininet.cli import CLI
 
 from topos.run.errors import LabError
 from topos.run.poll import until
-from topos.tools.natmap import format_natmap, lease_rows, natmap_rows
+from topos.tools.natmap import cap_rows, format_caps, format_natmap, lease_rows, natmap_rows
 
 
 class VmnetCLI(CLI):
@@ -48,10 +48,13 @@ class VmnetCLI(CLI):
         self.stdout.write("capturing %s:%s into %s for %d s\n" % (name, intf, path, seconds))
 
     def do_natmap(self, _line):
-        """Show the NAT mappings of the virtual routers (NAT mode)."""
+        """Show the NAT mappings of the virtual routers (NAT mode), and their caps."""
         rows = natmap_rows(self.mn)
         if rows:
             self.stdout.write(format_natmap(rows) + "\n")
+        caps = cap_rows(self.mn)
+        if caps:  # what bounds the sessions above, and what it refused
+            self.stdout.write(format_caps(caps) + "\n")
         elif not glob.glob(os.path.join(self.mn.rundir, "natmap-*.json")):
             self.stdout.write("no NAT table: the lab's own controller writes it to the run folder "
                               "(NAT mode; a controller started by hand writes none)\n")

@@ -8,6 +8,7 @@ import re
 import time
 
 from controllers.nat_table import session_of
+from topos.run import tracker
 from topos.run.dhcp import read_lease
 
 
@@ -78,6 +79,30 @@ def flow_idle_by_cookie(dump):
             seconds = int(age.group(1)) if age else 0
             idle[key] = min(seconds, idle.get(key, seconds))
     return idle
+
+
+def cap_rows(lab):
+    """Each virtual router's caps on NAT sessions, what each counts now and what it refused:
+    the controller's table (OpenFlow engine), the tracker's own zone limit (conntrack)."""
+    rows = []
+    for path in sorted(glob.glob(os.path.join(lab.rundir, "natmap-*.json"))):
+        with open(path) as f:
+            state = json.load(f)
+        if state.get("engine") == "conntrack":
+            limit, count = tracker.limits([state["zone"]]).get(state["zone"], (None, None))
+            rows.append({"router": state["router"], "cap": "total (zone %d)" % state["zone"],
+                         "limit": limit, "count": count, "refused": None})
+            continue
+        rows += [dict(cap, router=state["router"]) for cap in state.get("caps", ())]
+    return rows
+
+
+def format_caps(rows):
+    lines = ["%-6s %-22s %8s %8s %8s" % ("router", "cap", "limit", "now", "refused")]
+    for r in rows:
+        lines.append("%-6s %-22s %8s %8s %8s" % (r["router"], r["cap"], *(
+            "-" if r[k] is None else r[k] for k in ("limit", "count", "refused"))))
+    return "\n".join(lines)
 
 
 def format_natmap(rows):
