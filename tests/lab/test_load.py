@@ -12,10 +12,11 @@ from topos.modes import topology
 
 
 def TOPOLOGY():
-    # a forward over each protocol; room for the ~10,000 mappings the load makes (the
-    # default cap of 500 a VM would refuse most of them: that is its job, not this test's)
+    # a forward over each protocol; room for the ~10,000 mappings and sessions the load
+    # makes (the default caps, 500 mappings and 4096 sessions a VM, would refuse most of
+    # them: that is their job, not this test's)
     return topology("nat", "pf=tcp:2222:vm1:22+udp:2222:vm1:22", "ports=10000-32767",
-                    "mappings=22768")
+                    "mappings=22768", "sessions=100000", "sessions_total=200000")
 
 
 CLIENTS, EXCHANGES = 8, 200

@@ -122,7 +122,8 @@ def test_a_udp_retry_is_counted_and_shown():
     rc, outcome = ask("udp", s.getsockname()[1], "twice", timeout=3)
     t.join()
     s.close()
-    assert rc == 0 and outcome == {"answer": "twice", "retries": 1, "error": ""}
+    assert rc == 0 and outcome == {"answer": "twice", "retries": 1, "first_packet": 1,
+                                   "error": ""}
 
 
 def test_a_udp_question_nobody_answers_fails_after_its_timeout():

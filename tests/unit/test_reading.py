@@ -57,22 +57,25 @@ def test_natmap_prints_forwards_and_sessions():
 
 
 def test_the_check_table_marks_what_does_not_hold():
-    good = Observation("nat", 3, "host1 -> vm1", "tcp", False, False, "no answer", 1, 1)
+    good = Observation("nat", 3, "host1 -> vm1", "tcp", False, False, "no answer", 1, 1, 1)
     bad = Observation("nat", 4, "vm1 -> pc1", "udp", True, False, "no answer", 1)
     rows = table([good, bad]).splitlines()
     assert rows[1].split()[:8] == ["3", "host1", "->", "vm1", "tcp", "no", "no", "ok"]
     assert "FAIL" in rows[2]
-    assert summary("nat", [good, bad]) == "nat: 1 of 2 checks hold; 2 exchanges, 1 retried"
+    assert summary("nat", [good, bad]) == (
+        "nat: 1 of 2 checks hold; 2 exchanges, 1 retried (1 of the first packet)")
 
 
 def test_a_soak_adds_up_failures_and_retries_by_path():
-    answered = Observation("nat", 4, "vm1 -> pc1", "tcp", True, True, "from=...", 1, 2)
+    answered = Observation("nat", 4, "vm1 -> pc1", "tcp", True, True, "from=...", 1, 3, 1)
     lost = Observation("nat", 4, "vm1 -> pc1", "udp", True, False, "no answer", 1)
     na = Observation("nat", 8, "vm1 -> vm3", "-", None, None, "not applicable")
     text = soak(3, [answered, lost, lost, na]).splitlines()
-    assert text[0] == "3 labs, 3 checks, 3 exchanges: 2 failed, 2 retried"
+    assert text[0] == ("3 labs, 3 checks, 3 exchanges: 2 failed, 2 retried beyond the first"
+                       " packet, 1 of the first packet")
     assert "  failed 2x  nat: vm1 -> pc1 (udp)" in text
-    assert "  retried 2x  nat: vm1 -> pc1 (tcp)" in text
+    assert "  retried beyond the first packet 2x  nat: vm1 -> pc1 (tcp)" in text
+    assert "  first packet retried 1x  nat: vm1 -> pc1 (tcp)" in text
 
 
 def test_natmap_reads_the_conntrack_engines_table_in_the_same_columns():

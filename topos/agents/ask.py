@@ -1,11 +1,13 @@
 """One exchange with an echo server, as a user makes it: a request carrying a marker, and an
 answer that must carry the marker back (an empty or someone else's answer is no answer).
-Prints {"answer": text or null, "retries": n, "error": text} as JSON; exits 0 when answered.
+Prints {"answer": text or null, "retries": n, "first_packet": n, "error": text} as JSON;
+exits 0 when answered.
 
-Retries are counted, never hidden. UDP sends the request again once, RETRY_AFTER seconds
-after an unanswered first try: the allowance for a first packet that waits on ARP or on a
-controller. TCP leaves retrying to the kernel and reports how many segments it resent
-(SYN included), from the socket's TCP_INFO.
+Retries are counted, never hidden, and `first_packet` says how many of them were the
+exchange's first packet, the one that may wait on ARP or on a controller. UDP sends the
+request again once, RETRY_AFTER seconds after an unanswered first try (its only packet: every
+UDP retry is the first packet's). TCP leaves retrying to the kernel and reports the segments
+it resent, from the socket's TCP_INFO: those before the connection was up are the SYN's.
 
     python3 ask.py tcp|udp IP PORT TIMEOUT MARKER [SOURCE_PORT]
 """
@@ -38,6 +40,7 @@ def ask_tcp(ip, port, timeout, marker, source_port=0):
             s.bind(("0.0.0.0", source_port))
         s.settimeout(timeout)
         s.connect((ip, port))
+        syn = resent(s)
         s.sendall(marker.encode() + b"\n")
         s.shutdown(socket.SHUT_WR)  # all of the request: the server answers, then closes
         answer = b""
@@ -49,9 +52,10 @@ def ask_tcp(ip, port, timeout, marker, source_port=0):
                 break
             answer += data
         text = answer.decode("utf-8", "replace").strip()
-        return result(text, marker, resent(s))
+        return result(text, marker, resent(s), syn)
     except OSError as e:
-        return {"answer": None, "retries": resent(s), "error": str(e) or type(e).__name__}
+        return {"answer": None, "retries": resent(s), "first_packet": resent(s),
+                "error": str(e) or type(e).__name__}
     finally:
         s.close()
 
@@ -72,24 +76,26 @@ def ask_udp(ip, port, timeout, marker, source_port=0):
                 s.sendto(marker.encode() + b"\n", (ip, port))
             wait_until = retry_at if retries == 0 else deadline
             if now >= deadline:
-                return {"answer": None, "retries": retries, "error": "timeout"}
+                return {"answer": None, "retries": retries, "first_packet": retries,
+                        "error": "timeout"}
             s.settimeout(max(0.01, min(wait_until, deadline) - now))
             try:
                 text = s.recv(MAX_ANSWER).decode("utf-8", "replace").strip()
             except socket.timeout:
                 continue
             if marker in text:
-                return result(text, marker, retries)
+                return result(text, marker, retries, retries)
     except OSError as e:
-        return {"answer": None, "retries": retries, "error": str(e) or type(e).__name__}
+        return {"answer": None, "retries": retries, "first_packet": retries,
+                "error": str(e) or type(e).__name__}
     finally:
         s.close()
 
 
-def result(text, marker, retries):
+def result(text, marker, retries, first_packet):
     if marker in text:
-        return {"answer": text, "retries": retries, "error": ""}
-    return {"answer": None, "retries": retries,
+        return {"answer": text, "retries": retries, "first_packet": first_packet, "error": ""}
+    return {"answer": None, "retries": retries, "first_packet": first_packet,
             "error": "answer without the request's marker: %r" % text[:200] if text
             else "connection closed with no answer"}
 

@@ -27,6 +27,7 @@ class Observation:
     detail: str
     exchanges: int = 0  # requests made for this observation (TCP and UDP ones with a marker)
     retries: int = 0  # of them, requests sent again or segments resent (never hidden)
+    first_packet_retries: int = 0  # of the retries, an exchange's first packet's
 
     @property
     def applicable(self):
@@ -160,7 +161,8 @@ def check_claim(lab, claim, protocols=PROTOCOLS):
         detail = "; ".join("%s->%s: %s" % (s, d, r[proto].detail) for s, d, r in results)
         observations.append(Observation(mode, claim.number, describe(claim, lab), proto,
                                         claim.expected[lab.topo.column], observed, detail,
-                                        len(results), sum(r[proto].retries for *_, r in results)))
+                                        len(results), sum(r[proto].retries for *_, r in results),
+                                        sum(r[proto].first_packet for *_, r in results)))
     return observations
 
 
@@ -212,7 +214,7 @@ def check_source(lab, claim, protocols):
                                                        want_ip, want_mac)
         observations.append(Observation(lab.topo.column, claim.number, describe(claim, lab),
                                         proto, claim.expected[lab.topo.column], observed, detail,
-                                        1, result.retries))
+                                        1, result.retries, result.first_packet))
     return observations
 
 
@@ -258,7 +260,7 @@ def check_port_forward(lab, claim):
             client, pc if claim.number == 13 else address, outside, vm, inside)
         observations.append(Observation(lab.topo.column, claim.number, text, proto,
                                         claim.expected[lab.topo.column], observed, detail,
-                                        1, result.retries))
+                                        1, result.retries, result.first_packet))
     return observations
 
 

@@ -29,6 +29,7 @@ class Result:
     # came: a lost packet the answer hid. An unanswered exchange counts none (its detail
     # says what was tried): when no answer is the contract's, retrying is no loss.
     retries: int = 0
+    first_packet: int = 0  # of them, the exchange's first packet's (UDP's one, TCP's SYN)
 
 
 def listening(node, port=TCP_PORT, proto="tcp"):
@@ -67,10 +68,10 @@ def ask(node, proto, ip, port, timeout=1):
         outcome = json.loads(out.splitlines()[-1])
     except (ValueError, IndexError):
         return Result(False, "no answer (the client said: %s)" % (out or "nothing"))
-    retries = outcome["retries"]
-    note = " (%d retried)" % retries if retries else ""
+    retries, first = outcome["retries"], outcome["first_packet"]
+    note = " (%d retried, %d of the first packet)" % (retries, first) if retries else ""
     if outcome["answer"]:
-        return Result(True, outcome["answer"] + note, retries)
+        return Result(True, outcome["answer"] + note, retries, first)
     return Result(False, "no answer (%s)%s" % (outcome["error"], note))
 
 

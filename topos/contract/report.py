@@ -32,21 +32,30 @@ def summary(mode, observations):
     line = "%s: %d of %d checks hold" % (mode, held, len(applicable))
     skipped = len(observations) - len(applicable)
     line += " (%d not applicable in this lab)" % skipped if skipped else ""
-    return line + "; %d exchanges, %d retried" % (
-        sum(o.exchanges for o in observations), sum(o.retries for o in observations))
+    return line + "; %d exchanges, %d retried (%d of the first packet)" % (
+        sum(o.exchanges for o in observations), sum(o.retries for o in observations),
+        sum(o.first_packet_retries for o in observations))
 
 
 def soak(labs, observations):
     """What `vmnet check all --repeat N` adds up: labs, exchanges, and which paths failed
-    or needed a retry (a path is a claim's exchange over one protocol, in one lab)."""
+    or needed a retry (a path is a claim's exchange over one protocol, in one lab). A retry
+    of an exchange's first packet (which may wait on ARP or a controller) is told apart from
+    one beyond it (a packet lost on a path already set up)."""
     applicable = [o for o in observations if o.applicable]
-    failed = Counter("%s: %s (%s)" % (o.mode, o.text, o.proto) for o in applicable
-                     if not o.holds)
-    retried = Counter("%s: %s (%s)" % (o.mode, o.text, o.proto) for o in applicable
-                      for _ in range(o.retries))
-    lines = ["%d labs, %d checks, %d exchanges: %d failed, %d retried" % (
-        labs, len(applicable), sum(o.exchanges for o in observations), sum(failed.values()),
-        sum(retried.values()))]
-    for title, counts in (("failed", failed), ("retried", retried)):
-        lines += ["  %s %dx  %s" % (title, n, path) for path, n in counts.most_common()]
+
+    def path(o):
+        return "%s: %s (%s)" % (o.mode, o.text, o.proto)
+
+    failed = Counter(path(o) for o in applicable if not o.holds)
+    first = Counter({path(o): o.first_packet_retries for o in applicable})
+    beyond = Counter({path(o): o.retries - o.first_packet_retries for o in applicable})
+    lines = ["%d labs, %d checks, %d exchanges: %d failed, %d retried beyond the first packet,"
+             " %d of the first packet" % (labs, len(applicable),
+                                         sum(o.exchanges for o in observations),
+                                         sum(failed.values()), sum(beyond.values()),
+                                         sum(first.values()))]
+    for title, counts in (("failed", failed), ("retried beyond the first packet", beyond),
+                          ("first packet retried", first)):
+        lines += ["  %s %dx  %s" % (title, n, p) for p, n in counts.most_common() if n]
     return "\n".join(lines)
