@@ -1,6 +1,7 @@
 """Clients side by side, each making COUNT exchanges with an echo server, every one with a
 marker of its own that its answer must carry back (topos/agents/ask.py). Prints
-{"exchanges": n, "answered": n, "failed": n, "retries": n, "seconds": s, "errors": [...]}
+{"exchanges": n, "answered": n, "failed": n, "retries": n, "first_packet": n, "seconds": s,
+"errors": [...]}
 as JSON (at most 5 errors, each with the exchange it belongs to).
 
     python3 load_client.py tcp|udp IP PORT CLIENTS COUNT [TIMEOUT]
@@ -19,7 +20,7 @@ MAX_ERRORS = 5
 
 
 def run(proto, ip, port, clients, count, timeout=2.0):
-    totals = {"exchanges": 0, "answered": 0, "failed": 0, "retries": 0}
+    totals = {"exchanges": 0, "answered": 0, "failed": 0, "retries": 0, "first_packet": 0}
     errors = []
     lock = threading.Lock()
 
@@ -30,6 +31,7 @@ def run(proto, ip, port, clients, count, timeout=2.0):
             with lock:
                 totals["exchanges"] += 1
                 totals["retries"] += outcome["retries"]
+                totals["first_packet"] += outcome["first_packet"]
                 if outcome["answer"]:
                     totals["answered"] += 1
                 else:
