@@ -171,6 +171,19 @@ def test_vmnet_refuses_without_open_vswitch_named(monkeypatch):
         Lab(HostOnly())
 
 
+def test_a_lab_whose_node_was_left_in_the_middle_of_a_command_is_taken_down_whole():
+    """As when Ctrl-C stops a test while a node runs a command: the node still waits for
+    its output, and the lab's teardown must still remove everything."""
+    before = root_state()
+    lab = Lab(HostOnly())
+    lab.start()
+    pids, names = lab.pids(), lab.names()
+    lab.get("vm1").sendCmd("sleep 30")  # what an interrupted cmd() leaves: waiting
+    lab.teardown()
+    assert left_behind(pids, names) == []
+    assert root_state() == before
+
+
 def test_a_lab_that_cannot_get_ready_is_taken_down_and_leaves_its_evidence(tmp_path, monkeypatch):
     before = root_state()
     lab = Lab(HostOnly(), rundir=str(tmp_path))

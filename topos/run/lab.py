@@ -27,7 +27,7 @@ from topos.run.controller_node import HOST, PORT, VmnetController, listening
 from topos.run.dhcp import CLIENT_SCRIPT
 from topos.run.errors import LabError
 from topos.run.inventory import Inventory, Owned
-from topos.run.nodes import LabNode
+from topos.run.nodes import LabNode, settle
 from topos.run.poll import until
 from topos.run.switch import VmnetSwitch
 from topos.world import World
@@ -250,6 +250,8 @@ class Lab(RecordedMininet):
     def teardown(self):
         """Stop everything this lab started; safe to call more than once."""
         ACTIVE.discard(self)
+        for node in self.nodes():
+            settle(node)
         for node in getattr(self, "hosts", []):
             node.stop_processes()
         if getattr(self, "ct_zones", None):

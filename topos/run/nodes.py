@@ -8,6 +8,7 @@ Every process a node starts is kept by PID and stopped by PID.
 import os
 import signal
 import subprocess
+import time
 
 from mininet.node import Host
 
@@ -15,6 +16,20 @@ from topos.agents import echo_server_argv
 from topos.agents.echo_server import TCP_PORT, UDP_PORT
 from topos.run import dhcp
 from topos.run.inventory import Owned
+
+
+def settle(node, timeout=2.0):
+    """A node whose command was interrupted (Ctrl-C in a lab test or at mn's prompt) still
+    waits for that command's output, and Mininet refuses it any other command - the
+    teardown's own (deleting its links) included, which left the lab's bridges behind.
+    Interrupt the command, read what it printed for up to `timeout` s, and free the node."""
+    if not getattr(node, "waiting", False) or not getattr(node, "shell", None):
+        return
+    node.sendInt()
+    deadline = time.monotonic() + timeout
+    while node.waiting and time.monotonic() < deadline:
+        node.monitor(timeoutms=100)
+    node.waiting = False
 
 
 class LabNode(Owned, Host):
