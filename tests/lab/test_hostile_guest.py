@@ -305,9 +305,8 @@ def test_a_session_flood_stays_under_its_cap_and_the_controller_under_200_mib(la
     # once the flood's sessions are gone (idle flows, or the tracker's timeout for a
     # half-open connection), vm1 works again
     def emptied():  # a VM without sessions has no row
-        now = caps_of(lab).get(row_name, dict(row, count=0))
+        now = caps_of(lab).get(row["cap"], dict(row, count=0))
         return now["count"] is not None and now["count"] < 0.1 * now["limit"]
 
-    row_name = row["cap"]
     until(emptied, 90, "the flood's sessions to expire", interval=0.5)
     others_work(lab)

@@ -53,8 +53,8 @@ def ask_tcp(ip, port, timeout, marker, source_port=0):
             answer += data
         text = answer.decode("utf-8", "replace").strip()
         return result(text, marker, resent(s), syn)
-    except OSError as e:
-        return {"answer": None, "retries": resent(s), "first_packet": resent(s),
+    except OSError as e:  # what was resent no longer matters: there is no answer
+        return {"answer": None, "retries": 0, "first_packet": 0,
                 "error": str(e) or type(e).__name__}
     finally:
         s.close()

@@ -152,8 +152,8 @@ class EchoServer:
         for conn in [c for c in self.connections.values() if now - c.last > IDLE]:
             self.close(conn)
 
-    def serve(self, until=None):
-        while until is None or time.monotonic() < until:
+    def serve(self):
+        while True:
             for fd, _events in self.poll.poll(1.0):
                 if fd in self.handlers:  # closed by an earlier event of this round
                     handler, sock = self.handlers[fd]
