@@ -13,7 +13,6 @@ import logging
 import os
 import sys
 import time
-from dataclasses import dataclass, field
 
 if __package__ in (None, ""):
     # Loaded by file path (the managers import it as a top-level module `vmnet`):
@@ -23,6 +22,7 @@ if __package__ in (None, ""):
 from controllers import config, framework  # noqa: E402
 from controllers.boundary import Drops, handle  # noqa: E402
 from controllers.conntrack_router import ConntrackRouter  # noqa: E402
+from controllers.housekeeping import Housekeeping  # noqa: E402
 from controllers.learning import LearningSwitch  # noqa: E402
 from controllers.openflow import encode, flow_stats_request, flows_of, send  # noqa: E402
 from controllers.virtual_router import VirtualRouter  # noqa: E402
@@ -30,21 +30,6 @@ from controllers.virtual_router import VirtualRouter  # noqa: E402
 fw = framework.load()
 LOG_BUDGET = 20 * 2**20  # bytes of log lines: past it, only errors are written
 TICK = 0.2  # seconds: how stale `natmap` may be, while its table is small
-HOUSEKEEPING_SHARE = 0.05  # at most about this share of the controller's time goes to writing
-# a router's state, and as much to auditing its flow table: both grow with the NAT table
-AUDIT_EVERY = 10.0  # seconds between two readings of a virtual router's whole flow table
-AUDIT_PATIENCE = 60.0  # seconds after which a flow table never sent is asked for again
-
-
-@dataclass
-class Reading:
-    """A flow table being read from a switch: its reply comes in parts."""
-
-    asked_at: float
-    xid: int  # the request's: a late reply to an earlier request is not this one
-    adopting: bool  # after a connect (the whole table) or an audit (a slice of it)
-    parts: int  # the table is read in this many slices
-    stats: list = field(default_factory=list)
 
 
 class LogBudget(logging.Filter):
@@ -82,9 +67,7 @@ class VmnetApp(fw.App):
         self.switches = {}  # dpid -> its core (controllers.core.Core)
         self.datapaths = {}  # dpid -> datapath, for what the cores send on their own
         self.drops = {}  # dpid -> boundary.Drops
-        self.flow_stats = {}  # dpid -> the Reading under way
-        self.next_audit = {}  # dpid -> when its flows may be read again
-        self.next_save = {}  # dpid -> when its state may be written again
+        self.house = {}  # dpid -> its Housekeeping (state writes, flow-table readings)
         self.ticker = fw.hub.spawn(self.tick)
 
     def tick(self):
@@ -94,17 +77,15 @@ class VmnetApp(fw.App):
             fw.hub.sleep(TICK)
             now = time.monotonic()
             for dpid, core in list(self.switches.items()):
+                house = self.house[dpid]
                 self.send(self.datapaths[dpid], core.tick(now))
-                if now >= self.next_save.get(dpid, 0):
+                if house.save_due(now):
                     self.save_state(dpid, core.take_state(now))
-                reading = self.flow_stats.get(dpid)
-                if core.reads_flow_table and now >= self.next_audit[dpid] and (
-                        reading is None or now - reading.asked_at > AUDIT_PATIENCE):
+                if core.reads_flow_table and house.audit_due(now):
                     self.ask_flows(self.datapaths[dpid], adopting=False)
 
     def save_state(self, dpid, state):
-        """Write a router's state. With thousands of sessions a write costs milliseconds,
-        taken from the packets waiting: the next one waits until the cost is HOUSEKEEPING_SHARE."""
+        """Write a router's state (for `natmap`, and for a successor to restore)."""
         router = self.routers.get(dpid)
         if state is None or not router or not router.state_file:
             return
@@ -112,7 +93,7 @@ class VmnetApp(fw.App):
         with open(router.state_file + ".tmp", "w") as f:
             json.dump(state, f)
         os.replace(router.state_file + ".tmp", router.state_file)
-        self.next_save[dpid] = began + (time.monotonic() - began) / HOUSEKEEPING_SHARE
+        self.house[dpid].saved(began, time.monotonic())
 
     def ask_flows(self, datapath, adopting):
         """Read the switch's flow table: all of it to adopt it (after a connect), a slice of
@@ -121,27 +102,23 @@ class VmnetApp(fw.App):
         cookie, mask, parts = (0, 0, 1) if adopting else core.audit_slice()
         request = flow_stats_request(datapath, cookie, mask)
         datapath.send_msg(request)  # gives the request its xid
-        self.flow_stats[datapath.id] = Reading(time.monotonic(), request.xid, adopting, parts)
+        self.house[datapath.id].asked(time.monotonic(), request.xid, adopting, parts)
 
     @fw.set_ev_cls(fw.ofp_event.EventOFPFlowStatsReply, fw.MAIN_DISPATCHER)
     def flow_stats_reply(self, ev):
         msg = ev.msg
         dpid = msg.datapath.id
-        core = self.switches.get(dpid)
-        reading = self.flow_stats.get(dpid)
-        if reading is None or core is None or msg.xid != reading.xid:
+        core, house = self.switches.get(dpid), self.house.get(dpid)
+        if core is None or house is None:
             return
-        reading.stats.extend(msg.body)
-        if msg.flags & msg.datapath.ofproto.OFPMPF_REPLY_MORE:
-            return  # more parts to come
-        del self.flow_stats[dpid]
+        reading = house.reply(msg.xid, msg.body,
+                              more=bool(msg.flags & msg.datapath.ofproto.OFPMPF_REPLY_MORE))
+        if reading is None:
+            return  # more parts to come, or not the reply asked for
         flows, now = flows_of(reading.stats), time.monotonic()
         rules = (core.adopt(flows, now) if reading.adopting
                  else core.audit(flows, reading.asked_at, now))
-        # the whole table once per AUDIT_EVERY, or less often when reading it costs more
-        # than HOUSEKEEPING_SHARE of the time (a busy table: the framework parses every flow)
-        spent = time.monotonic() - reading.asked_at
-        self.next_audit[dpid] = now + max(AUDIT_EVERY / reading.parts, spent / HOUSEKEEPING_SHARE)
+        house.read(reading, now, time.monotonic())
         self.send(msg.datapath, rules)
 
     def send(self, datapath, rules):
@@ -158,13 +135,13 @@ class VmnetApp(fw.App):
                     core.restore(json.load(f), time.monotonic())
         else:
             core = LearningSwitch(name="%016x" % datapath.id)
+        self.house[datapath.id] = Housekeeping(time.monotonic())  # before the tick sees the core
         self.switches[datapath.id] = core
         self.datapaths[datapath.id] = datapath
         self.drops[datapath.id] = Drops(name="%016x" % datapath.id)
         self.logger.info("switch %016x connected (%s)", datapath.id,
                          "virtual router of %s (%s engine)" % (router.name, router.engine)
                          if router else "learning switch")
-        self.next_audit[datapath.id] = time.monotonic() + AUDIT_EVERY
         self.send(datapath, core.connected())
         if core.reads_flow_table:
             self.ask_flows(datapath, adopting=True)  # sessions the switch still carries
