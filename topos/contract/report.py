@@ -47,9 +47,12 @@ def soak(labs, observations):
     def path(o):
         return "%s: %s (%s)" % (o.mode, o.text, o.proto)
 
-    failed = Counter(path(o) for o in applicable if not o.holds)
-    first = Counter({path(o): o.first_packet_retries for o in applicable})
-    beyond = Counter({path(o): o.retries - o.first_packet_retries for o in applicable})
+    # A path comes once a round: its counts add up over the rounds.
+    failed, first, beyond = Counter(), Counter(), Counter()
+    for o in applicable:
+        failed[path(o)] += not o.holds
+        first[path(o)] += o.first_packet_retries
+        beyond[path(o)] += o.retries - o.first_packet_retries
     lines = ["%d labs, %d checks, %d exchanges: %d failed, %d retried beyond the first packet,"
              " %d of the first packet" % (labs, len(applicable),
                                          sum(o.exchanges for o in observations),
