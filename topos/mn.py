@@ -15,11 +15,11 @@ from mininet.log import error, info
 from mininet.net import Mininet as PlainMininet
 
 from topos.contract import check, report
-from topos.modes import MODES
+from topos.modes.registry import MODES
+from topos.modes.world import World
 from topos.run.controller_node import VmnetController
 from topos.run.errors import LabError
 from topos.run.lab import Lab, teardown_all
-from topos.world import World
 
 
 def fail(message):
@@ -87,5 +87,5 @@ def reach(net):
         sys.exit(1)
 
 
-TOPOS = {name: guarded(cls) for name, cls in MODES.items()}
+TOPOS = {name: guarded(mode.topology) for name, mode in MODES.items()}
 TESTS = {"reach": reach}

@@ -4,7 +4,7 @@ python3 lab_owner.py RUNDIR ready|traffic"""
 import sys
 import time
 
-from topos.hostonly import HostOnly
+from topos.modes.hostonly import HostOnly
 from topos.run.lab import Lab
 
 

@@ -3,15 +3,17 @@
 import pytest
 from labkit import assert_claim, interface_names
 
-from topos.bridged import Bridged
 from topos.contract import probe
-from topos.contract.claims import for_mode
+from topos.contract.claims import for_column
+from topos.modes.bridged import Bridged
+from topos.modes.registry import column
 from topos.tools.bench import baseline, iperf
 
 TOPOLOGY = Bridged
 
 
-@pytest.mark.parametrize("claim", for_mode("bridged"), ids=lambda c: "claim%d" % c.number)
+@pytest.mark.parametrize("claim", for_column(column("bridged")),
+                         ids=lambda c: "claim%d" % c.number)
 def test_claim(lab, claim):
     assert_claim(lab, claim)
 

@@ -9,7 +9,7 @@ import pytest
 from leftovers import bridges, root_links, root_state
 
 from topos.contract.claims import CLAIMS
-from topos.hostonly import HostOnly
+from topos.modes.hostonly import HostOnly
 from topos.run import inventory
 from topos.run.poll import until
 

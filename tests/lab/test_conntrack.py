@@ -8,8 +8,9 @@ from labkit import assert_claim
 
 from controllers.addressing import INET_IP
 from topos.contract import probe
-from topos.contract.claims import for_mode
-from topos.nat import Nat
+from topos.contract.claims import for_column
+from topos.modes.nat import Nat
+from topos.modes.registry import column
 from topos.tools.natmap import natmap_rows
 
 
@@ -17,7 +18,8 @@ def TOPOLOGY():  # noqa: N802 - the name the lab fixture looks for
     return Nat(engine="conntrack")
 
 
-@pytest.mark.parametrize("claim", for_mode("nat"), ids=lambda c: "claim%d" % c.number)
+@pytest.mark.parametrize("claim", for_column(column("nat")),
+                         ids=lambda c: "claim%d" % c.number)
 def test_claim(lab, claim):
     assert_claim(lab, claim)
 

@@ -27,7 +27,7 @@ from controllers.addressing import (  # noqa: E402
 from controllers.packets import build  # noqa: E402
 from topos.contract.probe import exchange  # noqa: E402
 from topos.contract.probe import tcp as tcp_probe  # noqa: E402
-from topos.nat import Nat  # noqa: E402
+from topos.modes.nat import Nat  # noqa: E402
 from topos.run.poll import until  # noqa: E402
 from topos.tools.natmap import cap_rows  # noqa: E402
 

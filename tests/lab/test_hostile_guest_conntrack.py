@@ -5,7 +5,7 @@ engine in test_hostile_guest.py."""
 
 import test_hostile_guest as against_openflow
 
-from topos.nat import Nat
+from topos.modes.nat import Nat
 
 
 def TOPOLOGY():  # noqa: N802 - the name the lab fixture looks for

@@ -6,14 +6,16 @@ import pytest
 from labkit import assert_claim, interface_names
 
 from topos.contract import probe
-from topos.contract.claims import for_mode
-from topos.hostonly import HostOnly
+from topos.contract.claims import for_column
+from topos.modes.hostonly import HostOnly
+from topos.modes.registry import column
 from topos.tools.bench import iperf
 
 TOPOLOGY = HostOnly
 
 
-@pytest.mark.parametrize("claim", for_mode("hostonly"), ids=lambda c: "claim%d" % c.number)
+@pytest.mark.parametrize("claim", for_column(column("hostonly")),
+                         ids=lambda c: "claim%d" % c.number)
 def test_claim(lab, claim):
     assert_claim(lab, claim)
 

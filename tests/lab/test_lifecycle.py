@@ -12,7 +12,7 @@ import time
 import pytest
 from leftovers import bridges, left_behind, root_state
 
-from topos.hostonly import HostOnly
+from topos.modes.hostonly import HostOnly
 from topos.run.controller_node import listening
 from topos.run.errors import LabError
 from topos.run.lab import Lab
@@ -92,7 +92,7 @@ def test_sigterm_takes_the_lab_down(tmp_path):
     before = root_state()
     script = (
         "import json, sys, time\n"
-        "from topos.hostonly import HostOnly\n"
+        "from topos.modes.hostonly import HostOnly\n"
         "from topos.run.lab import Lab\n"
         "lab = Lab(HostOnly(), rundir=sys.argv[1])\n"
         "lab.start()\n"
@@ -123,7 +123,8 @@ def test_vmnet_check_all_twice_agrees_with_the_contract_and_shows_every_retry():
     are bounded, not forbidden: a new TCP connection through the OpenFlow engine's port
     forward resends a segment about 0.7% of the time (tests/lab/test_load.py: 11 of 1600),
     which a soak of 344 exchanges shows now and then."""
-    from topos.contract.claims import CLAIMS, COLUMNS
+    from topos.contract.claims import CLAIMS
+    from topos.modes.registry import columns
 
     result = run(VMNET + ["check", "all", "--repeat", "2", "--json"], timeout=900)
     assert result.returncode == 0, result.stderr
@@ -137,10 +138,10 @@ def test_vmnet_check_all_twice_agrees_with_the_contract_and_shows_every_retry():
     assert beyond == sum(o["retries"] - o["first_packet_retries"] for o in observations)
     assert first == sum(o["first_packet_retries"] for o in observations)
     assert beyond <= exchanges // 100, soak  # a path that loses answers would show more
-    expected = {(m, c.number, p, c.expected[m]) for m in COLUMNS
-                for c in CLAIMS if c.applies(m)
+    expected = {(m.name, c.number, p, m.expected(c.number)) for m in columns()
+                for c in CLAIMS if m.expected(c.number) is not None
                 for p in (("tcp",) if c.number in (13, 16) else ("udp",) if c.number in (14, 15)
-                          else ("icmp", "udp") if (m, c.number) == ("nat_per_vm", 1)
+                          else ("icmp", "udp") if (m.name, c.number) == ("nat_per_vm", 1)
                           else ("icmp", "tcp", "udp"))}
     assert {(o["mode"], o["claim"], o["proto"], o["expected"]) for o in observations} == expected
     assert all(o["expected"] == o["observed"] for o in observations)

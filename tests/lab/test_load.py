@@ -8,7 +8,7 @@ import pytest
 
 from topos.agents import PYTHON, agent
 from topos.agents.echo_server import TCP_PORT, UDP_PORT
-from topos.modes import topology
+from topos.modes.registry import topology
 
 
 def TOPOLOGY():

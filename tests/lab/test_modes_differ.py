@@ -3,10 +3,10 @@
 from labkit import build, stop_and_check
 from leftovers import root_state
 
-from topos.bridged import Bridged
 from topos.contract import check
 from topos.contract.claims import CLAIMS
-from topos.hostonly import HostOnly
+from topos.modes.bridged import Bridged
+from topos.modes.hostonly import HostOnly
 
 CLAIM8 = next(c for c in CLAIMS if c.number == 8)
 

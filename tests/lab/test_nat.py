@@ -7,10 +7,11 @@ import threading
 import pytest
 from labkit import assert_claim
 
-from controllers.nat_table import session_flows
+from controllers.nat_table import session_cookies
 from topos.contract import probe
-from topos.contract.claims import for_mode
-from topos.nat import Nat
+from topos.contract.claims import for_column
+from topos.modes.nat import Nat
+from topos.modes.registry import column
 from topos.run.poll import until
 from topos.tools.bench import baseline, iperf
 from topos.tools.natmap import natmap_rows
@@ -18,7 +19,8 @@ from topos.tools.natmap import natmap_rows
 TOPOLOGY = Nat
 
 
-@pytest.mark.parametrize("claim", for_mode("nat"), ids=lambda c: "claim%d" % c.number)
+@pytest.mark.parametrize("claim", for_column(column("nat")),
+                         ids=lambda c: "claim%d" % c.number)
 def test_claim(lab, claim):
     assert_claim(lab, claim)
 
@@ -133,7 +135,7 @@ def test_a_session_whose_flows_the_switch_lost_ends_at_the_audit(lab):
     # the same matches with another cookie: the session's flows are replaced, and a
     # replaced flow sends no flow-removed (as if the message had been lost)
     lost = re.findall(r"(priority=\S+) actions=", router.cmd(
-        "ovs-ofctl -O OpenFlow13 dump-flows vr-host1 cookie=%#x/%#x" % session_flows(cookie)))
+        "ovs-ofctl -O OpenFlow13 dump-flows vr-host1 cookie=%#x/%#x" % session_cookies(cookie)))
     assert len(lost) == 2, lost
     try:
         for match in lost:

@@ -7,8 +7,9 @@ import pytest
 from labkit import assert_claim
 
 from topos.contract import probe
-from topos.contract.claims import for_mode
-from topos.nat import Nat
+from topos.contract.claims import for_column
+from topos.modes.nat import Nat
+from topos.modes.registry import column
 from topos.run.poll import until
 from topos.tools.natmap import natmap_rows
 
@@ -18,7 +19,8 @@ def TOPOLOGY():  # noqa: N802 - the name the lab fixture looks for
     return Nat(per_vm="yes", pf="tcp:2222:vm1:22+udp:5353:vm2:53")
 
 
-@pytest.mark.parametrize("claim", for_mode("nat_per_vm"), ids=lambda c: "claim%d" % c.number)
+@pytest.mark.parametrize("claim", for_column(column("nat_per_vm")),
+                         ids=lambda c: "claim%d" % c.number)
 def test_claim(lab, claim):
     assert_claim(lab, claim)
 

@@ -10,7 +10,7 @@ from labkit import build, stop_and_check
 from leftovers import root_state
 
 from topos.contract import probe
-from topos.nat import Nat
+from topos.modes.nat import Nat
 from topos.run.poll import until
 from topos.tools.mn_cli import natmap_rows
 
@@ -40,7 +40,7 @@ def test_exhausted_pool_refuses_new_connections_and_keeps_established(tmp_path):
     try:
         vm1, vm2, pc1 = lab.get("vm1", "vm2", "pc1")
         server = pc1.popen(["iperf3", "-s", "-1"])
-        until(lambda: probe.listening(pc1, 5201), 5, "iperf3 to listen")
+        until(lambda: pc1.listens(5201), 5, "iperf3 to listen")
         # iperf3's control and data connections take both outside ports for 4 s
         client = vm1.popen(["iperf3", "-J", "-t", "4", "-b", "100M", "-c", lab.ip("pc1")],
                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
@@ -87,7 +87,7 @@ def test_a_one_way_stream_outlives_the_idle_timeout(tmp_path):
     try:
         pc1, vm1 = lab.get("pc1", "vm1")
         streamer = pc1.popen(["python3", "-c", STREAMER, lab.ip("pc1")])
-        until(lambda: probe.listening(pc1, 7020, "udp"), 5, "the streamer")
+        until(lambda: pc1.listens(7020, "udp"), 5, "the streamer")
         listener = vm1.popen(["python3", "-c", LISTENER, lab.ip("pc1")],
                              stdout=subprocess.PIPE)
         out, _ = listener.communicate(timeout=20)

@@ -11,7 +11,7 @@ from leftovers import root_state
 
 from controllers.addressing import INET_IP
 from topos.contract.probe import exchange
-from topos.modes import topology
+from topos.modes.registry import topology
 
 LABS = 5  # per mode
 FIRST = {

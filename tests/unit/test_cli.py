@@ -2,7 +2,9 @@
 
 import pytest
 
-from topos.tools import cli
+pytest.importorskip("mininet", reason="the command's modes are Mininet topologies")
+
+from topos.tools import cli  # noqa: E402
 
 
 def test_unknown_mode_is_one_clear_error(capsys):
@@ -19,7 +21,6 @@ def test_run_rejects_unknown_modes_before_building():
 
 
 def test_bad_topology_parameter_is_reported_before_anything_is_built(capsys, monkeypatch):
-    pytest.importorskip("mininet", reason="the topologies are Mininet topologies")
     import topos.run.lab
 
     def must_not_build(*a, **k):

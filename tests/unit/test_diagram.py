@@ -7,7 +7,7 @@ import pytest
 
 pytest.importorskip("mininet", reason="diagrams are drawn from Mininet topologies")
 
-from topos.modes import MODES, topology
+from topos.modes.registry import MODES, topology
 from topos.tools import cli, diagram
 
 

@@ -66,3 +66,47 @@ def test_no_import_cycle():
 
     for module in graph:
         visit(module, [])
+
+
+def imports_anywhere(path, known):
+    """The project modules a module imports, at load or inside a function."""
+    found = set()
+    for node in ast.walk(ast.parse(open(path).read())):
+        if isinstance(node, ast.Import):
+            found |= {a.name for a in node.names}
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            found |= {node.module} | {"%s.%s" % (node.module, a.name) for a in node.names}
+    return {n for n in found if n in known}
+
+
+def folder_of(dotted, packages):
+    """The folder (package) a module lives in: topos.run.lab -> topos.run; a package's
+    __init__ belongs to the package itself."""
+    return dotted if dotted in packages else dotted.rsplit(".", 1)[0]
+
+
+def folder_graph():
+    paths = dict(modules())
+    packages = {m for m, p in paths.items() if p.endswith("__init__.py")}
+    graph = {}
+    for module, path in paths.items():
+        mine = folder_of(module, packages)
+        for other in imports_anywhere(path, paths):
+            theirs = folder_of(other, packages)
+            if theirs != mine:
+                graph.setdefault(mine, set()).add(theirs)
+    return graph
+
+
+def test_folders_import_one_way():
+    """Layers a newcomer can rely on: no folder imports a folder that imports it (inside a
+    function too), and the controller app never imports the topologies."""
+    graph = folder_graph()
+
+    def reaches(start, goal, seen=()):
+        return any(step == goal or (step not in seen and reaches(step, goal, seen + (step,)))
+                   for step in graph.get(start, ()))
+
+    both_ways = sorted((a, b) for a in graph for b in graph[a] if a < b and reaches(b, a))
+    assert not both_ways, both_ways
+    assert not any(f.startswith("topos") for f in graph.get("controllers", ())), graph

@@ -2,7 +2,7 @@
 
 from topos.contract.check import Observation
 from topos.contract.report import soak, summary, table
-from topos.tools.capture import parse
+from topos.run.capture import parse
 from topos.tools.natmap import flow_idle_by_cookie, format_natmap
 from topos.tools.trace import Hop, format_hops
 

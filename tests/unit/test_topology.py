@@ -6,8 +6,8 @@ import pytest
 
 pytest.importorskip("mininet", reason="the topologies are Mininet topologies (Debian: mininet)")
 
-from topos.hostonly import HostOnly
-from topos.modes import topology
+from topos.modes.hostonly import HostOnly
+from topos.modes.registry import topology
 from topos.run.errors import LabError
 
 

@@ -11,9 +11,10 @@ from typing import Optional
 
 from controllers.addressing import INET_IP, R1_WAN_IP
 from topos.contract import nat_type
-from topos.contract.claims import for_mode
+from topos.contract.claims import for_column
 from topos.contract.probe import PROTOCOLS, TCP_PORT, UDP_PORT, exchange
-from topos.tools.capture import Capture
+from topos.modes.registry import column
+from topos.run.capture import Capture
 
 
 @dataclass(frozen=True)
@@ -70,10 +71,16 @@ def not_applicable(lab, claim, missing):
                         "not applicable: this lab has no %s" % MISSING[missing])]
 
 
+def expected(lab, claim):
+    """Must the claim hold in this lab (its column says)?"""
+    return column(lab.topo.column).expected(claim.number)
+
+
 def host1_address(lab):
-    """Where vm1 finds its host: the host-only adapter, else host1's LAN address."""
-    if lab.topo.mode == "hostonly":
-        return lab.ip("host1", "vboxnet0")
+    """Where vm1 finds its host: the mode's host interface (host-only's adapter), else
+    host1's LAN address."""
+    if lab.topo.host_interface:
+        return lab.ip("host1", lab.topo.host_interface)
     return lab.ip("host1")
 
 
@@ -160,7 +167,7 @@ def check_claim(lab, claim, protocols=PROTOCOLS):
         observed = all(r[proto].ok for _, _, r in results)
         detail = "; ".join("%s->%s: %s" % (s, d, r[proto].detail) for s, d, r in results)
         observations.append(Observation(mode, claim.number, describe(claim, lab), proto,
-                                        claim.expected[lab.topo.column], observed, detail,
+                                        expected(lab, claim), observed, detail,
                                         len(results), sum(r[proto].retries for *_, r in results),
                                         sum(r[proto].first_packet for *_, r in results)))
     return observations
@@ -177,7 +184,7 @@ def check_nat_type(lab, claim):
     want = nat_type.EXPECTED[(nat, engine)]
     seen = nat_type.classify(lab, client, server)
     return [Observation(lab.topo.column, claim.number, claim.text, "udp",
-                        claim.expected[lab.topo.column], seen == want,
+                        expected(lab, claim), seen == want,
                         "stun says: %s; expected: %s" % (seen, want))]
 
 
@@ -194,7 +201,7 @@ def expected_source(lab, observer):
     if observer == "inet":
         r1 = lab.get("r1")
         return R1_WAN_IP, r1.intf("eth0").MAC()
-    if lab.topo.mode == "nat":
+    if lab.topo.hides_vms:
         host1 = lab.get("host1")
         return lab.ip("host1"), host1.intf(host1.primary).MAC()
     return lab.ip("vm1"), lab.get("vm1").intf("eth0").MAC()
@@ -213,7 +220,7 @@ def check_source(lab, claim, protocols):
         detail = "%s saw %s; expected %s (MAC %s)" % (observer.name, seen or "nothing",
                                                        want_ip, want_mac)
         observations.append(Observation(lab.topo.column, claim.number, describe(claim, lab),
-                                        proto, claim.expected[lab.topo.column], observed, detail,
+                                        proto, expected(lab, claim), observed, detail,
                                         1, result.retries, result.first_packet))
     return observations
 
@@ -238,7 +245,7 @@ def check_isolated(lab, claim, peer, protocols):
         seen = capture.first(timeout=2)
         detail = "%s to %s; %s saw %s" % (proto, broadcast, peer, seen or "nothing from vm1")
         observations.append(Observation(lab.topo.column, claim.number, describe(claim, lab),
-                                        proto, claim.expected[lab.topo.column], bool(seen),
+                                        proto, expected(lab, claim), bool(seen),
                                         detail))
     return observations
 
@@ -259,7 +266,7 @@ def check_port_forward(lab, claim):
         text = "%s -> %s:%d reaches %s:%d (a port forward)" % (
             client, pc if claim.number == 13 else address, outside, vm, inside)
         observations.append(Observation(lab.topo.column, claim.number, text, proto,
-                                        claim.expected[lab.topo.column], observed, detail,
+                                        expected(lab, claim), observed, detail,
                                         1, result.retries, result.first_packet))
     return observations
 
@@ -267,7 +274,7 @@ def check_port_forward(lab, claim):
 def check(lab, protocols=PROTOCOLS, progress=None):
     """Every claim of the lab's mode, every protocol: a list of Observations."""
     observations = []
-    for claim in for_mode(lab.topo.column):
+    for claim in for_column(column(lab.topo.column)):
         if progress:
             progress("claim %d: %s" % (claim.number, claim.text))
         observations += check_claim(lab, claim, protocols)

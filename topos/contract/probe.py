@@ -32,12 +32,6 @@ class Result:
     first_packet: int = 0  # of them, the exchange's first packet's (UDP's one, TCP's SYN)
 
 
-def listening(node, port=TCP_PORT, proto="tcp"):
-    """Does something in `node` listen on this TCP (or UDP) port?"""
-    flag = "-Hltn" if proto == "tcp" else "-Hlun"
-    return ":%d " % port in node.cmd("ss %s sport = :%d" % (flag, port))
-
-
 def _run(node, argv, stdin=b"", timeout=10):
     proc = node.popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                       stderr=subprocess.STDOUT)

@@ -2,9 +2,10 @@
 
 The manual's networking chapter sums its modes up in one table ("Overview of Networking
 Modes"): per mode, whether a VM reaches its host, the host the VM, VMs each other, the LAN,
-and the LAN the VM ("+", "-", or "Port forward"). EXPECTED writes it down, with a column of
-ours, VM -> internet. Each cell here is measured in the mode's lab by the contract's own
-exchanges (topos.contract.check): ICMP echo, TCP and UDP, or the port forward's protocol.
+and the LAN the VM ("+", "-", or "Port forward"). Each mode writes its row down (its
+columns' cells, topos.modes), with a column of ours, VM -> internet. Each cell here is
+measured in the mode's lab by the contract's own exchanges (topos.contract.check): ICMP
+echo, TCP and UDP, or the port forward's protocol.
 """
 
 from dataclasses import asdict, dataclass, field
@@ -12,10 +13,10 @@ from typing import List
 
 from topos.contract import check
 from topos.contract.claims import CLAIMS
+from topos.modes.mode import FORWARD, MINUS, PLUS
+from topos.modes.registry import MODES
 
 COLUMNS = ("VM -> host", "host -> VM", "VM <-> VM", "VM -> LAN", "LAN -> VM", "VM -> internet")
-FORWARD = "port forward"
-PLUS, MINUS = "+", "-"
 
 
 @dataclass(frozen=True)
@@ -30,14 +31,12 @@ class Row:
         return ",".join((self.mode,) + self.params)
 
 
-P, M, F = PLUS, MINUS, FORWARD
-EXPECTED = (
-    Row("Host-only", "hostonly", (), (P, P, P, M, M, M)),
-    Row("Internal", "internal", (), (M, M, P, M, M, M)),
-    Row("Bridged", "bridged", (), (P, P, P, P, P, P)),
-    Row("NAT", "nat", ("per_vm=yes",), (P, F, M, P, F, P)),
-    Row("NAT Network", "nat", (), (P, F, P, P, F, P)),
-)
+def rows():
+    """A row per column of the contract that stands for one of VirtualBox's modes (each
+    mode declares its cells: topos.modes.mode.Column)."""
+    return [Row(c.virtualbox, mode.name, c.params, c.vbox_cells)
+            for mode in MODES.values() for c in mode.columns if c.virtualbox]
+
 
 # Each column: the claims (docs/contract.md) whose exchanges measure it; the second, when
 # the first shows no way, says whether a port forward opens one.

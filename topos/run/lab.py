@@ -20,7 +20,6 @@ from mininet.net import Mininet
 from mininet.node import RemoteController
 
 from controllers import config
-from topos.contract import probe
 from topos.run import links, tracker
 from topos.run.clean import dead_labs, ovs_bridges
 from topos.run.controller_node import HOST, PORT, VmnetController, listening
@@ -30,7 +29,6 @@ from topos.run.inventory import Inventory, Owned
 from topos.run.nodes import LabNode, settle
 from topos.run.poll import until
 from topos.run.switch import VmnetSwitch
-from topos.world import World
 
 ACTIVE = set()  # labs started and not yet stopped, for the safe cleanup hooks
 
@@ -126,7 +124,8 @@ class Lab(RecordedMininet):
     """The lab for a World topology. `rundir` receives logs, leases and PID files."""
 
     def __init__(self, topo, rundir=None, controller=VmnetController, keep=False, **params):
-        if not isinstance(topo, World):
+        # a World (topos.modes.world), known by what the lab asks of it: this layer is below
+        if not all(hasattr(topo, name) for name in ("mode", "vms", "routers")):
             raise LabError("not a vmnetlab topology: %r" % (topo,))
         controllers = controller if isinstance(controller, (list, tuple)) else [controller]
         preflight(controllers, topo)
@@ -184,7 +183,7 @@ class Lab(RecordedMininet):
         for node in self.hosts:
             node.start_dhcp_server(self.rundir)
         # a client's first DISCOVER must find its server listening, or it waits to retry
-        until(lambda: all(probe.listening(n, 67, "udp") for n in self.hosts if n.dhcp_server),
+        until(lambda: all(n.listens(67, "udp") for n in self.hosts if n.dhcp_server),
               10, "the DHCP servers to listen")
         for node in self.hosts:
             node.start_echo_server(self.rundir)
@@ -197,7 +196,7 @@ class Lab(RecordedMininet):
                   "the virtual routers to know the LAN's gateway")
         # every echo server, TCP and UDP and a forward's target: the first probe after
         # "ready" must find it bound
-        until(lambda: all(probe.listening(n, port, proto) for n in self.hosts
+        until(lambda: all(n.listens(port, proto) for n in self.hosts
                           for proto, port in n.echo_ports), 10, "the echo servers to listen")
 
     def wait_leases(self, timeout=30):

@@ -115,6 +115,11 @@ class LabNode(Owned, Host):
         self.processes.append(proc)
         return proc
 
+    def listens(self, port, proto="tcp"):
+        """Does something in this node listen on this TCP (or UDP) port?"""
+        flag = "-Hltn" if proto == "tcp" else "-Hlun"
+        return ":%d " % port in self.cmd("ss %s sport = :%d" % (flag, port))
+
     def start_echo_server(self, rundir):
         if self.echo_ports:
             self.echo_server = self.spawn(echo_server_argv(self.name, self.echo_ports),

@@ -16,8 +16,8 @@ from typing import Optional
 from mininet.topo import Topo
 
 from topos.agents import PYTHON, agent
-from topos.contract.probe import listening
-from topos.modes import topology
+from topos.modes.mode import IPERF_PORT
+from topos.modes.registry import MODES, topology
 from topos.run import links
 from topos.run.controller_node import VmnetController
 from topos.run.errors import LabError
@@ -28,7 +28,6 @@ from topos.run.nodes import LabNode
 from topos.run.poll import until
 from topos.run.switch import VmnetSwitch
 
-IPERF_PORT = 5201
 RTT_PORT = 7010
 CONN_PORT = 7011
 # Connections a rate run may open. Below the conntrack engine's slice of outside ports for
@@ -61,7 +60,7 @@ def iperf(client, server, ip, seconds, port=IPERF_PORT, udp=False):
     """TCP Gbit/s, or for udp=True the fraction of datagrams lost at UDP_RATE."""
     proc = server.popen(["iperf3", "-s", "-1", "-p", str(port)])
     try:
-        until(lambda: listening(server, port), 5, "iperf3 to listen in %s" % server.name)
+        until(lambda: server.listens(port), 5, "iperf3 to listen in %s" % server.name)
         argv = ["iperf3", "-J", "-c", ip, "-p", str(port), "-t", str(seconds)]
         if udp:
             argv += ["-u", "-b", UDP_RATE]
@@ -105,7 +104,7 @@ def connection_rate(client, server, ip, seconds):
     connections, whichever ends first, and how many failed."""
     proc = server.popen([PYTHON, agent("accept_server"), str(CONN_PORT), server_ip(server, ip)])
     try:
-        until(lambda: listening(server, CONN_PORT), 5, "the connection server")
+        until(lambda: server.listens(CONN_PORT), 5, "the connection server")
         result = run_json(client, [PYTHON, agent("connect_client"), ip, str(CONN_PORT),
                                    str(seconds), str(CONN_BUDGET)], timeout=seconds + 30)
     finally:
@@ -195,57 +194,33 @@ def baseline(kind, seconds):
 BASELINES = ("veth", "lab_switch", "linux_bridge", "kernel_nat")
 
 
-# --- the modes' paths ---
-# (mode, path, client, server node, target, TCP port, UDP figures?, connections?)
-PATHS = {
-    "hostonly": [("vm1->host1", "vm1", "host1", ("host1", "vboxnet0"), IPERF_PORT, True, False)],
-    "internal": [("vm1->vm2", "vm1", "vm2", ("vm2", None), IPERF_PORT, True, False)],
-    "bridged": [("vm1->pc1", "vm1", "pc1", ("pc1", None), IPERF_PORT, True, False),
-                ("pc1->vm1", "pc1", "vm1", ("vm1", None), IPERF_PORT, True, False)],
-    "nat": [("vm1->pc1", "vm1", "pc1", ("pc1", None), IPERF_PORT, True, True),
-            ("vm1->inet", "vm1", "inet", ("inet", None), IPERF_PORT, True, False),
-            # TCP only: the lab's forwards are TCP (iperf3's control and data share the port)
-            ("pc1->host1:pf->vm1", "pc1", "vm1", ("host1", None), IPERF_PORT, False, False)],
-}
-MODE_PARAMS = {
-    # A forward for iperf3, and room for the connection-rate run's tens of thousands of
-    # mappings (below host1's own ephemeral ports 32768-60999), so that the run measures the
-    # NAT's speed and not its supply of ports: the OpenFlow engine keeps a mapping until it
-    # is idle for `idle` s, the tracker a closed TCP connection's port for ~30 s. Its caps on
-    # sessions are lifted for the same reason.
-    "nat": ["pf=tcp:2222:vm1:22+tcp:%d:vm1:%d" % (IPERF_PORT, IPERF_PORT), "ports=10000-32767",
-            "mappings=22768", "sessions=100000", "sessions_total=200000"],
-}
-
-
-ENGINES = {"nat": ("openflow", "conntrack")}  # NAT is measured with each engine
-
-
-def bench_mode(mode, seconds, say, keep=False, engine=None):
-    params = MODE_PARAMS.get(mode, []) + (["engine=%s" % engine] if engine else [])
-    topo = topology(mode, *params)
+def bench_mode(mode, variant, seconds, say, keep=False):
+    """Each of the mode's paths (topos.modes.mode.BenchPath), in a lab built with the
+    mode's bench parameters and `variant` (e.g. engine=conntrack)."""
+    topo = topology(mode.name, *(mode.bench_params + variant))
     start = time.monotonic()
     lab = Lab(topo, keep=keep)
     rows = []
-    label = "%s (%s)" % (mode, engine) if engine else mode
+    label = "%s (%s)" % (mode.name, ", ".join(variant)) if variant else mode.name
+    tags = dict(p.split("=", 1) for p in variant)  # in each row: {"engine": "conntrack"}
     with lab:
         ready = time.monotonic() - start
         say("%s: ready in %.1f s" % (label, ready))
-        for path, client, server, (target, intf), port, udp, _conns in PATHS[mode]:
-            say("%s: %s" % (label, path))
+        for path in mode.bench_paths:
+            say("%s: %s" % (label, path.name))
             # a port forward's target answers echo requests on the port iperf3 needs
-            lab.get(server).free_port("tcp", port, lab.rundir)
-            f = measure(lab.get(client), lab.get(server), lab.ip(target, intf), seconds, port,
-                        udp=udp)
-            rows.append(dict(mode=mode, path=path, **asdict(f),
-                             **({"engine": engine} if engine else {})))
+            lab.get(path.server).free_port("tcp", path.port, lab.rundir)
+            f = measure(lab.get(path.client), lab.get(path.server), lab.ip(*path.target),
+                        seconds, path.port, udp=path.udp)
+            rows.append(dict(mode=mode.name, path=path.name, **asdict(f), **tags))
         # Connection runs last: one leaves thousands of sessions (flows, tracker entries)
         # behind, which would weigh on every figure measured after it.
-        for row, (path, client, server, (target, intf), _, _, conns) in zip(rows, PATHS[mode]):
-            if conns:
-                say("%s: %s, new connections" % (label, path))
+        for row, path in zip(rows, mode.bench_paths):
+            if path.connections:
+                say("%s: %s, new connections" % (label, path.name))
                 row["conn_per_s"], row["conn_failed"] = connection_rate(
-                    lab.get(client), lab.get(server), lab.ip(target, intf), max(seconds, 5))
+                    lab.get(path.client), lab.get(path.server), lab.ip(*path.target),
+                    max(seconds, 5))
     return ready, rows
 
 
@@ -259,12 +234,16 @@ def bench(modes, seconds=4, say=print, keep=False):
     veth = report["baselines"]["veth"]["tcp_gbps"]
     for figures in report["baselines"].values():
         figures["ratio_veth"] = figures["tcp_gbps"] / veth
-    for mode in modes:
-        for engine in ENGINES.get(mode, (None,)):
-            ready, rows = bench_mode(mode, seconds, say, keep, engine)
-            report["ready_s"][mode if engine in (None, "openflow") else
-                              "%s-%s" % (mode, engine)] = round(ready, 2)
+    for name in modes:
+        mode = MODES[name]
+        for n, variant in enumerate(mode.bench_variants):
+            ready, rows = bench_mode(mode, variant, seconds, say, keep)
+            # the first variant is the mode's default (engine=openflow): it goes by the
+            # mode's name, the others by their values (nat-conntrack)
+            label = "-".join([name] + [p.split("=", 1)[1] for p in variant] * (n > 0))
+            report["ready_s"][label] = round(ready, 2)
             for row in rows:
+                row["label"] = label
                 row["ratio_veth"] = row["tcp_gbps"] / veth
             report["paths"] += rows
     return report
@@ -303,12 +282,12 @@ def format_report(report):
     def num(v, fmt):
         return "-" if v is None else fmt % v
 
-    head = "%-9s %-20s %9s %6s %8s %9s %8s %9s" % (
+    head = "%-13s %-20s %9s %6s %8s %9s %8s %9s" % (
         "mode", "path", "TCP Gb/s", "ratio", "RTT ms", "1st RTT", "UDP loss", "conn/s")
     lines = [head]
 
     def row(mode, path, f):
-        lines.append("%-9s %-20s %9s %6s %8s %9s %8s %9s" % (
+        lines.append("%-13s %-20s %9s %6s %8s %9s %8s %9s" % (
             mode, path, num(f["tcp_gbps"], "%.2f"), num(f.get("ratio_veth"), "%.2f"),
             num(f["rtt_ms"], "%.3f"), num(f["first_rtt_ms"], "%.2f"),
             num(None if f["udp_loss"] is None else 100 * f["udp_loss"], "%.2f%%"),
@@ -317,7 +296,7 @@ def format_report(report):
     for kind, f in report["baselines"].items():
         row("baseline", kind, f)
     for f in report["paths"]:
-        row(f["mode"] + ("-ct" if f.get("engine") == "conntrack" else ""), f["path"], f)
+        row(f.get("label", f["mode"]), f["path"], f)
     for mode, seconds in report["ready_s"].items():
         lines.append("%s lab ready (every lease done) in %.1f s" % (mode, seconds))
     return "\n".join(lines)

@@ -16,7 +16,7 @@ import json
 import os
 import sys
 
-from topos.contract.claims import MODES
+from topos.modes.registry import MODES
 from topos.run.errors import LabError
 
 
@@ -30,14 +30,15 @@ def progress_printer(quiet):
 
 def build(mode, params, keep=False):
     """The lab for `mode`; parameters are checked before anything is built."""
-    from topos.modes import topology
+    from topos.modes.registry import topology
     from topos.run.lab import Lab
 
     return Lab(topology(mode, *params), keep=keep)
 
 
-# `vmnet check all`: a lab for each column of the contract (topos.contract.claims.COLUMNS)
-EVERY_COLUMN = [(mode, []) for mode in MODES] + [("nat", ["per_vm=yes"])]
+def every_column():
+    """`vmnet check all`: a lab for each column of the contract, as (mode, parameters)."""
+    return [(mode.name, list(c.params)) for mode in MODES.values() for c in mode.columns]
 
 
 def cmd_check(args):
@@ -46,7 +47,7 @@ def cmd_check(args):
     if args.mode == "all":
         if args.params:
             raise LabError("parameters (%s) go with one mode, not all" % " ".join(args.params))
-        runs = EVERY_COLUMN
+        runs = every_column()
     elif args.mode not in MODES:
         raise LabError("unknown mode %r: choose one of %s, all" % (args.mode, ", ".join(MODES)))
     else:
@@ -87,8 +88,8 @@ def cmd_table(args):
 
     say = progress_printer(args.json or not sys.stderr.isatty())
     results = []
-    for row in vbox_table.EXPECTED:
-        if args.engine and row.mode == "nat":
+    for row in vbox_table.rows():
+        if args.engine and "engine" in MODES[row.mode].topology.parameters:
             row = replace(row, params=row.params + ("engine=%s" % args.engine,))
         say("%s: building %s" % (row.virtualbox, row.topo))
         lab = build(row.mode, row.params, args.keep)
@@ -141,7 +142,7 @@ def cmd_bench(args):
 
 
 def cmd_trace(args):
-    from topos.modes import topology
+    from topos.modes.registry import topology
     from topos.tools import trace
 
     topo = topology(args.mode, *args.params)
@@ -187,7 +188,7 @@ def cmd_clean(args):
 
 
 def cmd_diagram(args):
-    from topos.modes import topology
+    from topos.modes.registry import topology
     from topos.tools import diagram
 
     diagram.render(topology(args.mode, *args.params), args.output)

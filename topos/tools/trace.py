@@ -11,8 +11,8 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 from topos.contract.probe import PROBES, TCP_PORT, UDP_PORT
+from topos.run.capture import Capture
 from topos.tools import pcapng
-from topos.tools.capture import Capture
 
 FILTERS = {
     "icmp": "icmp[icmptype] = icmp-echo or icmp[icmptype] = icmp-echoreply",

@@ -8,12 +8,14 @@ the host PC does not forward, so the VMs reach their host and each other only.
 """
 
 from controllers.addressing import DPID_HOSTONLY, VBOX_MAC, hostonly_net
-from topos.world import World, vbox_dhcp_server
+from topos.modes.mode import MINUS, PLUS, BenchPath, Column, Mode
+from topos.modes.world import World, vbox_dhcp_server
 
 
 class HostOnly(World):
     mode = "hostonly"
     parameters = {"vms": 2, "vms2": 1}  # VMs on host1, on host2
+    host_interface = "vboxnet0"  # where a VM finds its host
 
     def add_mode(self):
         for index, pc, switch, numbers in self.private_networks("%s-vbox", DPID_HOSTONLY):
@@ -22,3 +24,12 @@ class HostOnly(World):
             host = self.nodeInfo(pc)
             host["addresses"] = {"vboxnet0": "%s/24" % (net.network_address + 1)}
             host["dhcp_server"] = vbox_dhcp_server("vboxnet0", net, numbers)
+
+
+MODE = Mode(
+    "hostonly", HostOnly,
+    columns=(Column("hostonly", {1: True, 2: True, 3: True, 4: False, 5: False, 6: False,
+                                 7: False, 8: False, 9: True, 10: True, 15: True},
+                    "Host-only", (PLUS, PLUS, PLUS, MINUS, MINUS, MINUS)),),
+    bench_paths=(BenchPath("vm1->host1", "vm1", "host1", ("host1", "vboxnet0")),),
+)

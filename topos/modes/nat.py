@@ -41,8 +41,9 @@ from controllers.addressing import (
     gateway_ip,
 )
 from controllers.port_forward import parse_forward
+from topos.modes.mode import FORWARD, IPERF_PORT, MINUS, PLUS, BenchPath, Column, Mode
+from topos.modes.world import World, whole_number
 from topos.run.errors import LabError
-from topos.world import World, whole_number
 
 MAX_VMS_PER_VM = 10  # plain NAT: a host PC's own traffic crosses every router in the row
 ENGINES = ("openflow", "conntrack")  # who does the NAT: the controller's flows, or OVS's ct
@@ -82,6 +83,7 @@ def port_range(text):
 
 class Nat(World):
     mode = "nat"
+    hides_vms = True  # the LAN sees a VM's traffic come from its host PC
     parameters = {"vms": 2, "vms2": 1, "pf": "tcp:2222:vm1:22", "idle": 60,
                   "ports": "%d-%d" % NAT_PORTS, "net": NAT_NETS["host1"],
                   "net2": NAT_NETS["host2"],
@@ -187,3 +189,32 @@ class Nat(World):
             return config.vm_routers(vms, net=str(self.nets["net"]), **common)
         return config.routers(vms, nets={pc: str(self.nets[NET_OPTION[pc]]) for pc in HOST_PCS},
                               **common)
+
+
+# The two NATs differ in what the VMs see of each other (claims 1 and 8, and VirtualBox's
+# VM <-> VM cell); a host reaches a VM, and the LAN does, only through a port forward.
+NAT_NETWORK = {1: True, 2: True, 3: False, 4: True, 5: False, 6: True, 7: False, 8: False,
+               9: True, 11: True, 12: True, 13: True, 14: True, 15: True, 16: True}
+MODE = Mode(
+    "nat", Nat,
+    columns=(Column("nat", NAT_NETWORK, "NAT Network", (PLUS, FORWARD, PLUS, PLUS, FORWARD,
+                                                        PLUS)),
+             # with per_vm=yes vm3 has vm1's own address: nothing could name it from vm1 (8)
+             Column("nat_per_vm", {1: False, 2: True, 3: False, 4: True, 5: False, 6: True,
+                                   7: False, 9: True, 11: True, 12: True, 13: True, 14: True,
+                                   15: True, 16: True},
+                    "NAT", (PLUS, FORWARD, MINUS, PLUS, FORWARD, PLUS), params=("per_vm=yes",))),
+    bench_paths=(BenchPath("vm1->pc1", "vm1", "pc1", ("pc1", None), connections=True),
+                 BenchPath("vm1->inet", "vm1", "inet", ("inet", None)),
+                 # TCP only: the lab's forwards are TCP (iperf3's control and data share a port)
+                 BenchPath("pc1->host1:pf->vm1", "pc1", "vm1", ("host1", None), udp=False)),
+    # A forward for iperf3, and room for the connection-rate run's tens of thousands of
+    # mappings (below host1's own ephemeral ports 32768-60999), so that the run measures the
+    # NAT's speed and not its supply of ports: the OpenFlow engine keeps a mapping until it
+    # is idle for `idle` s, the tracker a closed TCP connection's port for ~30 s. Its caps on
+    # sessions are lifted for the same reason.
+    bench_params=("pf=tcp:2222:vm1:22+tcp:%d:vm1:%d" % (IPERF_PORT, IPERF_PORT),
+                  "ports=10000-32767", "mappings=22768", "sessions=100000",
+                  "sessions_total=200000"),
+    bench_variants=tuple(("engine=%s" % engine,) for engine in ENGINES),
+)

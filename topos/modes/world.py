@@ -14,7 +14,7 @@
 
 Inside a node, interfaces are named as on a real machine (eth0, eth1, vboxnet0);
 a switch port is named after the node and interface it faces (pc1-eth0).
-A mode subclasses World and adds its VMs in add_mode().
+A mode subclasses World and adds its VMs in add_mode() (docs/adding-a-mode.md).
 """
 
 from mininet.topo import Topo
@@ -57,6 +57,8 @@ class World(Topo):
 
     mode = None
     parameters = {}  # name -> default, for the mode's own parameters
+    host_interface = None  # where a VM finds its host: this interface's address, else the LAN's
+    hides_vms = False  # does the LAN see a VM's traffic come from its host PC (a NAT)?
 
     def build(self, **params):
         unknown = sorted(set(params) - set(self.parameters))
@@ -73,7 +75,7 @@ class World(Topo):
 
     @property
     def column(self):
-        """The contract's column this lab answers to (topos.contract.claims.COLUMNS)."""
+        """The contract's column this lab answers to (topos.modes.mode.Column)."""
         return self.mode
 
     def validate(self, options):

@@ -13,7 +13,8 @@ nothing, the VMs ask r1 for their addresses, and the whole LAN can reach them.
 from mininet.link import OVSLink
 
 from controllers.addressing import DPID_BRIDGE, MAX_VMS
-from topos.world import World
+from topos.modes.mode import PLUS, BenchPath, Column, Mode
+from topos.modes.world import World
 
 
 class Bridged(World):
@@ -41,3 +42,13 @@ class Bridged(World):
             for tap in range(count):
                 self.add_vm(number, pc, "br0-%s" % pc, port_name="%s-vnet%d" % (pc, tap))
                 number += 1
+
+
+MODE = Mode(
+    "bridged", Bridged,
+    columns=(Column("bridged", {1: True, 2: True, 3: True, 4: True, 5: True, 6: True, 7: False,
+                                8: True, 9: True, 11: True, 12: True, 15: True},
+                    "Bridged", (PLUS,) * 6),),
+    bench_paths=(BenchPath("vm1->pc1", "vm1", "pc1", ("pc1", None)),
+                 BenchPath("pc1->vm1", "pc1", "vm1", ("vm1", None))),
+)

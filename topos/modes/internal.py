@@ -10,7 +10,8 @@ The host PCs stay on the LAN, with nothing attached to the VMs' switch.
 """
 
 from controllers.addressing import DPID_INTERNAL, INTNET_DHCP_MAC, internal_net
-from topos.world import World, vbox_dhcp_server
+from topos.modes.mode import MINUS, PLUS, BenchPath, Column, Mode
+from topos.modes.world import World, vbox_dhcp_server
 
 
 class Internal(World):
@@ -25,3 +26,12 @@ class Internal(World):
                       addresses={"eth0": "%s/24" % (net.network_address + 1)},
                       dhcp_server=vbox_dhcp_server("eth0", net, numbers))
             self.plug(server, "eth0", switch, INTNET_DHCP_MAC % index)
+
+
+MODE = Mode(
+    "internal", Internal,
+    columns=(Column("internal", {1: True, 2: False, 3: False, 4: False, 5: False, 6: False,
+                                 7: False, 8: False, 9: True, 15: True},
+                    "Internal", (MINUS, MINUS, PLUS, MINUS, MINUS, MINUS)),),
+    bench_paths=(BenchPath("vm1->vm2", "vm1", "vm2", ("vm2", None)),),
+)
