@@ -34,7 +34,7 @@ from controllers.addressing import (
     pc_mac,
     vm_mac,
 )
-from topos.run.dhcp import DhcpServer, Reservation
+from topos.run.dhcp import Dnsmasq, Reservation
 from topos.run.errors import LabError
 from topos.run.links import host_link
 from topos.run.nodes import LabNode
@@ -142,7 +142,7 @@ class World(Topo):
             "r1", role="home router (NAT, firewall, DHCP)",
             addresses={"eth0": R1_WAN_IP + "/24", "eth1": R1_LAN_IP + "/24"},
             forwarding=True, masquerade="eth0", echo=False,
-            dhcp_server=DhcpServer(
+            dhcp_server=Dnsmasq(
                 "eth1", *LAN_POOL, router=R1_LAN_IP,
                 reservations=tuple(Reservation(pc_mac(o), lan_ip(o), n)
                                    for n, o in PCS.items())),
@@ -162,7 +162,7 @@ def vbox_dhcp_server(interface, net, numbers):
     """A DHCP server as VirtualBox's on a private network: .101 upwards, reserved in VM
     order (leases repeat from run to run), no gateway."""
     prefix = str(net.network_address)[:-1]  # "192.168.56."
-    return DhcpServer(interface, prefix + "101", prefix + "250", router=None,
+    return Dnsmasq(interface, prefix + "101", prefix + "250", router=None,
                       reservations=tuple(Reservation(vm_mac(n), "%s%d" % (prefix, 101 + i),
                                                      "vm%d" % n)
                                          for i, n in enumerate(numbers)))

@@ -18,8 +18,8 @@ class Reservation:
 
 
 @dataclass(frozen=True)
-class DhcpServer:
-    """A DHCP server on one interface of a node (r1's LAN, host1's vboxnet0, ...)."""
+class Dnsmasq:
+    """dnsmasq serving DHCP on one interface of a node (r1's LAN, host1's vboxnet0, ...)."""
 
     interface: str
     first: str

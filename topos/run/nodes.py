@@ -38,7 +38,7 @@ class LabNode(Owned, Host):
     addresses:   {'eth0': '203.0.113.10/24'} static addresses
     gateway:     default gateway for static nodes
     dhcp:        interfaces configured by a DHCP client
-    dhcp_server: a dhcp.DhcpServer run on this node
+    dhcp_server: a dhcp.Dnsmasq run on this node
     forwarding:  route between interfaces (ip_forward)
     masquerade:  interface behind which this node hides the others (source NAT),
                  with a stateful firewall that lets nothing new in through it
