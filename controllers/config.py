@@ -31,6 +31,7 @@ from controllers.addressing import (
     pc_mac,
     vm_mac,
 )
+from controllers.engines import DEFAULT_ENGINE, ENGINES
 from controllers.port_forward import Forward
 
 
@@ -62,9 +63,14 @@ class RouterConfig:
     # conntrack engine: its zone's limit in the tracker). A new one past a cap is refused
     sessions: int = 4096
     sessions_total: int = 16384
-    engine: str = "openflow"  # or "conntrack": who does the NAT (controllers.vmnet)
+    engine: str = DEFAULT_ENGINE  # who does the NAT: a name of controllers.engines.ENGINES
     forwards: Tuple[Forward, ...] = ()
     state_file: Optional[str] = None  # where the NAT table is written for `natmap`
+
+    def __post_init__(self):
+        if self.engine not in ENGINES:
+            raise ValueError("%s: no NAT engine %r (there are: %s)" % (
+                self.name, self.engine, ", ".join(ENGINES)))
 
 
 def dump(routers, path):
@@ -95,7 +101,7 @@ def load(path=None):
 
 
 def routers(vms, nets=None, forwards=(), ports=NAT_PORTS, idle_timeout=60, mappings=500,
-            state_dir=None, engine="openflow", sessions=4096, sessions_total=16384):
+            state_dir=None, engine=DEFAULT_ENGINE, sessions=4096, sessions_total=16384):
     """The virtual routers of a NAT lab, one per host PC, from the addressing plan.
 
     vms:      {host PC: [VM numbers on it, in order]}
@@ -127,7 +133,7 @@ def routers(vms, nets=None, forwards=(), ports=NAT_PORTS, idle_timeout=60, mappi
 
 
 def vm_routers(vms, net=NAT_NETS["host1"], forwards=(), ports=NAT_PORTS, idle_timeout=60,
-               mappings=500, state_dir=None, engine="openflow", sessions=4096,
+               mappings=500, state_dir=None, engine=DEFAULT_ENGINE, sessions=4096,
                sessions_total=16384):
     """VirtualBox's plain NAT: a virtual router per VM, named after it, every VM alone at
     the network's first VM address (10.0.2.15) behind its own gateway (10.0.2.2). The VMs
@@ -168,10 +174,10 @@ def default_routers(engine=None):
     """The routers of the default NAT lab (vm1, vm2 on host1, vm3 on host2, tcp:2222:vm1:22).
     A controller started by hand takes its NAT engine from VMNET_NAT_ENGINE."""
     return routers(DEFAULT_VMS, forwards=DEFAULT_FORWARDS,
-                   engine=engine or os.environ.get("VMNET_NAT_ENGINE", "openflow"))
+                   engine=engine or os.environ.get("VMNET_NAT_ENGINE", DEFAULT_ENGINE))
 
 
 def default_vm_routers(engine=None):
     """The routers of the default plain NAT lab (nat,per_vm=yes): one per VM."""
     return vm_routers(DEFAULT_VMS, forwards=DEFAULT_FORWARDS,
-                      engine=engine or os.environ.get("VMNET_NAT_ENGINE", "openflow"))
+                      engine=engine or os.environ.get("VMNET_NAT_ENGINE", DEFAULT_ENGINE))

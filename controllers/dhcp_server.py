@@ -62,6 +62,15 @@ class DhcpServer:
         port = self.vm_port.get(mac)
         return (mac, port) if port is not None else (None, None)
 
+    def bound_vms(self):
+        """[(MAC, port, address)] of the VMs bound to a port, each with its leased address."""
+        address = {}
+        for lease in self.leases.leases.values():
+            if lease.bound:
+                address.setdefault(lease.mac, lease.ip)
+        return [(mac, port, address[mac]) for mac, port in self.vm_port.items()
+                if mac in address]
+
     # --- messages ---
     def message(self, request, src_mac, in_port, now):
         """Answer one DHCP message (controllers.frame.Dhcp) from a VM port: a list of rules

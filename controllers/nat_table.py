@@ -64,7 +64,7 @@ def session_of(flow_cookie):
     return flow_cookie >> 1, flow_cookie & 1
 
 
-def session_flows(cookie):
+def session_cookies(cookie):
     """(cookie, mask) that select both flows of a session, for a delete by cookie."""
     return cookie << 1, ~1 & COOKIE_BITS
 

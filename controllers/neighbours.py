@@ -63,6 +63,10 @@ class Neighbours:
     def get(self, ip):
         return self.macs.get(ip)
 
+    def known(self):
+        """{LAN address: MAC} of every neighbour known."""
+        return dict(self.macs)
+
     @property
     def gateway(self):
         return self.macs.get(self.cfg.lan_gateway)

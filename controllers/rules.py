@@ -33,7 +33,7 @@ class DecTtl:
 
 
 @dataclass(frozen=True)
-class Nat:
+class CtNat:
     """Address translation by the connection tracker: 'src' or 'dst' to `ip` (and a port in
     `ports`) for a new connection; kind None applies an existing connection's translation."""
 
@@ -51,7 +51,7 @@ class Conntrack:
     zone: int
     table: Optional[int] = None
     commit: bool = False
-    nat: Optional[Nat] = None
+    nat: Optional[CtNat] = None
 
 
 @dataclass(frozen=True)

@@ -5,13 +5,13 @@ switch's flow table after the controller restarts. Pure Python.
              outside address and port, the next hop's MAC, TTL down by one
     inward   remote -> outside port: rewritten back to the VM, TTL down by one
 
-Both carry the session's cookie (controllers.nat_table: session_of, session_flows) and an
-idle timeout, and ask for a flow-removed message when they expire.
+Both carry the session's cookie (controllers.nat_table: session_of, session_cookies) and
+an idle timeout, and ask for a flow-removed message when they expire.
 """
 
 from dataclasses import dataclass
 
-from controllers.nat_table import INWARD, OUTWARD, session_flows, session_of
+from controllers.nat_table import INWARD, OUTWARD, session_cookies, session_of
 from controllers.rules import DecTtl, DeleteFlows, Flow, Output, SetField
 
 PRIORITY = 20
@@ -60,7 +60,7 @@ def build(session, vm_port, vm_mac, way, gateway_mac, idle_timeout):
 
 def delete(cookie):
     """Delete both flows of a session (one re-added while its removal was on the way too)."""
-    value, mask = session_flows(cookie)
+    value, mask = session_cookies(cookie)
     return DeleteFlows({}, cookie=value, cookie_mask=mask)
 
 

@@ -21,7 +21,6 @@ if __package__ in (None, ""):
 
 from controllers import config, framework  # noqa: E402
 from controllers.boundary import Drops, handle  # noqa: E402
-from controllers.conntrack_router import ConntrackRouter  # noqa: E402
 from controllers.housekeeping import Housekeeping  # noqa: E402
 from controllers.learning import LearningSwitch  # noqa: E402
 from controllers.openflow import encode, flow_stats_request, flows_of, send  # noqa: E402
@@ -129,7 +128,7 @@ class VmnetApp(fw.App):
         datapath = ev.msg.datapath
         router = self.routers.get(datapath.id)
         if router:
-            core = (ConntrackRouter if router.engine == "conntrack" else VirtualRouter)(router)
+            core = VirtualRouter(router)  # with the NAT engine its configuration names
             if router.state_file and os.path.exists(router.state_file):
                 with open(router.state_file) as f:  # leases a previous controller kept
                     core.restore(json.load(f), time.monotonic())

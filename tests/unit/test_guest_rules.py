@@ -25,7 +25,7 @@ from test_virtual_router import (  # noqa: E402
 )
 from test_virtual_router import router as router  # noqa: E402, F401 - the fixture
 
-from controllers import dhcp_server, neighbours, virtual_router  # noqa: E402
+from controllers import dhcp_server, neighbours, openflow_nat, virtual_router  # noqa: E402
 from controllers.frame import read  # noqa: E402
 from controllers.rules import Flow, Output  # noqa: E402
 
@@ -142,7 +142,7 @@ def test_ttl_1_gets_time_exceeded_from_the_gateway_and_flows_decrement_ttl(route
     assert answer.actions == (Output(VM1_PORT),)
     assert reply.get_protocol(ipv4.ipv4).src == "10.0.2.2"
     assert reply.get_protocol(icmp.icmp).type == 11
-    assert not router.nat.sessions  # nothing was translated
+    assert not router.engine.nat.sessions  # nothing was translated
     flows = [r for r in router.packet_in(VM1_PORT, read(syn(VM1_MAC, "10.0.2.15")), 2)
              if isinstance(r, Flow)]
     table = FlowTable()
@@ -156,13 +156,13 @@ def test_ttl_1_gets_time_exceeded_from_the_gateway_and_flows_decrement_ttl(route
 
 
 def test_one_vm_cannot_take_every_port(router):
-    router.nat.per_inside = 5
+    router.engine.nat.per_inside = 5
     leased(router, VM1_MAC, VM1_PORT)
     leased(router, VM2_MAC, VM2_PORT)
     knows_r1(router)
     for port in range(40000, 40010):
         router.packet_in(VM1_PORT, read(syn(VM1_MAC, "10.0.2.15", sport=port)), 1)
-    assert sum(not m.forward for m in router.nat.mappings.values()) == 5
+    assert sum(not m.forward for m in router.engine.nat.mappings.values()) == 5
     flows = [r for r in router.packet_in(VM2_PORT, read(syn(VM2_MAC, "10.0.2.16")), 2)
              if isinstance(r, Flow)]
     assert flows  # vm2 still gets its mapping
@@ -193,7 +193,7 @@ def test_a_restarted_controller_takes_over_the_switchs_sessions_and_reuses_nothi
     leased(router, VM1_MAC, VM1_PORT)
     knows_r1(router)
     held = as_switch_holds(router.packet_in(VM1_PORT, read(syn(VM1_MAC, "10.0.2.15")), 1))
-    (old,) = router.nat.sessions.values()
+    (old,) = router.engine.nat.sessions.values()
     state = router.state(2)
 
     fresh = virtual_router.VirtualRouter(default_routers()[0])  # the controller restarted
@@ -203,45 +203,45 @@ def test_a_restarted_controller_takes_over_the_switchs_sessions_and_reuses_nothi
     assert fresh.packet_in(VM1_PORT, read(syn(VM1_MAC, "10.0.2.15", sport=40001)), 3) == []  # waits
     assert fresh.adopt(held, 3) == []
     assert fresh.dhcp.owner("10.0.2.15", 3) == (VM1_MAC, VM1_PORT)
-    adopted = fresh.nat.inbound("tcp", old.mapping.outside_port)
+    adopted = fresh.engine.nat.inbound("tcp", old.mapping.outside_port)
     assert adopted.inside_port == 40000
     new = [r for r in fresh.packet_in(VM1_PORT, read(syn(VM1_MAC, "10.0.2.15", sport=40001)), 4)
            if isinstance(r, Flow)]
-    new_session = max(fresh.nat.sessions.values(), key=lambda s: s.cookie)
+    new_session = max(fresh.engine.nat.sessions.values(), key=lambda s: s.cookie)
     assert new and new_session.cookie > old.cookie
     assert new_session.mapping.outside_port != old.mapping.outside_port
     # the old session's flows expire: that ends the old session, never the new one
     for flow in held:
         fresh.flow_removed(flow["cookie"], 70)
-    assert list(fresh.nat.sessions) == [new_session.cookie]
+    assert list(fresh.engine.nat.sessions) == [new_session.cookie]
 
 
 def test_a_session_whose_flows_are_gone_ends_on_the_audit(router):
     leased(router, VM1_MAC, VM1_PORT)
     knows_r1(router)
     router.packet_in(VM1_PORT, read(syn(VM1_MAC, "10.0.2.15")), 1)
-    port = next(iter(router.nat.sessions.values())).mapping.outside_port
+    port = next(iter(router.engine.nat.sessions.values())).mapping.outside_port
     assert router.audit([], asked_at=100, now=100)  # no flow-removed ever came
-    assert not router.nat.sessions and router.nat.inbound("tcp", port) is None
+    assert not router.engine.nat.sessions and router.engine.nat.inbound("tcp", port) is None
 
 
 def test_a_big_table_is_audited_a_slice_at_a_time(router, monkeypatch):
     """Reading thousands of flows at once stalled new connections for seconds: an audit
     reads one slice, and ends only that slice's sessions whose flows are gone."""
-    monkeypatch.setattr(virtual_router, "AUDIT_SESSIONS", 8)
+    monkeypatch.setattr(openflow_nat, "AUDIT_SESSIONS", 8)
     leased(router, VM1_MAC, VM1_PORT)
     knows_r1(router)
     count = 12
     for sport in range(20000, 20000 + count):
         router.packet_in(VM1_PORT, read(syn(VM1_MAC, "10.0.2.15", sport=sport)), 1)
-    assert len(router.nat.sessions) == count
+    assert len(router.engine.nat.sessions) == count
     cookie, mask, parts = router.audit_slice()
     assert parts == 2 and (cookie, mask) == (0, 2)  # even session cookies: part 0 of 2
     router.audit([], asked_at=100, now=100)  # the switch holds none of them
-    assert router.nat.sessions and all(c % 2 == 1 for c in router.nat.sessions)
+    assert router.engine.nat.sessions and all(c % 2 == 1 for c in router.engine.nat.sessions)
     assert router.audit_slice() == (0, 0, 1)  # the 6 left fit one slice: the whole table
     router.audit([], asked_at=100, now=100)
-    assert not router.nat.sessions
+    assert not router.engine.nat.sessions
 
 
 def test_a_vm_forging_host1s_address_sends_nothing_to_the_lan_or_host1(router):
@@ -268,7 +268,7 @@ def test_a_syn_flood_to_unique_remotes_stays_under_the_vms_cap_and_the_other_vm_
         rules = router.packet_in(VM1_PORT, read(syn(VM1_MAC, "10.0.2.15", 40000,
                                                     "198.51.%d.%d" % (n >> 8, n & 0xFF))), 1)
         refused += not any(isinstance(r, Flow) for r in rules)
-    assert router.nat.vm_sessions["10.0.2.15"] == cap and refused == 50
+    assert router.engine.nat.vm_sessions["10.0.2.15"] == cap and refused == 50
     # refused with a reset, not left waiting
     assert parse(packet_outs(rules)[0].data).get_protocol(tcp.tcp).bits & tcp.TCP_RST
     assert any(isinstance(r, Flow) for r in router.packet_in(
@@ -284,8 +284,8 @@ def test_a_flood_through_a_port_forward_stays_under_its_cap(router):
         router.packet_in(UPLINK, read(tcp_frame(R1_MAC, "02:00:c0:a8:01:0a",
                                                 "198.51.%d.%d" % (n >> 8, n & 0xFF),
                                                 "192.168.1.10", 50000, 2222)), 1)
-    forward = router.nat.mappings[("tcp", "10.0.2.15", 22)]
-    assert len(forward.sessions) == cap and router.nat.refused["forward tcp:2222"] == 20
+    forward = router.engine.nat.mappings[("tcp", "10.0.2.15", 22)]
+    assert len(forward.sessions) == cap and router.engine.nat.refused["forward tcp:2222"] == 20
     # vm1's own connections are not the forward's: they still get through
     assert any(isinstance(r, Flow) for r in router.packet_in(
         VM1_PORT, read(syn(VM1_MAC, "10.0.2.15")), 2))

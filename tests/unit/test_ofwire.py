@@ -5,12 +5,13 @@ import pytest
 
 from controllers import ofwire, session_flows
 from controllers.config import default_routers
-from controllers.conntrack_router import ConntrackRouter
 from controllers.nat_table import NatTable
 from controllers.openflow import encode, framework_message
-from controllers.router_flows import standing_flows
+from controllers.openflow_nat import standing_flows
+from controllers.router_flows import base_flows
 from controllers.rules import TABLE, DeleteFlows, Output, PacketOut
 from controllers.session_flows import Way
+from controllers.virtual_router import VirtualRouter
 
 pytest.importorskip("os_ken", reason="the framework's encoder is the reference")
 from os_ken.ofproto import ofproto_v1_3, ofproto_v1_3_parser  # noqa: E402
@@ -48,14 +49,15 @@ SYN = bytes.fromhex("525400123502080027000001080045000028000100004006f7cd0a00020
     PacketOut(10, (Output(TABLE),), SYN),
     PacketOut(0xFFFFFFFD, (Output(10),), SYN),
     DeleteFlows({"in_port": 3}),
-] + [r for r in standing_flows(default_routers()[0]) if ofwire.packable(r)],
+] + [r for r in base_flows(default_routers()[0]) + standing_flows(default_routers()[0])
+      if ofwire.packable(r)],
     ids=lambda r: type(r).__name__)
 def test_our_bytes_are_the_frameworks(rule):
     assert without_xid(ofwire.pack(rule)) == framework_bytes(rule)
 
 
 def test_what_it_does_not_know_is_left_to_the_framework():
-    router = ConntrackRouter(default_routers("conntrack")[0])
+    router = VirtualRouter(default_routers("conntrack")[0])
     rules = [r for r in router.connected() if not isinstance(r, PacketOut)]
     left = [r for r in rules if not ofwire.packable(r)]
     assert left, "connection-tracking flows are the framework's"

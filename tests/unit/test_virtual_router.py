@@ -214,10 +214,10 @@ def test_the_host_pcs_own_traffic_is_not_translated(router):
 def test_a_session_lives_while_either_flow_does_then_frees_its_port(router):
     rules = start_session(router)
     outward, inward = (r.cookie for r in rules if isinstance(r, Flow))
-    assert {outward >> 1, inward >> 1} == {next(iter(router.nat.sessions))}
+    assert {outward >> 1, inward >> 1} == {next(iter(router.engine.nat.sessions))}
     # the VM stopped sending, replies still stream in: the session stays
     assert router.flow_removed(outward, now=100) == []
-    assert router.nat.inbound("tcp", 61000) is not None
+    assert router.engine.nat.inbound("tcp", 61000) is not None
     # the VM speaks again: its flow comes back through the controller
     syn = tcp_frame(VM1_MAC, GW_MAC, "10.0.2.15", "192.168.1.20", 40000, 7001, tcp.TCP_ACK)
     again = router.packet_in(VM1_PORT, read(syn), 101)
@@ -228,7 +228,7 @@ def test_a_session_lives_while_either_flow_does_then_frees_its_port(router):
     router.table.apply(router.flow_removed(outward, now=200))
     assert [port for port, _ in router.table.forward(**SYN_FROM_VM1)] == [CONTROLLER]
     assert [port for port, _ in router.table.forward(**REPLY_TO_HOST1)] == [HOST]
-    assert router.nat.inbound("tcp", 61000) is None
+    assert router.engine.nat.inbound("tcp", 61000) is None
     assert router.flow_removed(inward, now=200) == []  # news of a flow already gone
 
 
@@ -238,8 +238,8 @@ def test_traffic_from_an_address_without_a_lease_is_dropped(router):
 
 
 def test_exhausted_ports_refuse_new_sessions_but_keep_the_established(router):
-    router.nat.pools["tcp"].free.clear()
-    router.nat.pools["tcp"].free.append(61000)
+    router.engine.nat.pools["tcp"].free.clear()
+    router.engine.nat.pools["tcp"].free.append(61000)
     start_session(router)
     leased(router, VM2_MAC, VM2_PORT)
     syn = tcp_frame(VM2_MAC, GW_MAC, "10.0.2.16", "192.168.1.20", 40000, 7001)
@@ -248,8 +248,8 @@ def test_exhausted_ports_refuse_new_sessions_but_keep_the_established(router):
     assert refused.actions == (Output(VM2_PORT),)
     assert reset.has_flags(tcp.TCP_RST) and (reset.src_port, reset.dst_port) == (7001, 40000)
     assert parse(refused.data).get_protocol(ipv4.ipv4).src == "192.168.1.20"
-    assert router.nat.inbound("tcp", 61000).inside_ip == "10.0.2.15"
-    router.nat.pools["udp"].free.clear()
+    assert router.engine.nat.inbound("tcp", 61000).inside_ip == "10.0.2.15"
+    router.engine.nat.pools["udp"].free.clear()
     dgram = frame(ethernet.ethernet(GW_MAC, VM2_MAC, 0x0800),
                   ipv4.ipv4(src="10.0.2.16", dst="192.168.1.20", proto=17),
                   udp.udp(src_port=5000, dst_port=7002), b"hello")
@@ -346,3 +346,14 @@ def test_icmp_errors_for_the_host_pc_itself_go_to_it(router):
                   icmp.icmp(type_=3, code=1, data=icmp.dest_unreach(data=sent[14:42])))
     (out,) = packet_outs(router.packet_in(UPLINK, read(error), 1))
     assert out.actions == (Output(HOST),) and out.data == error
+
+
+def test_a_router_gets_the_nat_engine_its_configuration_names_and_no_other():
+    from dataclasses import replace
+
+    from controllers.engines import ENGINES
+
+    for name, engine in ENGINES.items():
+        assert type(VirtualRouter(default_routers(name)[0]).engine) is engine
+    with pytest.raises(ValueError, match="no NAT engine"):
+        replace(default_routers()[0], engine="kernel")

@@ -1,10 +1,11 @@
-"""The virtual router with Open vSwitch's connection tracker doing the NAT (engine=conntrack).
+"""The conntrack engine (engine=conntrack): Open vSwitch's connection tracker does the NAT.
+Pure Python.
 
 The controller installs a handful of flows when the switch connects, a few per leased VM
 and per LAN neighbour, and sees no packet of any TCP, UDP or ICMP connection: the switch's
 connection tracker picks outside ports, maps replies back, translates ICMP errors and
-reassembles fragments. DHCP, ARP and port security stay the controller's, as with the
-OpenFlow engine (controllers.virtual_router), which this one extends.
+reassembles fragments. DHCP, ARP and port security stay the router's
+(controllers.virtual_router), as with the OpenFlow engine.
 
     table 0  a leased VM's packet for the NAT, a packet to host1's address from the LAN,
              one from host1 to the gateway's (hairpin, forwards): ct(nat) in ZONE, table 1
@@ -22,32 +23,36 @@ the tracker; any other frame from a VM port goes to the controller from table 0,
 is a VM's frame like any other (a forged source is dropped). A packet table 2 sends to the
 controller is known by the table it came from, never by its source address.
 
+A leased VM's packet reaches the controller only when it raced the VM's flows: the flows
+are sent (if not yet) and the packet goes back through the table, to the tracker. A packet
+from the LAN or the host PC that reaches it is the host PC's own, and passes across.
+
 Each VM translates to its own slice of the outside ports (`mappings` wide): one VM cannot take
 every port, and one zone serves all (no two connections share an outside endpoint).
 """
 
 import ipaddress
 
-from controllers.router_flows import base_flows
+from controllers.nat_engine import NatEngine
+from controllers.router_flows import ETH_IP
 from controllers.rules import (
     CONTROLLER,
     CT_ESTABLISHED,
     CT_NEW,
     CT_RELATED,
     CT_TRACKED,
+    TABLE,
     Conntrack,
+    CtNat,
     DecTtl,
     Flow,
     GotoTable,
-    Nat,
     Output,
     PacketOut,
     SetField,
 )
 from controllers.session_flows import IP_PROTO, L4_FIELDS
-from controllers.virtual_router import VirtualRouter
 
-ETH_IP, ETH_ARP = 0x0800, 0x0806
 TRACKED_NEW = (CT_TRACKED | CT_NEW, CT_TRACKED | CT_NEW)
 FORWARDING = 2  # the table that forwards by (translated) destination
 
@@ -56,29 +61,29 @@ def state(bit):
     return (CT_TRACKED | bit, CT_TRACKED | bit)
 
 
-class ConntrackRouter(VirtualRouter):
-    reads_flow_table = False  # the switch keeps its own connections; nothing to adopt
-
-    def __init__(self, cfg):
-        super().__init__(cfg)
+class ConntrackNat(NatEngine):
+    def __init__(self, cfg, drops, facts):
+        super().__init__(cfg, drops, facts)
         # One userspace datapath serves every bridge: each router tracks in a zone of its own.
         self.zone = cfg.dpid
+        self.inside = ipaddress.ip_network(cfg.inside_net)
+        self.lan = ipaddress.ip_network(cfg.lan_net)
         self.installed = {}  # VM MAC -> (port, address) its flows were installed for
         self.routes = {}  # LAN address -> MAC a forwarding flow was installed for
 
     def connected(self):
         self.installed, self.routes = {}, {}
         c, ip = self.cfg, {"eth_type": ETH_IP}
-        rules = base_flows(c) + [
+        rules = [
             # replies to host1's address, and host1 answering the gateway (hairpin)
             Flow(25, dict(ip, in_port=c.uplink_port, ipv4_dst=c.outside_ip),
-                 (Conntrack(self.zone, table=1, nat=Nat()),)),
+                 (Conntrack(self.zone, table=1, nat=CtNat()),)),
             Flow(25, dict(ip, in_port=c.host_port, ipv4_dst=c.gateway_ip),
-                 (Conntrack(self.zone, table=1, nat=Nat()),)),
+                 (Conntrack(self.zone, table=1, nat=CtNat()),)),
             # VMs pinging their gateway, or sending to each other through it: the controller
             Flow(30, dict(ip, ipv4_dst=c.gateway_ip, eth_dst=c.gateway_mac),
                  (Output(CONTROLLER),)),
-            Flow(30, dict(ip, ipv4_dst=(c.inside_net.split("/")[0], self.netmask()),
+            Flow(30, dict(ip, ipv4_dst=(c.inside_net.split("/")[0], str(self.inside.netmask)),
                           eth_dst=c.gateway_mac), ()),
             # table 1: after the lookup
             Flow(20, dict(ip, ct_state=state(CT_ESTABLISHED)), (GotoTable(2),), table_id=1),
@@ -103,13 +108,11 @@ class ConntrackRouter(VirtualRouter):
             for port, address in ((c.uplink_port, c.outside_ip), (c.host_port, c.gateway_ip)):
                 match = dict(ip, in_port=port, ipv4_dst=address, ip_proto=IP_PROTO[f.proto],
                              ct_state=TRACKED_NEW, **{L4_FIELDS[f.proto][1]: f.outside_port})
-                rules.append(Flow(21, match, (Conntrack(self.zone, table=2, commit=True, nat=Nat(
-                    "dst", f.inside_ip, (f.inside_port, f.inside_port))),), table_id=1))
-        self.adopting = False
-        return rules + [self.neighbours.request(c.lan_gateway)]
-
-    def netmask(self):
-        return str(self.inside.netmask)
+                rules.append(Flow(21, match, (Conntrack(
+                    self.zone, table=2, commit=True,
+                    nat=CtNat("dst", f.inside_ip, (f.inside_port, f.inside_port))),),
+                    table_id=1))
+        return rules
 
     def port_slice(self, port):
         """The outside ports of the VM on `port`: its own slice of the range."""
@@ -122,16 +125,18 @@ class ConntrackRouter(VirtualRouter):
         c, ip = self.cfg, {"eth_type": ETH_IP}
         return [
             Flow(25, dict(ip, in_port=port, eth_src=mac, ipv4_src=address,
-                          eth_dst=c.gateway_mac), (Conntrack(self.zone, table=1, nat=Nat()),)),
+                          eth_dst=c.gateway_mac), (Conntrack(self.zone, table=1, nat=CtNat()),)),
             Flow(20, dict(ip, in_port=port, ipv4_src=address, ct_state=TRACKED_NEW),
                  (Conntrack(self.zone, table=2, commit=True,
-                            nat=Nat("src", c.outside_ip, self.port_slice(port))),), table_id=1),
+                            nat=CtNat("src", c.outside_ip, self.port_slice(port))),),
+                 table_id=1),
             # to host1 itself (hairpin): it sees the gateway's address. Matched by the VM's
             # port: a packet from the uplink may look the same (another router's, in a row)
             Flow(21, dict(ip, in_port=port, ipv4_src=address, ipv4_dst=c.outside_ip,
                           ct_state=TRACKED_NEW),
                  (Conntrack(self.zone, table=2, commit=True,
-                            nat=Nat("src", c.gateway_ip, self.port_slice(port))),), table_id=1),
+                            nat=CtNat("src", c.gateway_ip, self.port_slice(port))),),
+                 table_id=1),
             Flow(20, dict(ip, ipv4_dst=address),
                  (SetField("eth_src", c.gateway_mac), SetField("eth_dst", mac), DecTtl(),
                   Output(port)), table_id=2),
@@ -146,16 +151,14 @@ class ConntrackRouter(VirtualRouter):
                     (SetField("eth_src", c.outside_mac), SetField("eth_dst", mac), DecTtl(),
                      Output(c.uplink_port)), table_id=2)
 
-    def changes(self, now):
+    def after(self, now):
         """Flows for VMs leased and neighbours learned since the last call."""
         rules = []
-        for mac, port in list(self.dhcp.vm_port.items()):
-            address = next((ip for ip, lease in self.dhcp.leases.leases.items()
-                            if lease.mac == mac and lease.bound), None)
-            if address and self.installed.get(mac) != (port, address):
+        for mac, port, address in self.facts.bound():
+            if self.installed.get(mac) != (port, address):
                 rules += self.vm_flows(mac, port, address)
                 self.installed[mac] = (port, address)
-        for address, mac in list(self.neighbours.macs.items()):
+        for address, mac in self.facts.neighbours().items():
             if self.routes.get(address) != mac:
                 rules.append(self.route_flow(address, mac))
                 if address == self.cfg.lan_gateway:
@@ -163,31 +166,38 @@ class ConntrackRouter(VirtualRouter):
                 self.routes[address] = mac
         return rules
 
-    def packet_in(self, in_port, frame, now):
-        c, ip = self.cfg, frame.ip
-        if frame.table == FORWARDING and in_port in c.vm_ports and ip and ip.src == c.outside_ip:
-            # sent by table 2: a packet the tracker translated, for a LAN address we do not
-            # know. Only the table tells it from a guest's frame forging host1's address (that
-            # one comes from table 0 and is a VM's like any other: leased, or dropped)
-            mac = self.neighbours.get(ip.dst)
-            if ip.ttl <= 1:  # OVS's invalid-TTL too: a router does not send it on
-                self.drops.drop("a translated packet whose TTL ran out")
-                return []
-            if mac is not None:  # answered since: on its way, as table 2 would send it
-                return [PacketOut(in_port, (SetField("eth_src", c.outside_mac),
-                                            SetField("eth_dst", mac), DecTtl(),
-                                            Output(c.uplink_port)),
-                                  frame.data)] + self.changes(now)
-            if ipaddress.ip_address(ip.dst) in self.lan:
-                return self.neighbours.resolve(ip.dst, in_port, frame, now)
-            self.drops.drop("a translated packet for no LAN address")
-            return []
-        return super().packet_in(in_port, frame, now) + self.changes(now)
+    def outward(self, frame, in_port, way, now):
+        """A leased VM's packet that raced its flows (the switch sent it before they were
+        in): the flows if not sent yet, then the packet back through the table, to the
+        tracker."""
+        return self.after(now) + [PacketOut(in_port, (Output(TABLE),), frame.data)]
 
-    def tick(self, now):
-        return super().tick(now) + self.changes(now)
+    def inward(self, frame, in_port, way, now):
+        """Not the tracker's (its flows pass everything else on): the host PC's own."""
+        return [PacketOut(in_port, (Output(self.across(in_port)),), frame.data)]
+
+    def claims(self, in_port, frame, now):
+        c, ip = self.cfg, frame.ip
+        if frame.table != FORWARDING or in_port not in c.vm_ports or not ip or (
+                ip.src != c.outside_ip):
+            return None
+        # sent by table 2: a packet the tracker translated, for a LAN address we do not
+        # know. Only the table tells it from a guest's frame forging host1's address (that
+        # one comes from table 0 and is a VM's like any other: leased, or dropped)
+        mac = self.facts.neighbour(ip.dst)
+        if ip.ttl <= 1:  # OVS's invalid-TTL too: a router does not send it on
+            self.drops.drop("a translated packet whose TTL ran out")
+            return []
+        if mac is not None:  # answered since: on its way, as table 2 would send it
+            return [PacketOut(in_port, (SetField("eth_src", c.outside_mac),
+                                        SetField("eth_dst", mac), DecTtl(),
+                                        Output(c.uplink_port)), frame.data)]
+        if ipaddress.ip_address(ip.dst) in self.lan:
+            return self.facts.resolve(ip.dst, in_port, frame, now)
+        self.drops.drop("a translated packet for no LAN address")
+        return []
 
     def state(self, now):
         # its sessions and their cap are the tracker's (`natmap` asks it for the zone's count)
-        return dict(super().state(now), engine="conntrack", zone=self.zone, nat=[], caps=[],
-                    outside_ip=self.cfg.outside_ip)
+        return {"engine": self.cfg.engine, "zone": self.zone, "nat": [], "caps": [],
+                "outside_ip": self.cfg.outside_ip}

@@ -9,9 +9,9 @@ import pytest
 from flowtable import FlowTable
 
 from controllers.config import default_routers
-from controllers.conntrack_router import ConntrackRouter
 from controllers.frame import read
-from controllers.rules import CONTROLLER, PacketOut
+from controllers.rules import CONTROLLER, TABLE, Flow, Output, PacketOut, SetField
+from controllers.virtual_router import VirtualRouter
 
 pytest.importorskip("os_ken", reason="os-ken's packet library builds the DHCP answers")
 from test_virtual_router import (  # noqa: E402
@@ -72,11 +72,11 @@ def learn(router, ip, mac, now=1.0):
 
 @pytest.fixture
 def router():
-    r = ConntrackRouter(default_routers("conntrack")[0])
+    r = VirtualRouter(default_routers("conntrack")[0])
     r.table = FlowTable()
     r.table.apply(r.connected())
     leased(r, VM1_MAC, VM1_PORT)
-    r.installed = {}  # leased() kept only the DHCP answers: vm1's flows come again
+    r.engine.installed = {}  # leased() kept only the DHCP answers: vm1's flows come again
     r.table.apply(r.tick(1.0))
     learn(r, "192.168.1.1", R1_MAC)
     return r
@@ -136,8 +136,73 @@ def test_a_translated_packet_for_an_unknown_neighbour_waits_for_it_then_leaves_t
 
 
 def test_a_packet_the_tracker_could_not_translate_goes_nowhere(router):
-    router.table.tracker.limits[router.zone] = 0  # its zone is full: OVS passes it on as it is
+    # its zone is full: OVS passes the packet on as it is, untranslated
+    router.table.tracker.limits[router.engine.zone] = 0
     assert where(router, udp(VM1_MAC, VM1, INET)) == []
     learn(router, PC1, PC1_MAC)
     assert where(router, udp(VM1_MAC, VM1, PC1)) == []
     assert where(router, udp(VM1_MAC, VM1, HOST1)) == []
+
+
+@pytest.fixture
+def racing():
+    """vm1 leased and r1 known, vm1's flows sent but not in the switch yet: its first
+    packets raced them (the table-miss sends them to the controller)."""
+    r = VirtualRouter(default_routers("conntrack")[0])
+    r.table = FlowTable()
+    r.table.apply(r.connected())
+    leased(r, VM1_MAC, VM1_PORT)  # the rules of the DHCP answers, vm1's flows among them, lost
+    learn(r, "192.168.1.1", R1_MAC)
+    return r
+
+
+def to_the_controller(router, packet):
+    """The packet-in the switch makes of `packet`, as the controller reads it."""
+    ((port, fields),) = router.table.forward(**packet)
+    assert port == CONTROLLER
+    return read(raw(fields), table=fields["table_id"])
+
+
+@pytest.mark.parametrize("proto", [17, 6], ids=["udp", "tcp"])
+def test_a_leased_vms_packet_that_raced_its_flows_brings_them_and_goes_back_through_the_table(
+        racing, proto):
+    racing.engine.installed = {}  # vm1's flows not even sent yet
+    packet = udp(VM1_MAC, VM1, INET, ip_proto=proto, tcp_src=40000, tcp_dst=7001)
+    frame = to_the_controller(racing, packet)
+    rules = racing.packet_in(VM1_PORT, frame, 5.0)
+    # vm1's flows (the tracker's), never a session's OpenFlow flows (a cookie, a rewrite)
+    flows = [r for r in rules if isinstance(r, Flow)]
+    assert flows == racing.engine.vm_flows(VM1_MAC, VM1_PORT, VM1)
+    assert not [f for f in flows if f.cookie or f.notify_removed or f.table_id == 0 and any(
+        isinstance(a, SetField) for a in f.actions)]
+    assert rules[-1] == PacketOut(VM1_PORT, (Output(TABLE),), frame.data)  # after the flows
+    racing.table.apply(rules)
+    ((port, out),) = racing.table.packet_out(rules[-1], **packet)
+    assert (port, out["ipv4_src"], out["eth_dst"]) == (UPLINK, HOST1, R1_MAC)
+    assert 61000 <= out["udp_src" if proto == 17 else "tcp_src"] <= 61499
+
+
+def test_a_packet_that_raced_flows_already_sent_goes_back_through_the_table_alone(racing):
+    packet = udp(VM1_MAC, VM1, INET)
+    frame = to_the_controller(racing, packet)
+    rules = racing.packet_in(VM1_PORT, frame, 5.0)
+    assert rules == [PacketOut(VM1_PORT, (Output(TABLE),), frame.data)]  # no flow sent twice
+    # the switch takes the flows sent before the packet-out first: it finds them
+    racing.table.apply(racing.engine.vm_flows(VM1_MAC, VM1_PORT, VM1))
+    ((port, out),) = racing.table.packet_out(rules[0], **packet)
+    assert (port, out["ipv4_src"], out["ip_ttl"]) == (UPLINK, HOST1, 63)
+
+
+@pytest.mark.parametrize("entry", [UPLINK, HOST], ids=["lan", "host"])
+def test_a_lan_or_host_packet_that_reaches_the_controller_passes_across_untranslated(
+        router, entry):
+    """A port forward's first packet, an echo reply, a datagram: none is the controller's
+    to translate (the tracker's flows take them); one that comes passes on, as the host
+    PC's own, and opens no session."""
+    src, src_mac, dst, dst_mac = ((PC1, PC1_MAC, HOST1, HOST1_MAC) if entry == UPLINK
+                                  else (HOST1, HOST1_MAC, "10.0.2.2", GW_MAC))
+    for fields in (dict(ip_proto=6, tcp_src=50000, tcp_dst=2222), dict(ip_proto=1),
+                   dict(ip_proto=17)):
+        data = raw(udp(src_mac, src, dst, dst_mac=dst_mac, in_port=entry, **fields))
+        rules = router.packet_in(entry, read(data), 5.0)
+        assert rules == [PacketOut(entry, (Output(HOST if entry == UPLINK else UPLINK),), data)]
