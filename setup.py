@@ -9,7 +9,7 @@ setup(
     long_description=open("README.md", encoding="utf-8").read(),
     long_description_content_type="text/markdown",
     python_requires=">=3.8",
-    packages=find_packages(include=["topos", "topos.*", "controllers"]),
+    packages=find_packages(include=["topos", "topos.*", "controllers", "plan"]),
     package_data={"topos.run": ["udhcpc.script"]},
     # mininet and os-ken come from Debian (vm/provision.sh) into a venv made with
     # --system-site-packages: PyPI's mininet is not the one Debian patches and tests.

@@ -11,7 +11,9 @@ import os
 from dataclasses import asdict, dataclass, field
 from typing import Dict, Optional, Tuple
 
-from controllers.addressing import (
+from controllers.engines import DEFAULT_ENGINE, ENGINES
+from controllers.port_forward import Forward
+from plan.addressing import (
     DPID_ROUTER,
     DPID_VM_ROUTER,
     FIRST_VM_OFFSET,
@@ -31,8 +33,6 @@ from controllers.addressing import (
     pc_mac,
     vm_mac,
 )
-from controllers.engines import DEFAULT_ENGINE, ENGINES
-from controllers.port_forward import Forward
 
 
 @dataclass

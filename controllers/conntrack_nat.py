@@ -62,6 +62,8 @@ def state(bit):
 
 
 class ConntrackNat(NatEngine):
+    # the tracker picks an outside port per connection: to STUN, a symmetric NAT
+    stun_type = "Dependent Mapping, random port, no hairpin"
     def __init__(self, cfg, drops, facts):
         super().__init__(cfg, drops, facts)
         # One userspace datapath serves every bridge: each router tracks in a zone of its own.

@@ -53,6 +53,8 @@ class RouterFacts:
 class NatEngine:
     # the app shell reads the switch's flow table for it (adopt after a connect, audit)
     reads_flow_table = False
+    # what a STUN client (RFC 3489 tests) behind it says it is: the contract's claim 14
+    stun_type = None
 
     def __init__(self, cfg, drops, facts):
         self.cfg = cfg  # controllers.config.RouterConfig

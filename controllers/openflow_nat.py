@@ -71,6 +71,8 @@ def standing_flows(c):
 
 class OpenFlowNat(NatEngine):
     reads_flow_table = True
+    # one outside port per inside endpoint whatever the remote, as VirtualBox's NAT keeps
+    stun_type = "Independent Mapping, Port Dependent Filter, random port, no hairpin"
 
     def __init__(self, cfg, drops, facts):
         super().__init__(cfg, drops, facts)

@@ -6,7 +6,7 @@ import re
 import pytest
 from labkit import assert_claim
 
-from controllers.addressing import INET_IP
+from plan.addressing import INET_IP
 from topos.contract import probe
 from topos.contract.claims import for_column
 from topos.modes.nat import Nat

@@ -18,13 +18,13 @@ pytest.importorskip("os_ken", reason="os-ken's packet library builds the hostile
 
 from os_ken.lib.packet import arp, dhcp, ethernet, ipv4, tcp, udp  # noqa: E402
 
-from controllers.addressing import (  # noqa: E402
+from controllers.packets import build  # noqa: E402
+from plan.addressing import (  # noqa: E402
     GATEWAY_MAC,
     INET_IP,  # noqa: E402
     pc_mac,
     vm_mac,
 )
-from controllers.packets import build  # noqa: E402
 from topos.contract.probe import exchange  # noqa: E402
 from topos.contract.probe import tcp as tcp_probe  # noqa: E402
 from topos.modes.nat import Nat  # noqa: E402

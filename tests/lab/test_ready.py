@@ -9,7 +9,7 @@ import pytest
 from labkit import build, stop_and_check
 from leftovers import root_state
 
-from controllers.addressing import INET_IP
+from plan.addressing import INET_IP
 from topos.contract.probe import exchange
 from topos.modes.registry import topology
 

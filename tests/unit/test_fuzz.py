@@ -25,7 +25,6 @@ pytest.importorskip("os_ken", reason="needs os-ken's packet library to build val
 from os_ken.lib.packet import arp, dhcp, ethernet, icmp, ipv4, tcp, udp  # noqa: E402
 
 from controllers import dhcp_server, learning  # noqa: E402
-from controllers.addressing import GATEWAY_MAC  # noqa: E402
 from controllers.boundary import Drops, Malformed, handle  # noqa: E402
 from controllers.config import default_routers  # noqa: E402
 from controllers.engines import ENGINES  # noqa: E402
@@ -35,6 +34,7 @@ from controllers.openflow_nat import OpenFlowNat  # noqa: E402
 from controllers.packets import build  # noqa: E402
 from controllers.rules import CONTROLLER, TABLE, Flow, PacketOut  # noqa: E402
 from controllers.virtual_router import VirtualRouter  # noqa: E402
+from plan.addressing import GATEWAY_MAC  # noqa: E402
 
 VM_MAC, VM_IP, VM_PORT = "08:00:27:00:00:01", "10.0.2.15", 10
 R1_MAC, R1_IP = "02:00:c0:a8:01:01", "192.168.1.1"

@@ -4,7 +4,7 @@ import ast
 import os
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-PACKAGES = ("topos", "controllers")
+PACKAGES = ("topos", "controllers", "plan")
 ENTRY_FILES = {"vmnet.py"}  # mn --custom topos/vmnet.py, ryu-manager controllers/vmnet.py
 LONGEST = 330  # lines: "about 300"
 
@@ -100,7 +100,8 @@ def folder_graph():
 
 def test_folders_import_one_way():
     """Layers a newcomer can rely on: no folder imports a folder that imports it (inside a
-    function too), and the controller app never imports the topologies."""
+    function too), the controller app never imports the topologies, and the plan (addresses)
+    imports nothing of ours."""
     graph = folder_graph()
 
     def reaches(start, goal, seen=()):
@@ -110,3 +111,4 @@ def test_folders_import_one_way():
     both_ways = sorted((a, b) for a in graph for b in graph[a] if a < b and reaches(b, a))
     assert not both_ways, both_ways
     assert not any(f.startswith("topos") for f in graph.get("controllers", ())), graph
+    assert not graph.get("plan"), "the plan is below everything: %s" % graph.get("plan")

@@ -355,5 +355,6 @@ def test_a_router_gets_the_nat_engine_its_configuration_names_and_no_other():
 
     for name, engine in ENGINES.items():
         assert type(VirtualRouter(default_routers(name)[0]).engine) is engine
+        assert engine.stun_type, "%s: the contract's claim 14 needs its STUN type" % name
     with pytest.raises(ValueError, match="no NAT engine"):
         replace(default_routers()[0], engine="kernel")

@@ -12,20 +12,10 @@ from contextlib import contextmanager
 from topos.run.poll import until
 
 STUN_PORT = 3478
-EXPECTED = {
-    # the virtual router, by NAT engine. The OpenFlow engine keeps one outside port per
-    # inside endpoint whatever the remote (as VirtualBox's NAT does); OVS's connection
-    # tracker picks a port per connection: to STUN a symmetric ("dependent mapping") NAT.
-    ("vm", "openflow"): "Independent Mapping, Port Dependent Filter, random port, no hairpin",
-    ("vm", "conntrack"): "Dependent Mapping, random port, no hairpin",
-    # r1's kernel masquerade keeps the source port when it is free
-    ("r1", None): "Independent Mapping, Port Dependent Filter, preserves ports, no hairpin",
-}
+# r1's kernel masquerade keeps the source port when it is free. What a virtual router is
+# depends on its NAT engine (controllers.engines: each engine's stun_type).
+R1_TYPE = "Independent Mapping, Port Dependent Filter, preserves ports, no hairpin"
 SECOND = {"pc1": "192.168.1.21", "inet": "203.0.113.11"}  # outside r1's pool and reservations
-
-
-def listening_udp(node, port):
-    return ":%d " % port in node.cmd("ss -Hlun sport = :%d" % port)
 
 
 @contextmanager
@@ -37,7 +27,7 @@ def stun_server(lab, name):
     proc = node.spawn(["stund", "-h", primary, "-a", second],
                       "%s/%s-stund.log" % (lab.rundir, name))
     try:
-        until(lambda: listening_udp(node, STUN_PORT), 5, "stund on %s" % name)
+        until(lambda: node.listens(STUN_PORT, "udp"), 5, "stund on %s" % name)
         yield primary
     finally:
         proc.terminate()

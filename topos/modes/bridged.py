@@ -12,7 +12,7 @@ nothing, the VMs ask r1 for their addresses, and the whole LAN can reach them.
 
 from mininet.link import OVSLink
 
-from controllers.addressing import DPID_BRIDGE, MAX_VMS
+from plan.addressing import DPID_BRIDGE, MAX_VMS
 from topos.modes.mode import PLUS, BenchPath, Column, Mode
 from topos.modes.world import World
 

@@ -7,7 +7,7 @@ A host-only DHCP server (on the host PC) hands out .101 upwards and no gateway;
 the host PC does not forward, so the VMs reach their host and each other only.
 """
 
-from controllers.addressing import DPID_HOSTONLY, VBOX_MAC, hostonly_net
+from plan.addressing import DPID_HOSTONLY, VBOX_MAC, hostonly_net
 from topos.modes.mode import MINUS, PLUS, BenchPath, Column, Mode
 from topos.modes.world import World, vbox_dhcp_server
 

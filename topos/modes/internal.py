@@ -9,7 +9,7 @@ Addresses come from a DHCP server on that network (as `VBoxManage dhcpserver
 The host PCs stay on the LAN, with nothing attached to the VMs' switch.
 """
 
-from controllers.addressing import DPID_INTERNAL, INTNET_DHCP_MAC, internal_net
+from plan.addressing import DPID_INTERNAL, INTNET_DHCP_MAC, internal_net
 from topos.modes.mode import MINUS, PLUS, BenchPath, Column, Mode
 from topos.modes.world import World, vbox_dhcp_server
 

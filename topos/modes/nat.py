@@ -28,7 +28,9 @@ import ipaddress
 from mininet.link import OVSLink
 
 from controllers import config
-from controllers.addressing import (
+from controllers.engines import DEFAULT_ENGINE, ENGINES
+from controllers.port_forward import parse_forward
+from plan.addressing import (
     DPID_ROUTER,
     DPID_VM_ROUTER,
     FIRST_VM_PORT,
@@ -40,13 +42,11 @@ from controllers.addressing import (
     UPLINK_PORT,
     gateway_ip,
 )
-from controllers.port_forward import parse_forward
 from topos.modes.mode import FORWARD, IPERF_PORT, MINUS, PLUS, BenchPath, Column, Mode
 from topos.modes.world import World, whole_number
 from topos.run.errors import LabError
 
 MAX_VMS_PER_VM = 10  # plain NAT: a host PC's own traffic crosses every router in the row
-ENGINES = ("openflow", "conntrack")  # who does the NAT: the controller's flows, or OVS's ct
 NET_OPTION = {"host1": "net", "host2": "net2"}  # the parameter naming each PC's VM network
 
 
@@ -87,7 +87,7 @@ class Nat(World):
     parameters = {"vms": 2, "vms2": 1, "pf": "tcp:2222:vm1:22", "idle": 60,
                   "ports": "%d-%d" % NAT_PORTS, "net": NAT_NETS["host1"],
                   "net2": NAT_NETS["host2"],
-                  "mappings": 500, "engine": "openflow", "per_vm": "no",
+                  "mappings": 500, "engine": DEFAULT_ENGINE, "per_vm": "no",
                   "sessions": 4096, "sessions_total": 16384}
 
     def validate(self, options):

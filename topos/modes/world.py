@@ -19,7 +19,7 @@ A mode subclasses World and adds its VMs in add_mode() (docs/adding-a-mode.md).
 
 from mininet.topo import Topo
 
-from controllers.addressing import (
+from plan.addressing import (
     DPID_LAN,
     DPID_WAN,
     INET_IP,

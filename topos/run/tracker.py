@@ -3,7 +3,7 @@
 Open vSwitch's connection tracker counts each zone's connections and, once a zone holds its
 limit, commits no new one: the packet goes on untranslated and +new (OVS 3.1,
 lib/conntrack.c: conn_not_found; the userspace datapath takes limits since 2.13), and the
-router's table 2 drops it (controllers/conntrack_router.py). There is no early drop of an
+router's table 2 drops it (controllers/conntrack_nat.py). There is no early drop of an
 older entry: a working connection is never cut for a new one.
 
 A limit lives in the datapath, not in the database: the lab sets its routers' once its

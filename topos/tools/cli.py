@@ -16,6 +16,7 @@ import json
 import os
 import sys
 
+from controllers.engines import DEFAULT_ENGINE, ENGINES
 from topos.modes.registry import MODES
 from topos.run.errors import LabError
 
@@ -231,8 +232,8 @@ def parser():
     v = sub.add_parser("table", help="VirtualBox's table of networking modes, measured")
     v.add_argument("--json", action="store_true",
                    help="rows with the VirtualBox mode, the --topo used and the cells")
-    v.add_argument("--engine", choices=["openflow", "conntrack"],
-                   help="the NAT rows' engine (default: openflow)")
+    v.add_argument("--engine", choices=sorted(ENGINES),
+                   help="the NAT rows' engine (default: %s)" % DEFAULT_ENGINE)
     v.set_defaults(run=cmd_table)
     b = sub.add_parser("bench", help="each mode's paths next to baselines of the same run")
     b.add_argument("mode", nargs="?", default="all", help="%s or all" % "|".join(MODES))

@@ -1,7 +1,6 @@
 """The lab's addressing plan, in one place: networks, addresses, MACs, datapath ids and port
 numbers. Imports neither Mininet nor a controller framework: the topologies, the controller
-and the tests all read it. It lives in controllers/ because the controller, started by hand
-(`osken-manager controllers/vmnet.py`), must know the default lab without topos/.
+(which, started by hand, knows the default lab from it without topos/) and the tests read it.
 """
 
 import ipaddress
