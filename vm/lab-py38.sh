@@ -4,8 +4,8 @@
 #   sudo vm/lab-py38.sh [vmnet check arguments]       (default: nat)
 # Uses the venv of vm/unit-plain.sh (.venv-py38: pytest, Mininet 2.3.0) and installs the
 # project into it (editable, no dependencies: the lab itself needs only Mininet). The
-# controller is whichever manager the lab finds (topos/run/controller_node.py: osken-manager
-# on PATH here); the real Ryu 4.34 on 3.8 is tests/lab/test_real_ryu.py's part.
+# controller is Ryu 4.34 on Python 3.8 (.venv-ryu's ryu-manager) where vm/provision.sh made
+# it, else whichever manager the lab finds; VMNET_MANAGER names another.
 # Where no Python 3.8 exists it says so and exits 0. Safe to run again; needs root; runs one
 # lab, so run it where no other lab runs. Fails (exit 1) when a claim does not hold.
 set -euo pipefail
@@ -48,7 +48,11 @@ args=("$@")
 [ ${#args[@]} -gt 0 ] || args=(nat)
 cd /  # nothing imported from the working directory: the venv's vmnet finds the project
 say "$("$venv/bin/python" --version), Mininet $("$venv/bin/python" -c 'import mininet.net as n; print(n.VERSION)'), vmnet from $("$venv/bin/python" -c 'import topos, os; print(os.path.dirname(os.path.dirname(topos.__file__)))')"
-say "controller: $("$venv/bin/python" -c 'from topos.run.controller_node import find_manager; print(find_manager())')"
+# The Mininet VM's controller too: Ryu 4.34 on Python 3.8 (vm/provision.sh makes .venv-ryu)
+if [ -z "${VMNET_MANAGER:-}" ] && [ -x "$here/.venv-ryu/bin/ryu-manager" ]; then
+  export VMNET_MANAGER="$here/.venv-ryu/bin/ryu-manager"
+fi
+say "controller: $("$venv/bin/python" -c 'from topos.run.controller_node import find_manager; print(find_manager())') (VMNET_MANAGER picks another)"
 say "running: $venv/bin/vmnet check ${args[*]}"
 start=$(date +%s)
 status=0

@@ -151,3 +151,16 @@ def test_every_interface_name_fits_linux(mode):
     names = [info.get(key) for _a, _b, info in topo.links(withInfo=True)
              for key in ("intfName1", "intfName2")]
     assert names and all(name and len(name) <= 15 for name in names), names
+
+
+def test_vmnet_manager_names_the_controller_and_a_wrong_one_is_refused(monkeypatch, tmp_path):
+    from topos.run.controller_node import find_manager
+
+    manager = tmp_path / "ryu-manager"
+    manager.write_text("#!/bin/sh\n")
+    manager.chmod(0o755)
+    monkeypatch.setenv("VMNET_MANAGER", str(manager))
+    assert find_manager() == str(manager)
+    monkeypatch.setenv("VMNET_MANAGER", str(tmp_path / "missing"))
+    with pytest.raises(LabError, match="VMNET_MANAGER=.*missing: not an executable"):
+        find_manager()

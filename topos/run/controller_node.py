@@ -35,7 +35,14 @@ def listening(port, host=HOST):
 
 
 def find_manager():
-    # on PATH, next to this Python (a venv), or in the project's venv (Ryu on the Mininet VM)
+    """VMNET_MANAGER when set (a manager's path: Ryu's on the Mininet VM's Python, say);
+    else on PATH, next to this Python (a venv), or in the project's venv."""
+    chosen = os.environ.get("VMNET_MANAGER")
+    if chosen:
+        if not os.access(chosen, os.X_OK):
+            raise LabError("VMNET_MANAGER=%s: not an executable osken-manager or ryu-manager"
+                           % chosen)
+        return chosen
     places = [os.path.dirname(sys.executable),
               os.path.join(ROOT, ".venv", "bin")]
     for name in MANAGERS:
