@@ -1,0 +1,211 @@
+"""Reading a lab file (docs/labfiles.md): sections for each host PC, holding the VBoxManage
+commands a user runs there, and for each guest, what it configures itself.
+
+    # Vagrant's shape
+    [host1]
+    VBoxManage hostonlyif create
+    VBoxManage createvm --name web --register
+    VBoxManage modifyvm web --nic1 nat --natpf1 "ssh,tcp,,2222,,22"
+    VBoxManage modifyvm web --nic2 hostonly --host-only-adapter2 vboxnet0
+
+    [guest web]
+    eth1 address 192.168.56.10/24
+
+Everything is checked before anything is built: the first mistake is one LabFileError naming
+the file, the line and what is wrong.
+"""
+
+import ipaddress
+import shlex
+
+from plan.addressing import HOST_PCS, TAKEN
+from topos.labfile import vboxmanage
+from topos.labfile.spec import GuestInterface, HostPc, LabFileError, LabSpec
+
+DEFAULT_INTNET = "intnet"  # VirtualBox's name for an internal network left unnamed
+
+
+def logical_lines(text):
+    """(line number, words) for each command: comments dropped, a trailing backslash
+    continues a line, words split as a shell splits them."""
+    pending, start = "", None
+    for number, raw in enumerate(text.splitlines(), start=1):
+        line = raw.rstrip()
+        start = start or number
+        if line.endswith("\\"):
+            pending += line[:-1] + " "
+            continue
+        line, pending = pending + line, ""
+        try:
+            words = shlex.split(line, comments=True)
+        except ValueError as e:  # an unclosed quote
+            yield start, e
+        else:
+            if words:
+                yield start, words
+        start = None
+
+
+def read(path):
+    try:
+        with open(path, encoding="utf-8") as f:
+            text = f.read()
+    except OSError as e:
+        raise LabFileError(path, 0, "cannot be read (%s)" % e.strerror) from None
+    return parse(text, path)
+
+
+def parse(text, path="<lab file>"):
+    spec = LabSpec(path)
+    section = None  # ("host", HostPc) or ("guest", Vm)
+    for number, words in logical_lines(text):
+        try:
+            if isinstance(words, ValueError):
+                raise ValueError("unclosed quote (%s)" % words)
+            if words[0].startswith("["):
+                section = open_section(spec, " ".join(words), number)
+            elif section is None:
+                raise ValueError("a line before any [host1], [host2] or [guest NAME] section")
+            elif section[0] == "host":
+                if words[0] not in ("VBoxManage", "vboxmanage"):
+                    raise ValueError("a host PC's section holds VBoxManage commands, not %r"
+                                     % words[0])
+                made = vboxmanage.apply(section[1], words[1:], number)
+                if words[1:2] == ["createvm"]:
+                    unique_vm_name(spec, made)
+            else:
+                guest_line(section[1], words, number)
+        except ValueError as e:
+            raise LabFileError(path, number, str(e)) from None
+    check(spec)
+    return spec
+
+
+def open_section(spec, text, number):
+    name = text.strip("[]").split()
+    if not text.endswith("]") or not name:
+        raise ValueError("%s: a section is [host1], [host2] or [guest NAME]" % text)
+    if name[0] in HOST_PCS and len(name) == 1:
+        return "host", spec.hosts.setdefault(name[0], HostPc(name[0]))
+    if name[0] == "guest" and len(name) == 2:
+        vm = spec.vm(name[1])
+        if vm is None:
+            raise ValueError("[guest %s]: no VM of that name (createvm --name %s in a host's "
+                             "section first)" % (name[1], name[1]))
+        vm.guest.line = vm.guest.line or number
+        return "guest", vm
+    raise ValueError("%s: a section is [%s] or [guest NAME]" % (text, "], [".join(HOST_PCS)))
+
+
+def unique_vm_name(spec, vm):
+    """A node of the lab has one name across the host PCs."""
+    other = next((o for o in spec.vms() if o.name == vm.name and o.host != vm.host), None)
+    if other:
+        raise ValueError("createvm --name %s: %s has a VM of that name (line %d)" % (
+            vm.name, other.host, other.line))
+
+
+def guest_line(vm, words, number):
+    """eth1 address 192.168.56.10/24 [gateway 192.168.56.1] | eth0 dhcp | forward |
+    masquerade eth0 | dhcp-server eth1 FIRST LAST"""
+    guest, interfaces = vm.guest, {a.interface for a in vm.attached()}
+
+    def interface(name):
+        if name not in interfaces:
+            raise ValueError("%s: %s has %s" % (name, vm.name, ", ".join(sorted(interfaces))
+                                                or "no adapter"))
+        return name
+
+    head, rest = words[0], words[1:]
+    if head == "forward" and not rest:
+        guest.forwarding = True
+    elif head == "masquerade" and len(rest) == 1:
+        guest.masquerade += (interface(rest[0]),)
+    elif head == "dhcp-server" and len(rest) == 3:
+        first, last = (vboxmanage.address("dhcp-server", a) for a in rest[1:])
+        guest.dhcp_servers[interface(rest[0])] = (first, last)
+    elif head.startswith("eth") and rest == ["dhcp"]:
+        guest.interfaces[interface(head)] = GuestInterface()
+    elif head.startswith("eth") and len(rest) in (2, 4) and rest[0] == "address":
+        try:
+            net = ipaddress.ip_interface(rest[1])
+        except ValueError:
+            raise ValueError("%s address %s: write ADDRESS/PREFIX" % (head, rest[1])) from None
+        gateway = None
+        if len(rest) == 4:
+            if rest[2] != "gateway":
+                raise ValueError("%s: after the address comes gateway ADDRESS" % head)
+            gateway = vboxmanage.address("gateway", rest[3])
+            if ipaddress.IPv4Address(gateway) not in net.network:
+                raise ValueError("gateway %s is not on %s's network %s" % (gateway, head,
+                                                                          net.network))
+        guest.interfaces[interface(head)] = GuestInterface(str(net), gateway)
+    else:
+        raise ValueError("a guest's line is ethN dhcp, ethN address A/P [gateway G], forward, "
+                         "masquerade ethN or dhcp-server ethN FIRST LAST; not %r" % " ".join(
+                             words))
+
+
+def check(spec):
+    """What only the whole file shows: an adapter naming a network that was never made, two
+    forwards on one host port."""
+    if not spec.vms():
+        raise LabFileError(spec.path, 0, "no VM: createvm --name NAME in a [host1] section")
+    for host in spec.hosts.values():
+        networks(spec, host)
+        taken = {}
+        for net in host.natnetworks.values():
+            for f in net.forwards:
+                claim_port(spec, host, taken, f, net.line, "NAT network %s" % net.name)
+        for vm in host.vms.values():
+            for adapter in vm.attached():
+                check_adapter(spec, host, vm, adapter)
+                for f in adapter.forwards:
+                    claim_port(spec, host, taken, f, adapter.line, "%s's adapter %d" % (
+                        vm.name, adapter.slot))
+
+
+def networks(spec, host):
+    """A host's own networks overlap neither the LAN, nor the internet, nor each other: the
+    host PC could not route to both."""
+    seen = dict((name, (net, 0)) for name, net in TAKEN.items())
+    mine = [("host-only interface %s" % i.name, i.network(), i.line)
+            for i in host.hostonly.values()] + [
+        ("NAT network %s" % n.name, ipaddress.ip_network(n.network), n.line)
+        for n in host.natnetworks.values()]
+    for name, net, line in mine:
+        clash = next((o for o, (other, _) in seen.items() if net.overlaps(other)), None)
+        if clash:
+            raise LabFileError(spec.path, line, "%s (%s) overlaps %s (%s) on %s" % (
+                name, net, clash, seen[clash][0], host.name))
+        seen[name] = (net, line)
+
+
+def check_adapter(spec, host, vm, adapter):
+    def fail(message):
+        raise LabFileError(spec.path, adapter.line, "%s adapter %d: %s" % (
+            vm.name, adapter.slot, message))
+
+    kind = adapter.kind
+    if adapter.forwards and kind != "nat":
+        fail("port forwards (--natpf%d) need --nic%d nat" % (adapter.slot, adapter.slot))
+    if kind == "hostonly" and adapter.network not in host.hostonly:
+        fail("host-only interface %r does not exist on %s (%s)" % (
+            adapter.network, host.name, ", ".join(host.hostonly) or "hostonlyif create makes "
+            "vboxnet0"))
+    if kind == "natnetwork" and adapter.network not in host.natnetworks:
+        fail("NAT network %r does not exist on %s (natnetwork add --netname ...)" % (
+            adapter.network, host.name))
+    if kind == "intnet":
+        adapter.network = adapter.network or DEFAULT_INTNET
+    if kind == "bridged" and adapter.network not in ("", "eth0"):
+        fail("%s has one network card to bridge to, eth0, not %r" % (host.name,
+                                                                     adapter.network))
+
+
+def claim_port(spec, host, taken, forward, line, owner):
+    key = (forward.proto, forward.host_port)
+    if key in taken:
+        raise LabFileError(spec.path, line, "%s: %s port %d of %s is forwarded already (by %s)"
+                           % (owner, forward.proto, forward.host_port, host.name, taken[key]))
+    taken[key] = owner

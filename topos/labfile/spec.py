@@ -1,0 +1,155 @@
+"""What a lab file describes, once read: per host PC its host-only interfaces, NAT networks,
+DHCP servers and VMs, each VM with its adapters (VirtualBox's nic1-nic4, the guest's
+eth0-eth3) and what the guest configures itself. Pure data; docs/labfiles.md has the format.
+
+The addresses are VirtualBox's (its manual, "Virtual Networking"): a NAT adapter N is alone
+on 10.0.(N+1).0/24 with the guest at .15, the gateway (the host) at .2 and DNS at .3; a NAT
+network's gateway is the address after its network address (.1).
+"""
+
+import ipaddress
+from dataclasses import dataclass, field
+from typing import Dict, List, Optional, Tuple
+
+from topos.run.errors import LabError
+
+ADAPTERS = 4  # nic1-nic4: the adapters VirtualBox's settings window shows (eth0-eth3)
+# What an adapter may be attached to, in VBoxManage's words (--nicN). `none` is no adapter;
+# `null` an adapter attached to nothing (VirtualBox's "Not attached").
+KINDS = ("none", "null", "nat", "natnetwork", "bridged", "intnet", "hostonly")
+VBOX_MAC_PREFIX = "08:00:27"  # VirtualBox's own OUI: its adapters' MACs by default
+
+
+class LabFileError(LabError):
+    """A lab file's mistake: the file, the line and what is wrong."""
+
+    def __init__(self, path, line, message):
+        super().__init__("%s:%s: %s" % (path, line, message))
+        self.path, self.line, self.reason = path, line, message
+
+
+@dataclass(frozen=True)
+class Forward:
+    """A port forward: VBoxManage's --natpfN "name,proto,hostip,hostport,guestip,guestport",
+    or a NAT network's --port-forward-4 "name:proto:[hostip]:hostport:[guestip]:guestport"."""
+
+    name: str
+    proto: str
+    host_ip: str  # "" for every host address
+    host_port: int
+    guest_ip: str  # "" for the guest's own (a NAT adapter's .15)
+    guest_port: int
+
+
+@dataclass
+class Adapter:
+    slot: int  # 1-4: --nicN; the guest sees it as eth(N-1)
+    kind: str = "none"
+    network: str = ""  # the host-only interface, internal or NAT network, or host NIC
+    cable: bool = True
+    mac: Optional[str] = None  # None: the lab gives one with VirtualBox's prefix
+    forwards: List[Forward] = field(default_factory=list)  # of a NAT adapter
+    nat_net: Optional[str] = None  # --natnetN: a NAT adapter's own network, else VirtualBox's
+    line: int = 0  # where its attachment was written, for errors found later
+
+    @property
+    def interface(self):
+        return "eth%d" % (self.slot - 1)
+
+    def nat_network(self):
+        """A NAT adapter's network: 10.0.(N+1).0/24 unless --natnetN moved it."""
+        return ipaddress.ip_network(self.nat_net or "10.0.%d.0/24" % (self.slot + 1))
+
+
+@dataclass
+class GuestInterface:
+    """What the guest does on one interface: DHCP (the default) or a fixed address."""
+
+    address: Optional[str] = None  # "192.168.56.10/24": fixed; None: DHCP
+    gateway: Optional[str] = None  # a default route through this interface (fixed address)
+
+
+@dataclass
+class Guest:
+    """What a guest configures itself, said in the guest's own terms (docs/labfiles.md)."""
+
+    interfaces: Dict[str, GuestInterface] = field(default_factory=dict)
+    forwarding: bool = False  # net.ipv4.ip_forward=1
+    masquerade: Tuple[str, ...] = ()  # interfaces it masquerades out of
+    dhcp_servers: Dict[str, Tuple[str, str]] = field(default_factory=dict)  # intf: range
+    line: int = 0
+
+
+@dataclass
+class Vm:
+    name: str
+    host: str
+    line: int
+    adapters: Dict[int, Adapter] = field(default_factory=dict)
+    guest: Guest = field(default_factory=Guest)
+
+    def adapter(self, slot):
+        return self.adapters.setdefault(slot, Adapter(slot))
+
+    def attached(self):
+        """Its adapters that are there (not `none`), by slot."""
+        return [a for _slot, a in sorted(self.adapters.items()) if a.kind != "none"]
+
+
+@dataclass
+class HostOnlyInterface:
+    name: str  # vboxnet0, vboxnet1, ...
+    line: int
+    address: str = ""  # the host's address on it; "" until ipconfig (then VirtualBox's)
+    netmask: str = "255.255.255.0"
+
+    def network(self):
+        return ipaddress.ip_network("%s/%s" % (self.address, self.netmask), strict=False)
+
+
+@dataclass
+class NatNetwork:
+    name: str
+    network: str  # "10.0.2.0/24"
+    line: int
+    dhcp: bool = False
+    enabled: bool = True
+    forwards: List[Forward] = field(default_factory=list)
+
+    def gateway(self):
+        return str(ipaddress.ip_network(self.network).network_address + 1)
+
+
+@dataclass
+class VboxDhcpServer:
+    """VirtualBox's DHCP server on a host-only interface or an internal network."""
+
+    interface: str  # vboxnetN, or "" for an internal network
+    network: str  # the internal network's name, or "" for a host-only interface
+    server_ip: str
+    netmask: str
+    lower: str
+    upper: str
+    enabled: bool
+    line: int
+
+
+@dataclass
+class HostPc:
+    name: str
+    hostonly: Dict[str, HostOnlyInterface] = field(default_factory=dict)
+    natnetworks: Dict[str, NatNetwork] = field(default_factory=dict)
+    dhcp_servers: List[VboxDhcpServer] = field(default_factory=list)
+    vms: Dict[str, Vm] = field(default_factory=dict)
+
+
+@dataclass
+class LabSpec:
+    path: str
+    hosts: Dict[str, HostPc] = field(default_factory=dict)
+
+    def vms(self):
+        return [vm for host in self.hosts.values() for vm in host.vms.values()]
+
+    def vm(self, name):
+        return next((vm for vm in self.vms() if vm.name == name), None)

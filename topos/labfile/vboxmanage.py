@@ -1,0 +1,353 @@
+"""VBoxManage commands, as a user pastes them, applied to a host PC of a lab file.
+
+Both spellings VirtualBox accepts are read: 7.x's (`--nat-pf1`, `--host-only-adapter2`,
+`--cable-connected1`, `--mac-address1`, `--server-ip`) and the older ones (`--natpf1`,
+`--hostonlyadapter2`, `--cableconnected1`, `--macaddress1`, `--ip`), and `--opt value` as
+well as `--opt=value`. A command or flag the lab does not understand is an error (ValueError
+with the reason; topos.labfile.reader adds the file and line); flags that do not change what
+reaches what (--memory, --cpus, --nictype1, ...) are read and have no effect.
+"""
+
+import ipaddress
+import re
+
+from topos.labfile.spec import (
+    ADAPTERS,
+    KINDS,
+    Forward,
+    HostOnlyInterface,
+    NatNetwork,
+    VboxDhcpServer,
+    Vm,
+)
+
+# modifyvm's adapter options: each spelling -> the one the lab reads
+ADAPTER_OPTIONS = {
+    "nic": "nic", "cable-connected": "cable", "cableconnected": "cable",
+    "mac-address": "mac", "macaddress": "mac", "nat-pf": "natpf", "natpf": "natpf",
+    "host-only-adapter": "hostonly", "hostonlyadapter": "hostonly", "intnet": "intnet",
+    "bridge-adapter": "bridged", "bridgeadapter": "bridged", "nat-network": "natnetwork",
+    "nat-net": "natnet", "natnet": "natnet",
+    # the adapter's hardware and tracing: nothing a packet's fate depends on here
+    "nic-type": None, "nictype": None, "nic-speed": None, "nicspeed": None,
+    "nic-trace": None, "nictrace": None, "nic-trace-file": None, "nictracefile": None,
+    "nic-boot-prio": None, "nicbootprio": None, "nic-promisc": None, "nicpromisc": None,
+}
+# DNS and the host's loopback through NAT (VirtualBox's natdnsproxy, natdnshostresolver,
+# nat-localhostreachable) change what a guest can reach by name or on 127.0.0.1: refused
+# until the lab emulates them, rather than read and silently not done.
+NOT_YET = ("natdnsproxy", "nat-dns-proxy", "natdnshostresolver", "nat-dns-host-resolver",
+           "nat-localhostreachable", "natdnspassdomain", "nat-dns-pass-domain")
+# modifyvm options about the machine, not its network: read, no effect
+MACHINE_OPTIONS = {"memory", "cpus", "vram", "ostype", "os-type", "name", "description",
+                   "acpi", "ioapic", "boot1", "boot2", "boot3", "boot4", "audio",
+                   "audio-driver", "usb", "graphicscontroller", "graphics-controller",
+                   "firmware", "chipset", "rtcuseutc", "rtc-use-utc", "clipboard",
+                   "clipboard-mode", "draganddrop", "drag-and-drop", "pae", "nested-paging",
+                   "vrde", "uart1", "paravirtprovider", "paravirt-provider"}
+MAC = re.compile(r"^[0-9a-fA-F]{12}$")
+NAME = re.compile(r"^[a-z][a-z0-9]{0,9}$")  # a lab node: its ports are named vm-ethN (15)
+RESERVED = {"inet", "r1", "pc1", "host1", "host2", "lan", "wan"}
+
+
+def options(tokens, flags=()):
+    """[(name, value)] from ['--a', 'x', '--b=y', '--enable']: `flags` take no value."""
+    found, rest = [], list(tokens)
+    while rest:
+        token = rest.pop(0)
+        if not token.startswith("--"):
+            raise ValueError("%r is not an option (options start with --)" % token)
+        name, sep, value = token[2:].partition("=")
+        if not sep and name not in flags:
+            if not rest:
+                raise ValueError("--%s needs a value" % name)
+            value = rest.pop(0)
+        found.append((name.lower(), value))
+    return found
+
+
+def on_off(name, value):
+    if value not in ("on", "off"):
+        raise ValueError("--%s %s: write on or off" % (name, value))
+    return value == "on"
+
+
+def address(name, value):
+    try:
+        return str(ipaddress.IPv4Address(value))
+    except ValueError:
+        raise ValueError("--%s %s: not an IPv4 address" % (name, value)) from None
+
+
+def port(text, what):
+    if not text.isdigit() or not 1 <= int(text) <= 65535:
+        raise ValueError("%s %r is not a port (1-65535)" % (what, text))
+    return int(text)
+
+
+def nat_rule(text):
+    """--natpfN "name,tcp,hostip,hostport,guestip,guestport" (VirtualBox names it when
+    the name is left out)."""
+    parts = text.split(",")
+    if len(parts) != 6:
+        raise ValueError("port forward %r: write name,tcp|udp,[hostip],hostport,"
+                         "[guestip],guestport" % text)
+    return forward(parts, text)
+
+
+def natnetwork_rule(text):
+    """--port-forward-4 "name:tcp:[hostip]:hostport:[guestip]:guestport"."""
+    parts = re.fullmatch(r"([^:]*):([^:]*):\[([^\]]*)\]:([^:]*):\[([^\]]*)\]:([^:]*)", text)
+    if not parts:
+        raise ValueError("port forward %r: write name:tcp|udp:[hostip]:hostport:[guestip]:"
+                         "guestport" % text)
+    forward_ = forward(list(parts.groups()), text)
+    if not forward_.guest_ip:
+        raise ValueError("port forward %r: a NAT network's forward names its guest's address"
+                         % text)
+    return forward_
+
+
+def forward(parts, text):
+    name, proto, host_ip, host_port, guest_ip, guest_port = (p.strip() for p in parts)
+    if proto not in ("tcp", "udp"):
+        raise ValueError("port forward %r: the protocol is tcp or udp, not %r" % (text, proto))
+    for ip in (host_ip, guest_ip):
+        if ip:
+            address("port forward %s" % text, ip)
+    return Forward(name or "%s_%s_%s" % (proto, host_port, guest_port), proto, host_ip,
+                   port(host_port, "port forward %r: host port" % text), guest_ip,
+                   port(guest_port, "port forward %r: guest port" % text))
+
+
+def adapter_slot(option, number):
+    slot = int(number)
+    if not 1 <= slot <= 8:
+        raise ValueError("--%s: VirtualBox's adapters are 1-8" % option)
+    if slot > ADAPTERS:
+        raise ValueError("--%s: the lab emulates adapters 1-%d (the four VirtualBox's settings "
+                         "window shows)" % (option, ADAPTERS))
+    return slot
+
+
+def apply(host, tokens, line):
+    """Apply one VBoxManage command (its words after `VBoxManage`) to `host`."""
+    if not tokens:
+        raise ValueError("VBoxManage with no command")
+    command, rest = tokens[0].lower(), tokens[1:]
+    if command == "createvm":
+        return createvm(host, rest, line)
+    if command == "modifyvm":
+        return modifyvm(host, rest, line)
+    if command == "startvm":
+        return None  # every VM of a lab starts with it
+    if command in ("hostonlyif", "natnetwork", "dhcpserver"):
+        if not rest:
+            raise ValueError("VBoxManage %s needs a subcommand" % command)
+        return {"hostonlyif": hostonlyif, "natnetwork": natnetwork,
+                "dhcpserver": dhcpserver}[command](host, rest[0].lower(), rest[1:], line)
+    raise ValueError("VBoxManage %s: not a command the lab reads (createvm, modifyvm, startvm,"
+                     " hostonlyif, natnetwork, dhcpserver)" % tokens[0])
+
+
+def createvm(host, rest, line):
+    name = None
+    for option, value in options(rest, flags=("register",)):
+        if option == "name":
+            name = value
+        elif option not in ("register", "ostype", "basefolder", "uuid", "groups", "default"):
+            raise ValueError("createvm: unknown option --%s" % option)
+    if name is None:
+        raise ValueError("createvm: --name is missing")
+    if not NAME.match(name) or name in RESERVED:
+        raise ValueError("createvm --name %s: a VM's name here is a lowercase letter then up to"
+                         " 9 letters or digits, and none of %s" % (name, ", ".join(sorted(
+                             RESERVED))))
+    if name in host.vms:
+        raise ValueError("createvm --name %s: %s has a VM of that name (line %d)" % (
+            name, host.name, host.vms[name].line))
+    host.vms[name] = Vm(name, host.name, line)
+    return host.vms[name]
+
+
+def modifyvm(host, rest, line):
+    if not rest:
+        raise ValueError("modifyvm: which VM?")
+    name, rest = rest[0], rest[1:]
+    vm = host.vms.get(name)
+    if vm is None:
+        raise ValueError("modifyvm %s: no VM of that name on %s (createvm --name %s first%s)" % (
+            name, host.name, name, "; its VMs: " + ", ".join(host.vms) if host.vms else ""))
+    for i, token in enumerate(rest):
+        if re.match(r"--nat-?pf\d", token) and ("=delete" in token or rest[i + 1:i + 2] == [
+                "delete"]):
+            raise ValueError("%s delete: a lab file adds forwards, it removes none" % token)
+    for option, value in options(rest):
+        set_option(vm, option, value, line)
+    return vm
+
+
+def set_option(vm, option, value, line):
+    base, number = re.fullmatch(r"([a-z-]+?)-?(\d*)", option).groups()
+    if option in MACHINE_OPTIONS or base in MACHINE_OPTIONS:
+        return
+    if base in NOT_YET:
+        raise ValueError("--%s: the lab does not emulate VirtualBox's NAT DNS and loopback "
+                         "settings yet" % option)
+    if base not in ADAPTER_OPTIONS:
+        raise ValueError("modifyvm: unknown option --%s" % option)
+    if not number:
+        raise ValueError("--%s: which adapter? (--%s1 ... --%s%d)" % (option, option, option,
+                                                                     ADAPTERS))
+    what = ADAPTER_OPTIONS[base]
+    adapter = vm.adapter(adapter_slot(option, number))
+    if what == "nic":
+        if value not in KINDS:
+            raise ValueError("--%s %s: the lab's adapter kinds are %s" % (
+                option, value, ", ".join(KINDS)))
+        adapter.kind, adapter.line = value, line
+    elif what == "cable":
+        adapter.cable = on_off(option, value)
+    elif what == "mac":
+        adapter.mac = None if value == "auto" else mac_address(option, value)
+    elif what == "natpf":
+        adapter.forwards.append(nat_rule(value))
+    elif what == "natnet":
+        adapter.nat_net = None if value == "default" else nat_net(option, value)
+    elif what is not None:  # the network an attachment names
+        adapter.network = value
+
+
+def mac_address(option, value):
+    digits = value.replace(":", "").replace("-", "")
+    if not MAC.match(digits):
+        raise ValueError("--%s %s: a MAC address is 12 hex digits (080027AABBCC)" % (option,
+                                                                                   value))
+    if int(digits[1], 16) & 1:
+        raise ValueError("--%s %s: a multicast address cannot be an adapter's" % (option,
+                                                                                 value))
+    return ":".join(digits[i:i + 2] for i in range(0, 12, 2)).lower()
+
+
+def nat_net(option, value):
+    """A network as VirtualBox takes it: "10.9.0.0/24", or its manual's short "192.168/16"."""
+    head, sep, prefix = value.partition("/")
+    octets = head.split(".")
+    try:
+        if len(octets) < 4 and all(o.isdigit() for o in octets):
+            head = ".".join(octets + ["0"] * (4 - len(octets)))
+        net = ipaddress.ip_network("%s/%s" % (head, prefix if sep else 24), strict=False)
+    except ValueError:
+        raise ValueError("--%s %s: not a network" % (option, value)) from None
+    if net.prefixlen > 24:
+        raise ValueError("--%s %s: the NAT's network must be a /24 or larger" % (option, value))
+    return str(net)
+
+
+def hostonlyif(host, sub, rest, line):
+    if sub == "create":
+        if rest:
+            raise ValueError("hostonlyif create takes no options")
+        name = "vboxnet%d" % len(host.hostonly)
+        # VirtualBox gives a new interface the next /24 from 192.168.56.0 and the host .1
+        host.hostonly[name] = HostOnlyInterface(name, line, "192.168.%d.1" % (56 + len(
+            host.hostonly)))
+        return host.hostonly[name]
+    if sub != "ipconfig":
+        raise ValueError("hostonlyif %s: the lab reads create and ipconfig" % sub)
+    if not rest:
+        raise ValueError("hostonlyif ipconfig: which interface?")
+    interface = host.hostonly.get(rest[0])
+    if interface is None:
+        raise ValueError("hostonlyif ipconfig %s: no such interface on %s (hostonlyif create "
+                         "makes vboxnet0, then vboxnet1, ...)" % (rest[0], host.name))
+    for option, value in options(rest[1:], flags=("dhcp",)):
+        if option == "ip":
+            interface.address = address(option, value)
+        elif option == "netmask":
+            interface.netmask = netmask(value)
+        else:
+            raise ValueError("hostonlyif ipconfig: --%s is not read (use --ip and --netmask)"
+                             % option)
+    return interface
+
+
+def netmask(value):
+    try:
+        ipaddress.ip_network("0.0.0.0/%s" % value)
+    except ValueError:
+        raise ValueError("--netmask %s: not a netmask" % value) from None
+    return value
+
+
+def natnetwork(host, sub, rest, line):
+    if sub in ("start", "stop"):
+        return None  # a lab's NAT networks run with it
+    if sub not in ("add", "modify"):
+        raise ValueError("natnetwork %s: the lab reads add, modify and start" % sub)
+    given = options(rest, flags=("enable", "disable"))
+    names = [v for o, v in given if o == "netname"]
+    if not names:
+        raise ValueError("natnetwork %s: --netname is missing" % sub)
+    name = names[0]
+    if sub == "add":
+        if name in host.natnetworks:
+            raise ValueError("natnetwork add --netname %s: %s has a NAT network of that name "
+                             "(line %d)" % (name, host.name, host.natnetworks[name].line))
+        network = next((v for o, v in given if o == "network"), None)
+        if network is None:
+            raise ValueError("natnetwork add --netname %s: --network is missing" % name)
+        host.natnetworks[name] = NatNetwork(name, nat_net("network", network), line)
+    net = host.natnetworks.get(name)
+    if net is None:
+        raise ValueError("natnetwork modify --netname %s: no NAT network of that name" % name)
+    for option, value in given:
+        if option == "dhcp":
+            net.dhcp = on_off(option, value)
+        elif option in ("enable", "disable"):
+            net.enabled = option == "enable"
+        elif option == "port-forward-4":
+            net.forwards.append(natnetwork_rule(value))
+        elif option not in ("netname", "network", "ipv6"):
+            raise ValueError("natnetwork %s: unknown option --%s" % (sub, option))
+    return net
+
+
+# dhcpserver's options: each spelling -> the field it sets
+DHCP_OPTIONS = {"interface": "interface", "ifname": "interface", "network": "network",
+                "netname": "network", "server-ip": "server_ip", "ip": "server_ip",
+                "netmask": "netmask", "lower-ip": "lower", "lowerip": "lower",
+                "upper-ip": "upper", "upperip": "upper"}
+
+
+def dhcpserver(host, sub, rest, line):
+    if sub != "add":
+        raise ValueError("dhcpserver %s: the lab reads add" % sub)
+    fields = {"interface": "", "network": "", "enabled": False, "netmask": "255.255.255.0"}
+    for option, value in options(rest, flags=("enable", "disable")):
+        if option in ("enable", "disable"):
+            fields["enabled"] = option == "enable"
+        elif option in DHCP_OPTIONS:
+            key = DHCP_OPTIONS[option]
+            fields[key] = value if key in ("interface", "network") else (
+                netmask(value) if key == "netmask" else address(option, value))
+        else:
+            raise ValueError("dhcpserver add: unknown option --%s" % option)
+    if bool(fields["interface"]) == bool(fields["network"]):
+        raise ValueError("dhcpserver add: name one --interface (host-only) or --network "
+                         "(internal network)")
+    for key, spelling in (("server_ip", "--server-ip"), ("lower", "--lower-ip"),
+                          ("upper", "--upper-ip")):
+        if key not in fields:
+            raise ValueError("dhcpserver add: %s is missing" % spelling)
+    net = ipaddress.ip_network("%s/%s" % (fields["server_ip"], fields["netmask"]), strict=False)
+    lower, upper = (ipaddress.IPv4Address(fields[k]) for k in ("lower", "upper"))
+    if lower not in net or upper not in net or lower > upper:
+        raise ValueError("dhcpserver add: the range %s-%s is not within %s, lowest first" % (
+            lower, upper, net))
+    if lower <= ipaddress.IPv4Address(fields["server_ip"]) <= upper:
+        raise ValueError("dhcpserver add: the server's own %s is inside its range" %
+                         fields["server_ip"])
+    server = VboxDhcpServer(line=line, **fields)
+    host.dhcp_servers.append(server)
+    return server
