@@ -19,7 +19,7 @@ import ipaddress
 import shlex
 
 from plan.addressing import HOST_PCS, TAKEN
-from topos.labfile import vboxmanage
+from topos.labfile import vbox_values, vboxmanage
 from topos.labfile.spec import GuestInterface, HostPc, LabFileError, LabSpec
 
 DEFAULT_INTNET = "intnet"  # VirtualBox's name for an internal network left unnamed
@@ -122,7 +122,7 @@ def guest_line(vm, words, number):
     elif head == "masquerade" and len(rest) == 1:
         guest.masquerade += (interface(rest[0]),)
     elif head == "dhcp-server" and len(rest) == 3:
-        first, last = (vboxmanage.address("dhcp-server", a) for a in rest[1:])
+        first, last = (vbox_values.address("dhcp-server", a) for a in rest[1:])
         guest.dhcp_servers[interface(rest[0])] = (first, last)
     elif head.startswith("eth") and rest == ["dhcp"]:
         guest.interfaces[interface(head)] = GuestInterface()
@@ -135,7 +135,7 @@ def guest_line(vm, words, number):
         if len(rest) == 4:
             if rest[2] != "gateway":
                 raise ValueError("%s: after the address comes gateway ADDRESS" % head)
-            gateway = vboxmanage.address("gateway", rest[3])
+            gateway = vbox_values.address("gateway", rest[3])
             if ipaddress.IPv4Address(gateway) not in net.network:
                 raise ValueError("gateway %s is not on %s's network %s" % (gateway, head,
                                                                           net.network))
