@@ -107,7 +107,7 @@ class ConntrackNat(NatEngine):
                  (Output(CONTROLLER),), table_id=2),
         ]
         for f in c.forwards:  # from the LAN to host1's address, from host1 to the gateway's
-            for port, address in ((c.uplink_port, c.outside_ip), (c.host_port, c.gateway_ip)):
+            for port, address in f.entries(c):
                 match = dict(ip, in_port=port, ipv4_dst=address, ip_proto=IP_PROTO[f.proto],
                              ct_state=TRACKED_NEW, **{L4_FIELDS[f.proto][1]: f.outside_port})
                 rules.append(Flow(21, match, (Conntrack(

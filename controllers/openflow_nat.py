@@ -62,7 +62,7 @@ def standing_flows(c):
                                           ipv4_dst=c.outside_ip, icmpv4_type=kind),
                           (Output(CONTROLLER),)))
     for f in c.forwards:  # a port forward's first packet: from the LAN, from the host PC
-        for port, address in ((c.uplink_port, c.outside_ip), (c.host_port, c.gateway_ip)):
+        for port, address in f.entries(c):
             match = dict(ip, in_port=port, ip_proto=IP_PROTO[f.proto], ipv4_dst=address,
                          **{L4_FIELDS[f.proto][1]: f.outside_port})
             rules.append(Flow(PRIO_TRAP, match, (Output(CONTROLLER),)))
@@ -164,7 +164,9 @@ class OpenFlowNat(NatEngine):
         passing = [PacketOut(in_port, (Output(self.across(in_port)),), frame.data)]
         proto = PROTO_NAME[ip.proto]
         mapping = l4 and ip.dst == way.src_ip and self.nat.inbound(proto, l4.dst_port)
-        if not mapping or not mapping.forward:
+        if not mapping or not mapping.forward or (in_port, ip.dst) not in (
+                entry for f in self.cfg.forwards if (f.proto, f.outside_port) == (
+                    proto, l4.dst_port) for entry in f.entries(self.cfg)):
             return passing
         vm_mac, vm_port = self.facts.owner(mapping.inside_ip, now)
         if vm_port is None or self.adopting:

@@ -12,6 +12,15 @@ class Forward:
     outside_port: int
     inside_ip: str
     inside_port: int
+    # False: bound to the host's loopback (natpf's host IP 127.0.0.1): the host PC reaches
+    # it, the LAN does not
+    from_lan: bool = True
+
+    def entries(self, cfg):
+        """(switch port, address) where the forward's first packets come in: from the LAN
+        to the host PC's address, from the host PC to the gateway's (controllers.config)."""
+        return [(cfg.uplink_port, cfg.outside_ip)] * self.from_lan + [
+            (cfg.host_port, cfg.gateway_ip)]
 
 
 def parse_forward(text):

@@ -79,3 +79,11 @@ INTNET_DHCP_MAC = "0a:00:27:00:01:%02x"  # the internal network's DHCP server
 def internal_net(pc_index):
     """host1's internal network 10.10.10.0/24, host2's 10.10.11.0/24."""
     return ipaddress.ip_network("10.10.%d.0/24" % (9 + pc_index))
+
+
+# --- lab files (topos/labfile): VMs with adapters, as VirtualBox has them ---
+DPID_FILE_NETWORK = 0x500  # + the network's number: host-only and internal networks
+DPID_FILE_ROUTER = 0x600  # + the NAT's number: a NAT adapter's or NAT network's router
+FILE_VM_MAC = "08:00:27:%02x:%02x:%02x"  # VirtualBox's prefix; VM number, adapter, 0
+FILE_HOST_MAC = "0a:00:27:01:%02x:%02x"  # a host PC's host-only interface: PC, interface
+FILE_DHCP_MAC = "0a:00:27:02:%02x:%02x"  # an internal network's DHCP server: PC, network

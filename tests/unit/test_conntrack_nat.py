@@ -206,3 +206,28 @@ def test_a_lan_or_host_packet_that_reaches_the_controller_passes_across_untransl
         data = raw(udp(src_mac, src, dst, dst_mac=dst_mac, in_port=entry, **fields))
         rules = router.packet_in(entry, read(data), 5.0)
         assert rules == [PacketOut(entry, (Output(HOST if entry == UPLINK else UPLINK),), data)]
+
+
+@pytest.mark.parametrize("engine", ["openflow", "conntrack"])
+def test_a_forward_bound_to_the_hosts_loopback_takes_the_host_and_not_the_lan(engine):
+    from dataclasses import replace
+
+    cfg = default_routers(engine)[0]
+    cfg = replace(cfg, forwards=tuple(replace(f, from_lan=False) for f in cfg.forwards))
+    r = VirtualRouter(cfg)
+    r.table = FlowTable()
+    r.table.apply(r.connected() + r.adopt([], 0.5))  # the OpenFlow engine adopts no session
+    leased(r, VM1_MAC, VM1_PORT)
+    if engine == "conntrack":
+        r.engine.installed = {}  # leased() kept only the DHCP answers: vm1's flows come again
+    r.table.apply(r.tick(1.0))
+    syn = dict(in_port=UPLINK, eth_type=0x0800, eth_src=PC1_MAC, eth_dst=HOST1_MAC,
+               ipv4_src=PC1, ipv4_dst=HOST1, ip_proto=6, tcp_src=50000, tcp_dst=2222,
+               ip_ttl=64)
+    # from the LAN: the host PC's own port 2222, where nothing of the VM's listens
+    assert [p for p, _ in where(r, syn)] == [HOST]
+    # from the host PC (its route to 10.0.2.2 is r1's), at the gateway's address: the VM
+    from_host = dict(syn, in_port=HOST, eth_src=HOST1_MAC, eth_dst=R1_MAC, ipv4_src=HOST1,
+                     ipv4_dst="10.0.2.2")
+    ((port, packet),) = where(r, from_host)
+    assert port == VM1_PORT and (packet["ipv4_dst"], packet["tcp_dst"]) == (VM1, 22)

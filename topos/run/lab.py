@@ -183,7 +183,7 @@ class Lab(RecordedMininet):
         for node in self.hosts:
             node.start_dhcp_server(self.rundir)
         # a client's first DISCOVER must find its server listening, or it waits to retry
-        until(lambda: all(n.listens(67, "udp") for n in self.hosts if n.dhcp_server),
+        until(lambda: all(n.listens(67, "udp") for n in self.hosts if n.dhcp_servers),
               10, "the DHCP servers to listen")
         for node in self.hosts:
             node.start_echo_server(self.rundir)

@@ -38,7 +38,12 @@ class LabNode(Owned, Host):
     addresses:   {'eth0': '203.0.113.10/24'} static addresses
     gateway:     default gateway for static nodes
     dhcp:        interfaces configured by a DHCP client
-    dhcp_server: a dhcp.Dnsmasq run on this node
+    dhcp_server: a dhcp.Dnsmasq run on this node, or a list of them
+    default_via: of the DHCP interfaces, the one whose router becomes the default route
+                 (None: each; "": none, the gateway is static)
+    unplugged:   interfaces whose cable is out (down, as a card without carrier)
+    unattached:  interfaces attached to nothing (VirtualBox's "Not attached": a card that
+                 leads nowhere)
     forwarding:  route between interfaces (ip_forward)
     masquerade:  interface behind which this node hides the others (source NAT),
                  with a stateful firewall that lets nothing new in through it
@@ -49,11 +54,14 @@ class LabNode(Owned, Host):
 
     def __init__(self, name, addresses=None, gateway=None, dhcp=(), dhcp_server=None,
                  forwarding=False, masquerade=None, role="", echo=True, echo_extra=(),
-                 **params):
+                 default_via=None, unplugged=(), unattached=(), **params):
         self.addresses = dict(addresses or {})
         self.gateway = gateway
         self.dhcp = tuple(dhcp)
-        self.dhcp_server = dhcp_server
+        self.dhcp_servers = list(dhcp_server) if isinstance(dhcp_server, (list, tuple)) else [
+            dhcp_server] if dhcp_server else []
+        self.default_via = default_via
+        self.unplugged, self.unattached = tuple(unplugged), tuple(unattached)
         self.forwarding = forwarding
         self.masquerade = masquerade
         self.role = role
@@ -75,8 +83,12 @@ class LabNode(Owned, Host):
     def configure_interfaces(self):
         """Static addresses and the gateway, once the node's cards are in place
         (a tap card arrives only when its switch has started: topos.run.links)."""
+        for intf in self.unattached:
+            self.check("ip link add %s type dummy && ip link set %s up" % (intf, intf))
         for intf, cidr in self.addresses.items():
             self.check("ip addr add %s dev %s" % (cidr, intf))
+        for intf in self.unplugged:
+            self.check("ip link set %s down" % intf)
         if self.gateway:
             self.check("ip route replace default via %s" % self.gateway)
 
@@ -152,16 +164,19 @@ class LabNode(Owned, Host):
 
     # --- services that need the switches up (the lab calls them in order) ---
     def start_dhcp_server(self, rundir):
-        if self.dhcp_server:
-            self.spawn(self.dhcp_server.argv(rundir, self.name),
-                       os.path.join(rundir, "%s-dnsmasq.out" % self.name))
+        for server in self.dhcp_servers:
+            tag = "" if len(self.dhcp_servers) == 1 else "-" + server.interface
+            self.spawn(server.argv(rundir, self.name + tag),
+                       os.path.join(rundir, "%s%s-dnsmasq.out" % (self.name, tag)))
 
     def start_dhcp_clients(self, rundir, script):
         for intf in self.dhcp:
             self.spawn(
                 dhcp.client_argv(intf, script, self.name),
                 os.path.join(rundir, "%s-udhcpc-%s.log" % (self.name, intf)),
-                env={"VMNET_LEASES": os.path.join(rundir, "leases"), "VMNET_NODE": self.name},
+                env={"VMNET_LEASES": os.path.join(rundir, "leases"), "VMNET_NODE": self.name,
+                     "VMNET_DEFAULT_VIA": intf if self.default_via is None else
+                     self.default_via},
             )
 
     @property

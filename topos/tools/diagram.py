@@ -30,9 +30,10 @@ def reservations(topo):
     """MAC -> address, from every DHCP server and virtual router of the topology."""
     found = {}
     for name in topo.hosts():
-        server = topo.nodeInfo(name).get("dhcp_server")
-        for r in getattr(server, "reservations", ()):
-            found[r.mac] = r.ip
+        servers = topo.nodeInfo(name).get("dhcp_server")
+        for server in servers if isinstance(servers, (list, tuple)) else [servers]:
+            for r in getattr(server, "reservations", ()):
+                found[r.mac] = r.ip
     for router in topo.routers(None):
         found.update(router.reserved)
     return found
