@@ -4,11 +4,13 @@ Every tool reads the modes from here; each mode is declared once, in its own mod
 (topos.modes.mode says what a declaration holds; docs/adding-a-mode.md the steps).
 """
 
-from topos.modes import bridged, hostonly, internal, nat
+from topos.modes import bridged, hostonly, internal, nat, vbox_lab
 from topos.run.errors import LabError
 
 # In the contract's order (docs/contract.md): `vmnet check all` and `vmnet bench` go this way.
-MODES = {m.name: m for m in (hostonly.MODE, nat.MODE, bridged.MODE, internal.MODE)}
+# `lab` builds a lab file (topos.labfile): it answers to no column of the contract.
+MODES = {m.name: m for m in (hostonly.MODE, nat.MODE, bridged.MODE, internal.MODE,
+                             vbox_lab.MODE)}
 
 
 def columns():

@@ -37,6 +37,17 @@ def build(mode, params, keep=False):
     return Lab(topology(mode, *params), keep=keep)
 
 
+def lab_file(mode, params):
+    """(mode, params): a mode's name stays, a lab file's path (labs/vagrant.lab) is the
+    `lab` mode with file=PATH. An unknown name is an error naming both."""
+    if mode.endswith(".lab") or os.sep in mode or os.path.isfile(mode):
+        return "lab", ["file=%s" % mode] + list(params)
+    if mode not in MODES or not MODES[mode].columns:
+        raise LabError("unknown mode %r: choose one of %s, or a lab file (labs/*.lab)" % (
+            mode, ", ".join(m for m in MODES if MODES[m].columns)))
+    return mode, list(params)
+
+
 def every_column():
     """`vmnet check all`: a lab for each column of the contract, as (mode, parameters)."""
     return [(mode.name, list(c.params)) for mode in MODES.values() for c in mode.columns]
@@ -49,10 +60,10 @@ def cmd_check(args):
         if args.params:
             raise LabError("parameters (%s) go with one mode, not all" % " ".join(args.params))
         runs = every_column()
-    elif args.mode not in MODES:
-        raise LabError("unknown mode %r: choose one of %s, all" % (args.mode, ", ".join(MODES)))
     else:
-        runs = [(args.mode, args.params)]
+        runs = [lab_file(args.mode, args.params)]
+        if runs[0][0] == "lab":
+            return check_lab_file(args, *runs[0])
     if args.repeat < 1:
         raise LabError("--repeat %d: must be at least 1" % args.repeat)
     say = progress_printer(args.json or not sys.stderr.isatty())
@@ -80,6 +91,30 @@ def cmd_check(args):
                                                                  everything)),
               file=sys.stderr if args.json else sys.stdout)
     return 0 if ok else 1
+
+
+def check_lab_file(args, mode, params):
+    """`vmnet check FILE`: the model's predictions, proved in the file's lab."""
+    from topos.contract import labcheck, report
+
+    say = progress_printer(args.json or not sys.stderr.isatty())
+    say("%s: building the lab" % params[0])
+    lab = build(mode, params, args.keep)
+    with lab:
+        say("lab ready (run folder %s), proving the model's predictions" % lab.rundir)
+        observations = labcheck.check(lab, progress=say)
+        held = all(o.holds for o in observations)
+        lab.failed = not held
+    if args.json:
+        print(json.dumps([o.as_dict() for o in observations], indent=1))
+    else:
+        print(labcheck.matrix(observations))
+        wrong = [o for o in observations if not o.holds]
+        if wrong:
+            print("\nwhere the lab did not do as predicted:")
+            print(report.table(wrong, colour=sys.stdout.isatty()))
+        print(report.summary(params[0], observations))
+    return 0 if held else 1
 
 
 def cmd_table(args):
@@ -115,6 +150,7 @@ def cmd_run(args):
     from topos.tools.mn_cli import VmnetCLI
 
     setLogLevel("info")
+    args.mode, args.params = lab_file(args.mode, args.params)
     lab = build(args.mode, args.params, args.keep)
     with lab:
         print("*** vmnetlab %s ready; run folder %s" % (args.mode, lab.rundir))
@@ -133,10 +169,11 @@ def cmd_bench(args):
               " per VM, unreachable: %(unreachable)s" % dict(result, unreachable=", ".join(
                   result["unreachable"]) or "none"))
         return 0 if not result["unreachable"] else 1
-    modes = list(MODES) if args.mode == "all" else [args.mode]
+    modes = [m for m in MODES if MODES[m].bench_paths] if args.mode == "all" else [args.mode]
     for mode in modes:
-        if mode not in MODES:
-            raise LabError("unknown mode %r: choose one of %s, all" % (mode, ", ".join(MODES)))
+        if mode not in MODES or not MODES[mode].bench_paths:
+            raise LabError("unknown mode %r: choose one of %s, all" % (mode, ", ".join(
+                m for m in MODES if MODES[m].bench_paths)))
     report = bench.bench(modes, args.seconds, say, keep=args.keep)
     print(json.dumps(report, indent=1) if args.json else bench.format_report(report))
     return 0
@@ -146,6 +183,7 @@ def cmd_trace(args):
     from topos.modes.registry import topology
     from topos.tools import trace
 
+    args.mode, args.params = lab_file(args.mode, args.params)
     topo = topology(args.mode, *args.params)
     for name in (args.src, args.dst):
         if name not in topo.hosts() and not looks_like_ip(name):
@@ -192,7 +230,8 @@ def cmd_diagram(args):
     from topos.modes.registry import topology
     from topos.tools import diagram
 
-    diagram.render(topology(args.mode, *args.params), args.output)
+    mode, params = lab_file(args.mode, args.params)
+    diagram.render(topology(mode, *params), args.output)
     print("wrote %s" % args.output)
     return 0
 
@@ -201,7 +240,8 @@ def parser():
     p = argparse.ArgumentParser(prog="vmnet", description=__doc__.split("\n\n")[0])
     sub = p.add_subparsers(dest="command", required=True)
     c = sub.add_parser("check", help="build each mode and check every claim of docs/contract.md")
-    c.add_argument("mode", nargs="?", default="all", help="%s or all" % "|".join(MODES))
+    c.add_argument("mode", nargs="?", default="all", help="%s, all, or a lab file" % "|".join(
+        m for m in MODES if MODES[m].columns))
     c.add_argument("params", nargs="*", help="topology parameters, name=value "
                    "(e.g. vmnet check nat engine=conntrack)")
     c.add_argument("--json", action="store_true", help="print a JSON list of observations")
@@ -209,11 +249,12 @@ def parser():
                    help="build every lab N times in a row (a soak) and add the results up")
     c.set_defaults(run=cmd_check)
     r = sub.add_parser("run", help="run a mode with Mininet's CLI")
-    r.add_argument("mode", choices=sorted(MODES))
+    r.add_argument("mode", help="a mode (%s) or a lab file" % "|".join(
+        m for m in MODES if MODES[m].columns))
     r.add_argument("params", nargs="*", help="topology parameters, name=value")
     r.set_defaults(run=cmd_run)
     t = sub.add_parser("trace", help="one exchange, seen at every interface it crosses")
-    t.add_argument("mode", choices=sorted(MODES))
+    t.add_argument("mode", help="a mode or a lab file")
     t.add_argument("src", help="the node that starts the exchange")
     t.add_argument("dst", help="a node or an IPv4 address")
     t.add_argument("params", nargs="*", help="topology parameters, name=value")
@@ -225,7 +266,7 @@ def parser():
     k = sub.add_parser("clean", help="undo labs whose process died (kill -9, OOM, closed SSH)")
     k.set_defaults(run=cmd_clean)
     d = sub.add_parser("diagram", help="draw a mode's lab (graphviz)")
-    d.add_argument("mode", choices=sorted(MODES))
+    d.add_argument("mode", help="a mode or a lab file")
     d.add_argument("params", nargs="*", help="topology parameters, name=value")
     d.add_argument("-o", "--output", required=True, help="FILE.svg or FILE.png")
     d.set_defaults(run=cmd_diagram)
@@ -236,7 +277,8 @@ def parser():
                    help="the NAT rows' engine (default: %s)" % DEFAULT_ENGINE)
     v.set_defaults(run=cmd_table)
     b = sub.add_parser("bench", help="each mode's paths next to baselines of the same run")
-    b.add_argument("mode", nargs="?", default="all", help="%s or all" % "|".join(MODES))
+    b.add_argument("mode", nargs="?", default="all", help="%s or all" % "|".join(
+        m for m in MODES if MODES[m].bench_paths))
     b.add_argument("--seconds", type=int, default=4, help="length of each iperf3 run")
     b.add_argument("--json", action="store_true")
     b.add_argument("--scale", type=int, metavar="VMS",

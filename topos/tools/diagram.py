@@ -19,6 +19,8 @@ SWITCH_ROLE = {
 def switch_role(topo, name):
     if name in SWITCH_ROLE:
         return SWITCH_ROLE[name]
+    if name in getattr(topo, "switch_roles", {}):  # a lab file's lab names its own
+        return topo.switch_roles[name]
     if name.startswith("vr-"):
         return "virtual router (OpenFlow NAT, DHCP)"
     if name.startswith("br0-"):

@@ -1,0 +1,73 @@
+"""A lab file's lab, as built (without starting it): VMs with several adapters, each on
+the network its VBoxManage line names, with the model's addresses and VirtualBox's NAT."""
+
+import os
+
+import pytest
+
+pytest.importorskip("mininet", reason="a lab file's lab is a Mininet topology")
+
+from topos.labfile.spec import LabFileError  # noqa: E402
+from topos.modes.registry import topology  # noqa: E402
+from topos.tools import cli  # noqa: E402
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+
+def lab(name, text=None, tmp_path=None):
+    if text is not None:
+        path = tmp_path / name
+        path.write_text(text)
+        return topology("lab", "file=%s" % path)
+    return topology("lab", "file=%s" % os.path.join(ROOT, "labs", name))
+
+
+def test_vagrants_shape_has_a_nat_router_and_a_host_only_network():
+    topo = lab("vagrant.lab")
+    links = {(a, b): info for a, b, info in topo.links(withInfo=True)}
+    assert links[("web", "vr1-1")]["intfName1"] == "eth0"  # adapter 1: its own NAT
+    assert links[("web", "host1-vbox0")]["intfName1"] == "eth1"  # adapter 2: vboxnet0
+    assert links[("host1", "vr1-1")]["port2"] == 2  # host1 behind its VM's NAT router
+    (router,) = topo.routers(None)
+    assert (router.inside_net, router.gateway_ip, router.outside_ip) == (
+        "10.0.2.0/24", "10.0.2.2", "192.168.1.10")
+    ssh, http = router.forwards
+    assert (ssh.outside_port, ssh.inside_port, ssh.from_lan) == (2222, 22, False)
+    assert (http.outside_port, http.from_lan) == (8080, True)
+    web = topo.nodeInfo("web")
+    assert (web["dhcp"], web["addresses"], web["default_via"]) == (
+        ["eth0"], {"eth1": "192.168.56.10/24"}, "eth0")
+    assert topo.nodeInfo("host1")["addresses"] == {"vboxnet0": "192.168.56.1/24"}
+
+
+def test_host_only_dhcp_reserves_the_models_addresses(tmp_path):
+    topo = lab("hostonly.lab")
+    (server,) = topo.nodeInfo("host1")["dhcp_server"]
+    assert [(r.name, r.ip) for r in server.reservations] == [
+        ("vm1", "192.168.56.101"), ("vm2", "192.168.56.102")]
+    assert server.router is None  # VirtualBox's host-only DHCP offers no gateway
+
+
+def test_a_cable_out_and_an_adapter_attached_to_nothing(tmp_path):
+    topo = lab("cables.lab", "[host1]\nVBoxManage hostonlyif create\n"
+               "VBoxManage createvm --name a\nVBoxManage modifyvm a --nic1 nat "
+               "--nic2 hostonly --host-only-adapter2 vboxnet0 --cable-connected2 off "
+               "--nic3 null\n", tmp_path)
+    info = topo.nodeInfo("a")
+    assert (info["unplugged"], info["unattached"]) == (["eth1"], ["eth2"])
+
+
+def test_what_is_not_built_yet_is_refused_naming_its_line(tmp_path):
+    with pytest.raises(LabFileError, match=r"x.lab:3: b adapter 1: --nic1 bridged is read and "
+                       "predicted"):
+        lab("x.lab", "[host1]\nVBoxManage createvm --name b\n"
+            "VBoxManage modifyvm b --nic1 bridged\n", tmp_path)
+    with pytest.raises(LabFileError, match="a router guest"):
+        lab("router.lab")
+
+
+def test_the_command_takes_a_lab_file_where_it_takes_a_mode(tmp_path, capsys):
+    assert cli.lab_file("labs/vagrant.lab", []) == ("lab", ["file=labs/vagrant.lab"])
+    assert cli.lab_file("nat", ["per_vm=yes"]) == ("nat", ["per_vm=yes"])
+    assert cli.main(["diagram", str(tmp_path / "none.lab"), "-o", "x.svg"]) == 2
+    assert "none.lab:0: cannot be read" in capsys.readouterr().err

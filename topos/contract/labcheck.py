@@ -1,0 +1,117 @@
+"""`vmnet check FILE`: every prediction of the model (topos.labfile.model) for a lab file,
+proved in its lab with real ICMP, TCP and UDP exchanges, and the matrix they make.
+
+Sources: every VM, the host PCs, pc1 and inet. Destinations: every address a VM's adapters
+have, the host PCs' addresses (LAN and host-only), pc1, inet, and each port forward (over
+its own protocol; a host PC reaches its own forwards at the NAT's gateway address, as the
+lab's host PCs do: docs/labfiles.md). A TCP or UDP answer counts only when it comes from the
+node meant (`by=NODE`): another node at the same address is no answer.
+"""
+
+from concurrent.futures import ThreadPoolExecutor
+
+from topos.contract.check import Observation
+from topos.contract.probe import PROTOCOLS, exchange
+
+WORLD_SOURCES = ("host1", "host2", "pc1", "inet")
+
+
+def destinations(lab):
+    """[(node, interface, network key, label)]: where a connection may be aimed."""
+    model, found = lab.topo.model, []
+    for node, nets in sorted(model.members.items()):
+        if node in ("r1",):
+            continue
+        for key, interface in nets:
+            if node in lab.topo.vms or node in WORLD_SOURCES:
+                found.append((node, interface, key, "%s %s" % (node, interface)))
+    return found
+
+
+def sources(lab):
+    return list(lab.topo.vms) + [s for s in WORLD_SOURCES]
+
+
+def address_of(lab, node, interface):
+    try:
+        return lab.ip(node, interface)
+    except Exception:  # noqa: BLE001 - no lease, no address: nothing can reach it there
+        return None
+
+
+def prove(lab, source, node, interface, key, protocols):
+    """Observations of one prediction: source -> node's address on `interface`."""
+    model = lab.topo.model
+    predicted = model.reach(source, node, key)
+    address = address_of(lab, node, interface)
+    text = "%s -> %s %s" % (source, node, interface)
+    if address is None:
+        results = {p: None for p in protocols}
+    else:
+        results = exchange(lab.get(source), address, protocols)
+    observations = []
+    for proto in protocols:
+        r = results[proto]
+        answered = bool(r and r.ok and (proto == "icmp" or "by=%s " % node in r.detail + " "))
+        detail = "%s (%s) | predicted: %s" % (
+            "no address" if r is None else r.detail, address or "-", predicted.reason)
+        observations.append(Observation("lab", 0, text, proto, predicted.reached, answered,
+                                        detail, 1, r.retries if r else 0,
+                                        r.first_packet if r else 0))
+    return observations
+
+
+def prove_forward(lab, source, host, forward, vm, key):
+    model = lab.topo.model
+    predicted = model.reach_forward(source, host, forward, vm, key)
+    router = next((r for r in lab.topo.routers(None) if r.name.startswith(vm + "-")), None)
+    address = router.gateway_ip if source == host and router else lab.ip(host)
+    r = exchange(lab.get(source), address, [forward.proto], {forward.proto:
+                                                              forward.host_port})[forward.proto]
+    answered = r.ok and "by=%s " % vm in r.detail + " "
+    text = "%s -> %s:%d (forward %s to %s:%d)" % (source, host, forward.host_port, forward.name,
+                                                 vm, forward.guest_port)
+    return [Observation("lab", 0, text, forward.proto, predicted.reached, answered,
+                        "%s | predicted: %s" % (r.detail, predicted.reason), 1, r.retries,
+                        r.first_packet)]
+
+
+def check(lab, protocols=PROTOCOLS, progress=None, workers=4):
+    """Every prediction, proved: a list of Observations (expected: the model's)."""
+    jobs = [(prove, (lab, s, node, interface, key, protocols))
+            for s in sources(lab) for node, interface, key, _ in destinations(lab)
+            if node != s]
+    jobs += [(prove_forward, (lab, s, host, forward, vm, key))
+             for host, forward, vm, key in lab.topo.model.port_forwards()
+             for s in sources(lab) if s != vm]
+    if progress:
+        progress("%d predictions to prove" % len(jobs))
+    with ThreadPoolExecutor(workers) as pool:
+        results = list(pool.map(lambda job: job[0](*job[1]), jobs))
+    return [o for observations in results for o in observations]
+
+
+def matrix(observations):
+    """Sources down, destinations across: yes / no as measured, '!' where the model said
+    otherwise."""
+    cells, sources_, targets = {}, [], []
+    for o in observations:
+        source, _, target = o.text.partition(" -> ")
+        sources_ += [source] if source not in sources_ else []
+        targets += [target] if target not in targets else []
+        held = cells.get((source, target), True) and o.holds
+        seen = cells.get((source, target, "seen"), True) and o.observed
+        cells[(source, target)], cells[(source, target, "seen")] = held, seen
+    width = max(len(s) for s in sources_) + 2
+    lines = ["%-*s%s" % (width, "", "  ".join("[%d]" % (i + 1) for i in range(len(targets))))]
+    for s in sources_:
+        row = []
+        for i, t in enumerate(targets):
+            if (s, t) not in cells:
+                row.append(" " * len("[%d]" % (i + 1)))
+                continue
+            mark = ("yes" if cells[(s, t, "seen")] else "no") + ("" if cells[(s, t)] else "!")
+            row.append(mark.ljust(len("[%d]" % (i + 1))))
+        lines.append("%-*s%s" % (width, s, "  ".join(row)))
+    lines += ["[%d] %s" % (i + 1, t) for i, t in enumerate(targets)]
+    return "\n".join(lines)
