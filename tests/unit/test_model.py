@@ -110,3 +110,14 @@ def test_a_host_only_network_without_dhcp_leaves_a_guest_without_an_address():
                  "VBoxManage modifyvm a --nic1 hostonly --host-only-adapter1 vboxnet0\n")
     p = Model(spec).reach_node("host1", "a")
     assert not p.reached and "no address on host-only vboxnet0 of host1" in p.reason
+
+
+def test_vmnet_predict_answers_every_question_of_a_file_with_its_reason(capsys):
+    cli = pytest.importorskip("topos.tools.cli", reason="the vmnet command needs Mininet")
+    assert cli.main(["predict", os.path.join(ROOT, "labs", "vagrant.lab")]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert "host1    -> web eth1       yes  same network: host-only vboxnet0 of host1" in lines
+    assert "pc1      -> host1:2222/tcp no   bound to host1's loopback" in lines
+    assert "pc1      -> host1:8080/tcp yes  port forward of web's NAT adapter 1" in lines
+    # every source to each of the 7 addresses but its own, and to both forwards but the VM
+    assert len(lines) == len(set(lines)) == 36

@@ -12,24 +12,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 from topos.contract.check import Observation
 from topos.contract.probe import PROTOCOLS, exchange
-
-WORLD_SOURCES = ("host1", "host2", "pc1", "inet")
-
-
-def destinations(lab):
-    """[(node, interface, network key, label)]: where a connection may be aimed."""
-    model, found = lab.topo.model, []
-    for node, nets in sorted(model.members.items()):
-        if node in ("r1",):
-            continue
-        for key, interface in nets:
-            if node in lab.topo.vms or node in WORLD_SOURCES:
-                found.append((node, interface, key, "%s %s" % (node, interface)))
-    return found
-
-
-def sources(lab):
-    return list(lab.topo.vms) + [s for s in WORLD_SOURCES]
+from topos.labfile.predict import questions
 
 
 def address_of(lab, node, interface):
@@ -78,12 +61,10 @@ def prove_forward(lab, source, host, forward, vm, key):
 
 def check(lab, protocols=PROTOCOLS, progress=None, workers=4):
     """Every prediction, proved: a list of Observations (expected: the model's)."""
+    to_nodes, to_forwards = questions(lab.topo.model)
     jobs = [(prove, (lab, s, node, interface, key, protocols))
-            for s in sources(lab) for node, interface, key, _ in destinations(lab)
-            if node != s]
-    jobs += [(prove_forward, (lab, s, host, forward, vm, key))
-             for host, forward, vm, key in lab.topo.model.port_forwards()
-             for s in sources(lab) if s != vm]
+            for s, node, interface, key in to_nodes]
+    jobs += [(prove_forward, (lab,) + question) for question in to_forwards]
     if progress:
         progress("%d predictions to prove" % len(jobs))
     with ThreadPoolExecutor(workers) as pool:

@@ -5,6 +5,7 @@
     vmnet trace MODE SRC DST            one exchange at every interface it crosses
     vmnet diagram MODE -o FILE          the lab drawn (svg or png)
     vmnet table [--json]                VirtualBox's table of modes, every cell measured
+    vmnet predict FILE                  what a lab file lets reach what, and why (no lab)
     vmnet bench [MODE|all] [--seconds N] [--json]   figures next to same-run baselines
     vmnet clean                         undo labs whose process died, and only those
 
@@ -115,6 +116,13 @@ def check_lab_file(args, mode, params):
             print(report.table(wrong, colour=sys.stdout.isatty()))
         print(report.summary(params[0], observations))
     return 0 if held else 1
+
+
+def cmd_predict(args):
+    from topos.labfile.predict import predict
+
+    print(predict(args.file))
+    return 0
 
 
 def cmd_table(args):
@@ -263,6 +271,10 @@ def parser():
     t.add_argument("-w", "--write", metavar="FILE.pcapng",
                    help="save every hop's packets in one pcapng file (one interface per hop)")
     t.set_defaults(run=cmd_trace)
+    p_ = sub.add_parser("predict", help="what a lab file lets reach what, and why, without "
+                        "building it")
+    p_.add_argument("file", help="a lab file (labs/*.lab; docs/labfiles.md)")
+    p_.set_defaults(run=cmd_predict)
     k = sub.add_parser("clean", help="undo labs whose process died (kill -9, OOM, closed SSH)")
     k.set_defaults(run=cmd_clean)
     d = sub.add_parser("diagram", help="draw a mode's lab (graphviz)")
