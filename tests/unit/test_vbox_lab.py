@@ -50,11 +50,14 @@ def test_host_only_dhcp_reserves_the_models_addresses(tmp_path):
 
 def test_a_cable_out_and_an_adapter_attached_to_nothing(tmp_path):
     topo = lab("cables.lab", "[host1]\nVBoxManage hostonlyif create\n"
+               "VBoxManage dhcpserver add --interface vboxnet0 --server-ip 192.168.56.100 "
+               "--lower-ip 192.168.56.101 --upper-ip 192.168.56.110 --enable\n"
                "VBoxManage createvm --name a\nVBoxManage modifyvm a --nic1 nat "
                "--nic2 hostonly --host-only-adapter2 vboxnet0 --cable-connected2 off "
                "--nic3 null\n", tmp_path)
     info = topo.nodeInfo("a")
     assert (info["unplugged"], info["unattached"]) == (["eth1"], ["eth2"])
+    assert info["dhcp"] == ["eth0"]  # no DHCP client waits on a card whose cable is out
 
 
 def test_what_is_not_built_yet_is_refused_naming_its_line(tmp_path):

@@ -164,8 +164,8 @@ class VboxLab(World):
                 addresses[intf] = fixed.address
                 if fixed.gateway and not (default_via or gateway):
                     gateway = fixed.gateway
-            elif adapter.kind == "nat" or self.model.networks.get(key) and \
-                    self.model.networks[key].dhcp:
+            elif adapter.cable and (adapter.kind == "nat" or self.model.networks.get(key) and
+                                    self.model.networks[key].dhcp):
                 dhcp.append(intf)
                 if adapter.kind == "nat" and adapter.cable and not (default_via or gateway):
                     default_via = intf  # the lowest adapter with a gateway (docs/labfiles.md)
