@@ -83,8 +83,9 @@ class LabNode(Owned, Host):
     def configure_interfaces(self):
         """Static addresses and the gateway, once the node's cards are in place
         (a tap card arrives only when its switch has started: topos.run.links)."""
-        for intf in self.unattached:
-            self.check("ip link add %s type dummy && ip link set %s up" % (intf, intf))
+        for intf in self.unattached:  # a card whose other end is down: no carrier, ever
+            self.check("ip link add %s type veth peer name %s-nc && ip link set %s up" % (
+                intf, intf, intf))
         for intf, cidr in self.addresses.items():
             self.check("ip addr add %s dev %s" % (cidr, intf))
         for intf in self.unplugged:
