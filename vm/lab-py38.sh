@@ -16,13 +16,7 @@ say() { printf 'lab-py38: %s\n' "$*"; }
 die() { printf 'lab-py38: error: %s\n' "$*" >&2; exit 1; }
 
 [ "$(id -u)" -eq 0 ] || die "run as root (sudo $0): the lab needs it"
-py38=""
-for candidate in /usr/bin/python3.8 "${PYENV_ROOT:-$HOME/.pyenv}"/versions/3.8.*/bin/python; do
-  if [ -x "$candidate" ] &&
-     "$candidate" -c 'import sys; sys.exit(sys.version_info[:2] != (3, 8))' 2>/dev/null; then
-    py38=$candidate; break
-  fi
-done
+py38=$(bash "$here/vm/python38.sh")
 if [ -z "$py38" ]; then
   say "skipped: no Python 3.8 here (/usr/bin/python3.8 or pyenv's): the lab on the Mininet VM's Python is not run"
   exit 0

@@ -86,15 +86,7 @@ fi
 # ryu-manager too (tests/lab/test_real_ryu.py).
 ryu_venv="$here/.venv-ryu"
 if [ "$framework" = os-ken ]; then
-  py38=""
-  for candidate in /usr/bin/python3.8 "${PYENV_ROOT:-$HOME/.pyenv}"/versions/3.8.*/bin/python \
-                   "$(command -v python3.8 || true)"; do
-    # a pyenv shim exists without working: ask the interpreter itself
-    if [ -x "$candidate" ] &&
-       "$candidate" -c 'import sys; sys.exit(sys.version_info[:2] != (3, 8))' 2>/dev/null; then
-      py38=$candidate; break
-    fi
-  done
+  py38=$(bash "$here/vm/python38.sh")
   if [ -n "$py38" ] && [ ! -x "$ryu_venv/bin/ryu-manager" ]; then
     if "$py38" -m venv "$ryu_venv" &&
        "$ryu_venv/bin/pip" install -q --disable-pip-version-check wheel 'setuptools<68' &&

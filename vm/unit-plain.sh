@@ -18,13 +18,7 @@ unit_tests() {  # VENV PYTHON [PACKAGES...]
 }
 
 unit_tests "$here/.venv-plain" /usr/bin/python3
-py38=""
-for candidate in /usr/bin/python3.8 "${PYENV_ROOT:-$HOME/.pyenv}"/versions/3.8.*/bin/python; do
-  if [ -x "$candidate" ] &&
-     "$candidate" -c 'import sys; sys.exit(sys.version_info[:2] != (3, 8))' 2>/dev/null; then
-    py38=$candidate; break
-  fi
-done
+py38=$(bash "$here/vm/python38.sh")
 if [ -n "$py38" ]; then
   unit_tests "$here/.venv-py38" "$py38" mininet==2.3.0.dev6
 else
