@@ -74,3 +74,12 @@ def test_the_command_takes_a_lab_file_where_it_takes_a_mode(tmp_path, capsys):
     assert cli.lab_file("nat", ["per_vm=yes"]) == ("nat", ["per_vm=yes"])
     assert cli.main(["diagram", str(tmp_path / "none.lab"), "-o", "x.svg"]) == 2
     assert "none.lab:0: cannot be read" in capsys.readouterr().err
+
+
+def test_the_diagram_labels_each_card_with_its_kind():
+    from topos.tools import diagram
+
+    text = diagram.dot(lab("vagrant.lab"))
+    assert '"web" -- "vr1-1" [label="nat", taillabel="eth0"' in text
+    assert '"web" -- "host1-vbox0" [label="hostonly", taillabel="eth1"' in text
+    assert "web's NAT adapter 1 (virtual router)" in text

@@ -55,6 +55,9 @@ class VboxLab(World):
             raise LabError("engine=%s: choose %s" % (options["engine"], " or ".join(ENGINES)))
         self.spec = read(str(options["file"]))
         self.switch_roles = {}  # switch -> what it is, for the diagram
+        self.adapter_kinds = {(vm.name, a.interface): "%s%s" % (a.kind, "" if a.cable else
+                                                                 ", cable out")
+                              for vm in self.spec.vms() for a in vm.attached()}
         self.model = Model(self.spec)
         not_built_yet(self.spec)
         self.numbers = {vm.name: n for n, vm in enumerate(self.spec.vms(), start=1)}

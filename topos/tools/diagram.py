@@ -95,9 +95,13 @@ def dot(topo):
     for name in topo.hosts():
         if name not in placed:
             out.append(host(name).lstrip())
+    kinds = getattr(topo, "adapter_kinds", {})  # a lab file's VMs: what each card is
     for _a, _b, info in topo.links(withInfo=True):
-        out.append('  "%s" -- "%s" [taillabel="%s", headlabel="%s"];' % (
-            info["node1"], info["node2"], info.get("intfName1", ""), info.get("intfName2", "")))
+        card = info.get("intfName1", "")
+        kind = kinds.get((info["node1"], card))
+        out.append('  "%s" -- "%s" [%staillabel="%s", headlabel="%s"];' % (
+            info["node1"], info["node2"], 'label="%s", ' % kind if kind else "", card,
+            info.get("intfName2", "")))
     out.append("}")
     return "\n".join(out) + "\n"
 
