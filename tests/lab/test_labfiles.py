@@ -45,7 +45,8 @@ def wrong(observations):
                                                  o.detail) for o in observations if not o.holds]
 
 
-@pytest.mark.parametrize("name", ["vagrant.lab", "hostonly.lab", "internal.lab", "nat.lab"])
+@pytest.mark.parametrize("name", sorted(n for n in os.listdir(os.path.join(ROOT, "labs"))
+                                         if n.endswith(".lab")))
 def test_every_prediction_holds_in_the_lab(name, tmp_path, request):
     _lab, observations = proved(os.path.join(ROOT, "labs", name), tmp_path, request)
     assert observations and not wrong(observations), "\n".join(wrong(observations))
@@ -73,4 +74,15 @@ def test_a_cable_out_and_an_adapter_attached_to_nothing_pass_nothing(tmp_path, r
     assert seen[("host1 -> up eth0", "icmp")]
     assert not any(v for (text, _), v in seen.items() if "unplugged" in text or "nowhere" in
                    text)
+    assert not wrong(observations), "\n".join(wrong(observations))
+
+
+def test_a_router_guests_clients_reach_the_internet_through_three_nats_and_nothing_reaches_them(
+        tmp_path, request):
+    _lab, observations = proved(os.path.join(ROOT, "labs", "router.lab"), tmp_path, request)
+    seen = {(o.text, o.proto): o for o in observations}
+    out = seen[("client1 -> inet eth0", "tcp")]
+    assert out.observed and "from=203.0.113.1 " in out.detail  # r1's address, the last NAT
+    assert seen[("client1 -> client2 eth0", "udp")].observed
+    assert not seen[("host1 -> client1 eth0", "icmp")].observed
     assert not wrong(observations), "\n".join(wrong(observations))

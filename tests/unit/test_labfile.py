@@ -144,3 +144,12 @@ def test_every_shipped_lab_file_reads():
     assert names
     for name in names:
         assert read(os.path.join(folder, name)).vms(), name
+
+
+def test_a_guests_dhcp_server_needs_a_fixed_address_in_its_range():
+    head = HEAD + "VBoxManage modifyvm web --nic1 nat --nic2 intnet\n[guest web]\n"
+    with pytest.raises(LabFileError, match="give eth1 a fixed address first"):
+        parse(head + "dhcp-server eth1 10.1.1.10 10.1.1.20\n", "my.lab")
+    with pytest.raises(LabFileError, match="10.9.9.10-10.9.9.20 is not within 10.1.1.0/24"):
+        parse(head + "eth1 address 10.1.1.1/24\ndhcp-server eth1 10.9.9.10 10.9.9.20\n",
+              "my.lab")

@@ -7,7 +7,6 @@ import pytest
 
 pytest.importorskip("mininet", reason="a lab file's lab is a Mininet topology")
 
-from topos.labfile.spec import LabFileError  # noqa: E402
 from topos.modes.registry import topology  # noqa: E402
 from topos.tools import cli  # noqa: E402
 
@@ -60,13 +59,29 @@ def test_a_cable_out_and_an_adapter_attached_to_nothing(tmp_path):
     assert info["dhcp"] == ["eth0"]  # no DHCP client waits on a card whose cable is out
 
 
-def test_what_is_not_built_yet_is_refused_naming_its_line(tmp_path):
-    with pytest.raises(LabFileError, match=r"x.lab:3: b adapter 1: --nic1 bridged is read and "
-                       "predicted"):
-        lab("x.lab", "[host1]\nVBoxManage createvm --name b\n"
-            "VBoxManage modifyvm b --nic1 bridged\n", tmp_path)
-    with pytest.raises(LabFileError, match="a router guest"):
-        lab("router.lab")
+def test_a_router_guest_routes_masquerades_and_serves_its_clients():
+    topo = lab("router.lab")
+    router = topo.nodeInfo("router")
+    assert (router["forwarding"], router["masquerade"], router["default_via"]) == (
+        True, "eth0", "eth0")
+    (server,) = router["dhcp_server"]
+    assert (server.interface, server.router) == ("eth1", "10.10.10.1")
+    assert [(r.name, r.ip) for r in server.reservations] == [
+        ("client1", "10.10.10.100"), ("client2", "10.10.10.101")]
+    assert topo.nodeInfo("client1")["default_via"] == "eth0"  # the router, by DHCP
+
+
+def test_a_nat_network_is_one_router_for_its_vms_and_bridged_vms_join_the_hosts_bridge():
+    topo = lab("nat-network.lab")
+    host1 = next(r for r in topo.routers(None) if r.name == "nn1-0")
+    assert (host1.inside_net, host1.gateway_ip) == ("10.0.2.0/24", "10.0.2.1")
+    assert sorted(host1.reserved.values()) == ["10.0.2.15", "10.0.2.16"]
+    assert host1.vm_ports == (10, 11)
+    (forward,) = host1.forwards
+    assert (forward.outside_port, forward.inside_ip, forward.inside_port) == (
+        2222, "10.0.2.15", 22)
+    bridged = {(a, b) for a, b, _ in lab("bridged.lab").links(withInfo=True)}
+    assert {("vm1", "br0-host1"), ("vm3", "br0-host2"), ("host1", "br0-host1")} <= bridged
 
 
 def test_the_command_takes_a_lab_file_where_it_takes_a_mode(tmp_path, capsys):

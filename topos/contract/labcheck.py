@@ -56,8 +56,7 @@ def prove(lab, source, node, interface, key, protocols, own=frozenset()):
 def prove_forward(lab, source, host, forward, vm, key):
     model = lab.topo.model
     predicted = model.reach_forward(source, host, forward, vm, key)
-    router = next((r for r in lab.topo.routers(None) if r.name.startswith(vm + "-")), None)
-    address = router.gateway_ip if source == host and router else lab.ip(host)
+    address = lab.topo.gateway_of_network(key) if source == host else lab.ip(host)
     r = exchange(lab.get(source), address, [forward.proto], {forward.proto:
                                                               forward.host_port})[forward.proto]
     answered = r.ok and "by=%s " % vm in r.detail + " "

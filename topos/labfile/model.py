@@ -206,6 +206,10 @@ class Model:
             return vm.adapters[key[2]].nat_network().network_address + 15
         if key[0] == "natnetwork":
             return ipaddress.ip_network(host.natnetworks[key[2]].network).network_address + 15
+        for vm in self.spec.vms():  # a router guest's own DHCP server
+            for interface, (first, _last) in vm.guest.dhcp_servers.items():
+                if self.network_of(vm.name, interface) == key:
+                    return ipaddress.IPv4Address(first)
         wanted = {"hostonly": ("interface", key[2]), "intnet": ("network", key[2])}.get(key[0])
         for server in host.dhcp_servers if host and wanted else ():
             if getattr(server, wanted[0]) == wanted[1] and server.enabled:
@@ -254,6 +258,9 @@ class Model:
                 target, label))
         if source == target:
             return result(True, "its own address")
+        if self.masquerades(target, key):
+            return result(False, "%s lets nothing new in on %s (it masquerades out of it)" % (
+                target, label))
         if key in self.networks_of(source):
             return result(True, "same network: %s" % label)
         hop, via = self.gateway(source)

@@ -158,6 +158,7 @@ def check(spec):
             for f in net.forwards:
                 claim_port(spec, host, taken, f, net.line, "NAT network %s" % net.name)
         for vm in host.vms.values():
+            check_guest(spec, vm)
             for adapter in vm.attached():
                 check_adapter(spec, host, vm, adapter)
                 for f in adapter.forwards:
@@ -179,6 +180,23 @@ def networks(spec, host):
             raise LabFileError(spec.path, line, "%s (%s) overlaps %s (%s) on %s" % (
                 name, net, clash, seen[clash][0], host.name))
         seen[name] = (net, line)
+
+
+def check_guest(spec, vm):
+    """A guest's DHCP server hands out its own network's addresses, from a fixed address."""
+    for interface, (first, last) in vm.guest.dhcp_servers.items():
+        fixed = vm.guest.interfaces.get(interface)
+        if not fixed or not fixed.address:
+            raise LabFileError(spec.path, vm.guest.line, "[guest %s] dhcp-server %s: give %s "
+                               "a fixed address first (%s address A/P)" % (
+                                   vm.name, interface, interface, interface))
+        net = ipaddress.ip_interface(fixed.address).network
+        if not all(ipaddress.IPv4Address(a) in net for a in (first, last)):
+            raise LabFileError(spec.path, vm.guest.line, "[guest %s] dhcp-server %s: %s-%s "
+                               "is not within %s" % (vm.name, interface, first, last, net))
+    if len(vm.guest.masquerade) > 1:
+        raise LabFileError(spec.path, vm.guest.line, "[guest %s]: masquerade out of one "
+                           "interface (the lab's router guests have one way out)" % vm.name)
 
 
 def check_adapter(spec, host, vm, adapter):

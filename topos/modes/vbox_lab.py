@@ -6,12 +6,16 @@ adapters each, as the file's VBoxManage commands attach them.
     intnet      a switch per internal network of a host PC, its DHCP server a node of its own
     nat         a virtual router per NAT adapter (controllers/), the host PC's routers in a
                 row in front of it, as `--topo nat,per_vm=yes` puts them
+    natnetwork  a virtual router per NAT network, its VMs together behind it, in that row
+    bridged     the host PC's card a port of its bridge br0, with the bridged VMs'
     null        a card attached to nothing; a cable out: the card is down
+A guest routes, masquerades and serves DHCP as its [guest] section says (a Linux router).
 Addresses are the model's (topos.labfile.model): a VirtualBox DHCP server hands them out
 from the bottom of its range, in the order the VMs were made.
 """
 
 import ipaddress
+from dataclasses import dataclass
 
 from mininet.link import OVSLink
 
@@ -19,6 +23,7 @@ from controllers import config
 from controllers.engines import DEFAULT_ENGINE, ENGINES
 from controllers.port_forward import Forward
 from plan.addressing import (
+    DPID_BRIDGE,
     DPID_FILE_NETWORK,
     DPID_FILE_ROUTER,
     FILE_DHCP_MAC,
@@ -35,13 +40,25 @@ from plan.addressing import (
 )
 from topos.labfile.model import Model
 from topos.labfile.reader import read
-from topos.labfile.spec import LabFileError
 from topos.modes.mode import Mode
 from topos.modes.world import World
 from topos.run.dhcp import Dnsmasq, Reservation
 from topos.run.errors import LabError
 
-BUILT = ("nat", "hostonly", "intnet", "null")  # the adapter kinds a lab file's lab has
+
+@dataclass
+class NatBox:
+    """A NAT of a host PC: a NAT adapter's (its VM alone behind it) or a NAT network's (its
+    VMs together), built as one virtual router in the host PC's row."""
+
+    key: tuple  # the model's network key
+    switch: str
+    dpid: int
+    network: ipaddress.IPv4Network
+    gateway: str
+    members: list  # [(Vm, Adapter)], each on port FIRST_VM_PORT + its index
+    forwards: list  # [labfile Forward]
+    label: str
 
 
 class VboxLab(World):
@@ -59,11 +76,37 @@ class VboxLab(World):
                                                                  ", cable out")
                               for vm in self.spec.vms() for a in vm.attached()}
         self.model = Model(self.spec)
-        not_built_yet(self.spec)
         self.numbers = {vm.name: n for n, vm in enumerate(self.spec.vms(), start=1)}
-        self.nat_adapters = {pc: [(vm, a) for vm in self.spec.hosts[pc].vms.values()
-                                  for a in vm.attached() if a.kind == "nat" and a.cable]
-                             if pc in self.spec.hosts else [] for pc in HOST_PCS}
+        self.nats = {pc: self.nat_boxes(pc) for pc in HOST_PCS}
+
+    def nat_boxes(self, pc):
+        host = self.spec.hosts.get(pc)
+        if host is None:
+            return []
+        index, boxes = HOST_PCS.index(pc) + 1, []
+        for k, (name, net) in enumerate(host.natnetworks.items()):
+            network = ipaddress.ip_network(net.network)
+            members = [(vm, a) for vm in host.vms.values() for a in vm.attached()
+                       if a.kind == "natnetwork" and a.network == name and a.cable]
+            boxes.append(NatBox(("natnetwork", pc, name), "nn%d-%d" % (index, k),
+                                DPID_FILE_ROUTER + 0x80 + 8 * index + k, network,
+                                str(network.network_address + 1), members, net.forwards,
+                                "NAT network %s (virtual router)" % name))
+        for vm in host.vms.values():
+            for a in vm.attached():
+                if a.kind == "nat" and a.cable:
+                    network = a.nat_network()
+                    boxes.append(NatBox(("nat", vm.name, a.slot),
+                                        "vr%d-%d" % (self.numbers[vm.name], a.slot),
+                                        DPID_FILE_ROUTER + 8 * self.numbers[vm.name] + a.slot,
+                                        network, str(network.network_address + 2), [(vm, a)],
+                                        a.forwards, "%s's NAT adapter %d (virtual router)" % (
+                                            vm.name, a.slot)))
+        return boxes
+
+    def gateway_of_network(self, key):
+        """The gateway address of a NAT (where its host PC reaches its forwards)."""
+        return next(b.gateway for boxes in self.nats.values() for b in boxes if b.key == key)
 
     @property
     def column(self):
@@ -72,7 +115,7 @@ class VboxLab(World):
     def mac(self, vm, adapter):
         return adapter.mac or FILE_VM_MAC % (self.numbers[vm.name], adapter.slot, 0)
 
-    # --- the host PCs: their NAT routers in a row, their host-only interfaces ---
+    # --- the host PCs: a bridge for bridged VMs, their NATs in a row, host-only interfaces ---
     def add_pc(self, name, mac, lan):
         if name not in self.spec.hosts:
             return super().add_pc(name, mac, lan)
@@ -88,27 +131,28 @@ class VboxLab(World):
         self.node(name, dhcp=["eth0"], addresses=addresses, dhcp_server=servers,
                   role="host PC")
         before = lan
-        for vm, adapter in self.nat_adapters[name]:
-            router = self.switch(self.router_name(vm, adapter), self.router_dpid(vm, adapter))
-            self.switch_roles[router] = "%s's NAT adapter %d (virtual router)" % (
-                vm.name, adapter.slot)
+        if any(a.kind == "bridged" for vm in host.vms.values() for a in vm.attached()):
+            # the host's card becomes a port of its bridge, the bridged VMs' other ports
+            before = self.switch("br0-%s" % name, DPID_BRIDGE + index)
+            self.switch_roles[before] = "bridge br0 (learning switch)"
+            self.addLink(lan, before, cls=OVSLink, intfName1="%s-eth0" % name,
+                         intfName2="br0-%s-eth0" % name)
+        for box in self.nats[name]:
+            router = self.switch(box.switch, box.dpid)
+            self.switch_roles[router] = box.label
             self.addLink(router, before, cls=OVSLink, port1=UPLINK_PORT,
-                         port2=None if before is lan else HOST_PORT,
+                         port2=None if before in (lan, "br0-%s" % name) else HOST_PORT,
                          intfName1="%s-up" % router,
-                         intfName2="lan-%s" % router if before is lan else "%s-host" % before)
+                         intfName2="%s-%s" % (before, router) if before in (
+                             lan, "br0-%s" % name) else "%s-host" % before)
             before = router
-        self.plug(name, "eth0", before, mac, port=None if before is lan else HOST_PORT)
+        self.plug(name, "eth0", before, mac,
+                  port=HOST_PORT if self.nats[name] else None)
         for n, ifname in enumerate(host.hostonly):
             switch = self.switch("%s-vbox%d" % (name, n),
                                  DPID_FILE_NETWORK + 16 * index + n)
             self.switch_roles[switch] = "host-only network (%s)" % ifname
             self.plug(name, ifname, switch, FILE_HOST_MAC % (index, n))
-
-    def router_name(self, vm, adapter):
-        return "vr%d-%d" % (self.numbers[vm.name], adapter.slot)  # its ports' names: 15 at most
-
-    def router_dpid(self, vm, adapter):
-        return DPID_FILE_ROUTER + 8 * self.numbers[vm.name] + adapter.slot
 
     def vbox_dhcp(self, host, key, interface="", network=""):
         """dnsmasq as VirtualBox's DHCP server there, each VM's lease reserved as the model
@@ -117,15 +161,21 @@ class VboxLab(World):
                        (s.interface, s.network) == (interface, network)), None)
         if server is None:
             return None
-        reservations = []
-        for vm in host.vms.values():
+        return Dnsmasq(interface or "eth0", server.lower, server.upper, server.netmask,
+                       router=None, reservations=self.reservations(host.vms.values(), key))
+
+    def reservations(self, vms, key):
+        found = []
+        for vm in vms:
             for adapter in vm.attached():
+                fixed = vm.guest.interfaces.get(adapter.interface)
+                if fixed and fixed.address:
+                    continue  # its own address: no lease
                 address = self.model.address(vm.name, key) if self.model.network_of(
                     vm.name, adapter.interface) == key else None
                 if address:
-                    reservations.append(Reservation(self.mac(vm, adapter), address, vm.name))
-        return Dnsmasq(interface or "eth0", server.lower, server.upper, server.netmask,
-                       router=None, reservations=tuple(reservations))
+                    found.append(Reservation(self.mac(vm, adapter), address, vm.name))
+        return tuple(found)
 
     # --- the networks and the VMs ---
     def add_mode(self):
@@ -135,6 +185,7 @@ class VboxLab(World):
                               if a.kind == "intnet"})
             switches = {("hostonly", pc, i): "%s-vbox%d" % (pc, n)
                         for n, i in enumerate(host.hostonly)}
+            switches[("lan",)] = "br0-%s" % pc
             for n, name in enumerate(intnets):
                 switch = self.switch("%s-int%d" % (pc, n), DPID_FILE_NETWORK + 16 * index + 8 + n)
                 switches[("intnet", pc, name)] = switch
@@ -157,9 +208,10 @@ class VboxLab(World):
         for adapter in vm.attached():
             intf = adapter.interface
             fixed = guest.interfaces.get(intf)
-            key = self.model.network_of(vm.name, intf) or (adapter.kind, pc, adapter.network)
-            if adapter.kind == "null" or adapter.kind == "nat" and not adapter.cable:
-                dummy.append(intf)  # a NAT adapter's cable out: no router to plug it into
+            key = self.model.network_of(vm.name, intf)
+            if adapter.kind == "null" or adapter.kind in ("nat", "natnetwork") and \
+                    not adapter.cable:
+                dummy.append(intf)  # nothing to plug it into: a card that leads nowhere
                 continue
             if not adapter.cable:
                 down.append(intf)
@@ -167,65 +219,67 @@ class VboxLab(World):
                 addresses[intf] = fixed.address
                 if fixed.gateway and not (default_via or gateway):
                     gateway = fixed.gateway
-            elif adapter.cable and (adapter.kind == "nat" or self.model.networks.get(key) and
-                                    self.model.networks[key].dhcp):
+            elif key and self.model.networks[key].dhcp:
                 dhcp.append(intf)
-                if adapter.kind == "nat" and adapter.cable and not (default_via or gateway):
+                if self.model.networks[key].gateway and not (default_via or gateway):
                     default_via = intf  # the lowest adapter with a gateway (docs/labfiles.md)
             echo_extra += [(f.proto, f.guest_port) for f in adapter.forwards]
+        for box in self.nats[pc]:  # a NAT network's forward to this VM
+            echo_extra += [(f.proto, f.guest_port) for f in box.forwards
+                           if box.key[0] == "natnetwork" and
+                           self.model.holder(box.key, f.guest_ip) == vm.name]
+        servers = [Dnsmasq(intf, first, last, str(ipaddress.ip_interface(
+            guest.interfaces[intf].address).netmask), router=guest.interfaces[intf].address
+            .split("/")[0], reservations=self.reservations(self.spec.vms(),
+                                                            self.model.network_of(vm.name, intf)))
+            for intf, (first, last) in guest.dhcp_servers.items()]
         self.node(vm.name, dhcp=dhcp, addresses=addresses, gateway=gateway,
                   default_via=default_via, unplugged=down, unattached=dummy,
-                  echo_extra=echo_extra, role="VM on %s" % pc)
+                  echo_extra=echo_extra, forwarding=guest.forwarding,
+                  masquerade=guest.masquerade[0] if guest.masquerade else None,
+                  dhcp_server=servers, role="VM on %s" % pc)
         self.vms[vm.name] = pc
+        ports = {(id(v), a.slot): FIRST_VM_PORT + i for box in self.nats[pc]
+                 for i, (v, a) in enumerate(box.members)}
+        boxes = {box.key: box for box in self.nats[pc]}
         for adapter in vm.attached():
-            if adapter.kind == "nat" and adapter.cable:
-                self.plug(vm.name, adapter.interface, self.router_name(vm, adapter),
-                          self.mac(vm, adapter), port=FIRST_VM_PORT)
-            elif adapter.kind in ("hostonly", "intnet"):
-                self.plug(vm.name, adapter.interface,
-                          switches[(adapter.kind, pc, adapter.network)], self.mac(vm, adapter))
+            key = self.model.network_of(vm.name, adapter.interface)
+            if key in boxes:
+                self.plug(vm.name, adapter.interface, boxes[key].switch, self.mac(vm, adapter),
+                          port=ports[(id(vm), adapter.slot)])
+            elif adapter.kind in ("hostonly", "intnet", "bridged"):
+                switch = switches[key or (adapter.kind, pc, adapter.network) if
+                                  adapter.kind != "bridged" else ("lan",)]
+                self.plug(vm.name, adapter.interface, switch, self.mac(vm, adapter))
 
     def routers(self, rundir):
-        """A virtual router per NAT adapter (its cable in), the host PC's sharing its
-        outside ports."""
+        """A virtual router per NAT adapter (its cable in) and NAT network, the host PC's
+        sharing its outside ports."""
         result = []
         for pc in HOST_PCS:
-            adapters = self.nat_adapters[pc]
+            boxes = self.nats[pc]
             first, last = NAT_PORTS
-            width = (last - first + 1) // max(1, len(adapters))
-            for order, (vm, adapter) in enumerate(adapters):
-                net = adapter.nat_network()
-                guest = str(net.network_address + 15)
-                name = "%s-%d" % (vm.name, adapter.slot)
+            width = (last - first + 1) // max(1, len(boxes))
+            for order, box in enumerate(boxes):
+                address = {self.mac(vm, a): self.model.address(vm.name, box.key)
+                           for vm, a in box.members}
+                guest = str(box.network.network_address + 15)
                 result.append(config.RouterConfig(
-                    name=name, dpid=self.router_dpid(vm, adapter),
+                    name=box.switch, dpid=box.dpid,
                     outside_ip=pc_ip(pc), outside_mac=pc_mac(PCS[pc]),
-                    inside_net=str(net), gateway_ip=str(net.network_address + 2),
-                    dhcp_first=guest, dhcp_size=1,
-                    reserved={self.mac(vm, adapter): guest},
-                    attached={self.mac(vm, adapter): FIRST_VM_PORT}, vm_ports=(FIRST_VM_PORT,),
+                    inside_net=str(box.network), gateway_ip=box.gateway,
+                    dhcp_first=guest, dhcp_size=max(1, len(box.members)),
+                    reserved={m: a for m, a in address.items() if a},
+                    attached={self.mac(vm, a): FIRST_VM_PORT + i
+                              for i, (vm, a) in enumerate(box.members)},
+                    vm_ports=tuple(FIRST_VM_PORT + i for i in range(len(box.members))),
                     ports=(first + order * width, first + (order + 1) * width - 1),
                     engine=self.options["engine"],
                     forwards=tuple(Forward(f.proto, f.host_port, f.guest_ip or guest,
                                            f.guest_port, from_lan=f.host_ip != "127.0.0.1")
-                                   for f in adapter.forwards),
-                    state_file="%s/natmap-%s.json" % (rundir, name) if rundir else None))
+                                   for f in box.forwards),
+                    state_file="%s/natmap-%s.json" % (rundir, box.switch) if rundir else None))
         return result
-
-
-def not_built_yet(spec):
-    """What a lab file may say that the lab does not build yet: refused, with its line."""
-    for vm in spec.vms():
-        for adapter in vm.attached():
-            if adapter.kind not in BUILT:
-                raise LabFileError(spec.path, adapter.line, "%s adapter %d: --nic%d %s is read "
-                                   "and predicted (vmnet predict) but not built yet; the lab "
-                                   "builds %s" % (vm.name, adapter.slot, adapter.slot,
-                                                  adapter.kind, ", ".join(BUILT)))
-        if vm.guest.forwarding or vm.guest.masquerade or vm.guest.dhcp_servers:
-            raise LabFileError(spec.path, vm.guest.line, "[guest %s]: a router guest (forward,"
-                               " masquerade, dhcp-server) is predicted but not built yet" %
-                               vm.name)
 
 
 MODE = Mode("lab", VboxLab, columns=())
