@@ -135,8 +135,8 @@ class VboxLab(World):
             # the host's card becomes a port of its bridge, the bridged VMs' other ports
             before = self.switch("br0-%s" % name, DPID_BRIDGE + index)
             self.switch_roles[before] = "bridge br0 (learning switch)"
-            self.addLink(lan, before, cls=OVSLink, intfName1="%s-eth0" % name,
-                         intfName2="br0-%s-eth0" % name)
+            self.addLink(lan, before, cls=OVSLink, intfName1="lan-%s" % before,
+                         intfName2="%s-lan" % before)
         for box in self.nats[name]:
             router = self.switch(box.switch, box.dpid)
             self.switch_roles[router] = box.label
