@@ -31,3 +31,13 @@ def test_bench_json_has_every_figure_as_a_positive_number_or_null():
         assert nat["conn_per_s"] > 0 and nat["first_rtt_ms"] > 0 and nat["rtt_ms"] > 0
     assert report["baselines"]["veth"]["ratio_veth"] == 1
     assert all(seconds > 0 for seconds in report["ready_s"].values())
+
+
+def test_scale_builds_the_vms_with_one_adapter_then_two_and_every_one_answers():
+    from topos.tools import bench
+
+    result = bench.scale(4, say=lambda text: None)
+    assert result["unreachable"] == []  # host1 pinged each VM (and each of its two cards)
+    assert result["ready_s"] > 0 and result["two_adapters_ready_s"] > 0
+    ratio = result["two_adapters_ready_s"] / result["ready_s"]
+    assert abs(result["two_adapters_ratio"] - ratio) < 0.02  # both from unrounded seconds

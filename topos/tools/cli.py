@@ -174,8 +174,9 @@ def cmd_bench(args):
         result = bench.scale(args.scale, say)
         print(json.dumps(result, indent=1) if args.json else
               "host-only, %(vms)d VMs on host1: ready in %(ready_s).1f s, %(memory_per_vm_kib)d KiB"
-              " per VM, unreachable: %(unreachable)s" % dict(result, unreachable=", ".join(
-                  result["unreachable"]) or "none"))
+              " per VM; with two adapters each: ready in %(two_adapters_ready_s).1f s "
+              "(%(two_adapters_ratio).2fx); unreachable: %(unreachable)s" % dict(
+                  result, unreachable=", ".join(result["unreachable"]) or "none"))
         return 0 if not result["unreachable"] else 1
     modes = [m for m in MODES if MODES[m].bench_paths] if args.mode == "all" else [args.mode]
     for mode in modes:
