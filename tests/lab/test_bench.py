@@ -34,9 +34,9 @@ def test_bench_json_has_every_figure_as_a_positive_number_or_null():
 
 
 def test_scale_builds_the_vms_with_one_adapter_then_two_and_every_one_answers():
-    from topos.tools import bench
+    from topos.tools import scale
 
-    result = bench.scale(4, say=lambda text: None)
+    result = scale.scale(4, say=lambda text: None)
     assert result["unreachable"] == []  # host1 pinged each VM (and each of its two cards)
     assert result["ready_s"] > 0 and result["two_adapters_ready_s"] > 0
     ratio = result["two_adapters_ready_s"] / result["ready_s"]

@@ -171,7 +171,9 @@ def cmd_bench(args):
 
     say = progress_printer(args.json or not sys.stderr.isatty())
     if args.scale:
-        result = bench.scale(args.scale, say)
+        from topos.tools import scale
+
+        result = scale.scale(args.scale, say)
         print(json.dumps(result, indent=1) if args.json else
               "host-only, %(vms)d VMs on host1: ready in %(ready_s).1f s, %(memory_per_vm_kib)d KiB"
               " per VM; with two adapters each: ready in %(two_adapters_ready_s).1f s "
