@@ -258,10 +258,10 @@ class Model:
                 target, label))
         if source == target:
             return result(True, "its own address")
-        if self.masquerades(target, key):
-            return result(False, "%s lets nothing new in on %s (it masquerades out of it)" % (
-                target, label))
         if key in self.networks_of(source):
+            if self.masquerades(target, key):
+                return result(False, "%s lets nothing new in on %s (it masquerades out of it)"
+                              % (target, label))
             return result(True, "same network: %s" % label)
         hop, via = self.gateway(source)
         if hop is None:
