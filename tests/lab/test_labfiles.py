@@ -26,6 +26,11 @@ VBoxManage modifyvm nowhere --nic1 null
 """
 
 
+def built(path, tmp_path, **params):
+    return build(topology("lab", "file=%s" % path, *("%s=%s" % kv for kv in params.items())),
+                 tmp_path / "lab")
+
+
 def proved(path, tmp_path, request, **params):
     topo = topology("lab", "file=%s" % path, *("%s=%s" % kv for kv in params.items()))
     before = root_state()
@@ -86,3 +91,19 @@ def test_a_router_guests_clients_reach_the_internet_through_three_nats_and_nothi
     assert seen[("client1 -> client2 eth0", "udp")].observed
     assert not seen[("host1 -> client1 eth0", "icmp")].observed
     assert not wrong(observations), "\n".join(wrong(observations))
+
+
+def test_vmnet_trace_shows_each_of_the_three_nats_from_a_router_guests_client(tmp_path):
+    from topos.tools import trace
+
+    before = root_state()
+    lab = built(os.path.join(ROOT, "labs", "router.lab"), tmp_path)
+    try:
+        request, _reply, result = trace.trace(lab, "client1", "203.0.113.10", "tcp")
+        sources = [hop.seen.src_ip for hop in request]
+    finally:
+        stop_and_check(lab, before)
+    assert result.ok
+    # the client, then the router guest's masquerade, VirtualBox's NAT (host1), r1's
+    firsts = [ip for i, ip in enumerate(sources) if i == 0 or sources[i - 1] != ip]
+    assert firsts == ["10.10.10.100", "10.0.2.15", "192.168.1.10", "203.0.113.1"], sources
