@@ -11,19 +11,6 @@ from topos.contract import labcheck
 from topos.modes.registry import topology
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-CABLES = """
-[host1]
-VBoxManage hostonlyif create
-VBoxManage dhcpserver add --interface vboxnet0 --server-ip 192.168.56.100 \\
-    --netmask 255.255.255.0 --lower-ip 192.168.56.101 --upper-ip 192.168.56.199 --enable
-VBoxManage createvm --name up
-VBoxManage modifyvm up --nic1 hostonly --host-only-adapter1 vboxnet0
-VBoxManage createvm --name unplugged
-VBoxManage modifyvm unplugged --nic1 hostonly --host-only-adapter1 vboxnet0 \\
-    --cable-connected1 off --nic2 nat --cableconnected2 off
-VBoxManage createvm --name nowhere
-VBoxManage modifyvm nowhere --nic1 null
-"""
 
 
 def built(path, tmp_path, **params):
@@ -72,9 +59,7 @@ def test_vagrants_shape_host_only_from_the_host_nat_out_and_only_the_forward_fro
 
 
 def test_a_cable_out_and_an_adapter_attached_to_nothing_pass_nothing(tmp_path, request):
-    path = tmp_path / "cables.lab"
-    path.write_text(CABLES)
-    lab, observations = proved(str(path), tmp_path, request)
+    lab, observations = proved(os.path.join(ROOT, "labs", "unplugged.lab"), tmp_path, request)
     seen = {(o.text, o.proto): o.observed for o in observations}
     assert seen[("host1 -> up eth0", "icmp")]
     assert not any(v for (text, _), v in seen.items() if "unplugged" in text or "nowhere" in
@@ -107,3 +92,15 @@ def test_vmnet_trace_shows_each_of_the_three_nats_from_a_router_guests_client(tm
     # the client, then the router guest's masquerade, VirtualBox's NAT (host1), r1's
     firsts = [ip for i, ip in enumerate(sources) if i == 0 or sources[i - 1] != ip]
     assert firsts == ["10.10.10.100", "10.0.2.15", "192.168.1.10", "203.0.113.1"], sources
+
+
+def test_a_guest_with_two_gateways_takes_its_lowest_adapters(tmp_path):
+    before = root_state()
+    lab = built(os.path.join(ROOT, "labs", "two-gateways.lab"), tmp_path)
+    try:
+        routes = lab.get("box").cmd("ip -4 route show default").strip().splitlines()
+        leases = [lab.lease("box", intf)["router"] for intf in ("eth0", "eth1")]
+    finally:
+        stop_and_check(lab, before)
+    assert leases == ["10.0.2.2", "10.40.0.1"]  # both were offered
+    assert routes == ["default via 10.0.2.2 dev eth0"], routes
