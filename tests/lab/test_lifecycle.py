@@ -120,9 +120,9 @@ def test_sigterm_takes_the_lab_down(tmp_path):
 def test_vmnet_check_all_twice_agrees_with_the_contract_and_shows_every_retry():
     """A small soak (`check all --repeat 2`): every claim of every column holds in both
     rounds, and the summary shows the retries the JSON counts. Retries beyond a first packet
-    are bounded, not forbidden: a new TCP connection through the OpenFlow engine's port
-    forward resends a segment about 0.7% of the time (tests/lab/test_load.py: 11 of 1600),
-    which a soak of 344 exchanges shows now and then."""
+    are bounded (1%), not forbidden: on a loaded 2-core machine a segment may be late enough
+    for the sender to resend it. The one systematic cause found, a port forward's first
+    segments taking the controller's path, is gone (tests/lab/test_load.py bounds it)."""
     from topos.contract.claims import CLAIMS
     from topos.modes.registry import columns
 

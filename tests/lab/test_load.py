@@ -44,3 +44,7 @@ def test_every_exchange_is_answered_with_its_own_marker(lab, path, proto):
     print("%s %s: %s" % (path, proto, counts))
     assert counts["exchanges"] == CLIENTS * EXCHANGES, counts
     assert counts["answered"] == CLIENTS * EXCHANGES, counts
+    # A segment resent after the handshake is a late one: the forward's trapped every segment
+    # of a new connection, whose ACK, request and FIN then went the controller's slow way
+    # and were resent 11-20 times in 1600 (0 since its trap takes SYNs only)
+    assert counts["retries"] - counts["first_packet"] <= CLIENTS * EXCHANGES // 200, counts

@@ -223,7 +223,7 @@ def test_a_forward_bound_to_the_hosts_loopback_takes_the_host_and_not_the_lan(en
     r.table.apply(r.tick(1.0))
     syn = dict(in_port=UPLINK, eth_type=0x0800, eth_src=PC1_MAC, eth_dst=HOST1_MAC,
                ipv4_src=PC1, ipv4_dst=HOST1, ip_proto=6, tcp_src=50000, tcp_dst=2222,
-               ip_ttl=64)
+               tcp_flags=0x002, ip_ttl=64)
     # from the LAN: the host PC's own port 2222, where nothing of the VM's listens
     assert [p for p, _ in where(r, syn)] == [HOST]
     # from the host PC (its route to 10.0.2.2 is r1's), at the gateway's address: the VM
