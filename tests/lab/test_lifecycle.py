@@ -61,7 +61,18 @@ def test_mn_custom_reach_builds_checks_and_cleans_up():
     assert root_state() == before
 
 
+def test_mn_custom_reach_proves_a_lab_files_predictions():
+    before = root_state()
+    result = run(MN + ["--topo", "lab,file=labs/vagrant.lab", "--test", "reach"])
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "lab: 92 of 92 checks hold" in result.stdout
+    assert "[7] web eth1" in result.stdout  # the matrix's columns
+    assert root_state() == before
+
+
 @pytest.mark.parametrize("topo, message", [
+    ("lab,file=labs/none.lab", "*** vmnet: labs/none.lab:0: cannot be read (No such file or "
+     "directory)"),
     ("hostonly,vms=0", "*** vmnet: vms=0: must be from 1 to 150"),
     ("hostonly,vms=x", "*** vmnet: vms='x': must be a whole number from 1 to 150"),
 ])
