@@ -13,6 +13,7 @@ from concurrent.futures import ThreadPoolExecutor
 from topos.contract.check import Observation
 from topos.contract.probe import PROTOCOLS, Result, exchange
 from topos.labfile.predict import questions
+from topos.run.errors import LabError
 
 
 def own_addresses(node):
@@ -23,7 +24,7 @@ def own_addresses(node):
 def address_of(lab, node, interface):
     try:
         return lab.ip(node, interface)
-    except Exception:  # noqa: BLE001 - no lease, no address: nothing can reach it there
+    except LabError:  # no lease, no address: nothing can reach it there
         return None
 
 
