@@ -190,10 +190,16 @@ def check_nat_type(lab, claim):
     client, server, nat = STUN[claim.number]
     engine = ENGINES[lab.topo.options.get("engine", DEFAULT_ENGINE)]
     want = engine.stun_type if nat == "vm" else nat_type.R1_TYPE
-    seen = nat_type.classify(lab, client, server)
+    seen = [nat_type.classify(lab, client, server)]
+    # A symmetric NAT that picks each connection's outside port by a hash of both ends
+    # (the conntrack engine, over a VM's 500-port slice) gives two remotes the same port
+    # 1 time in 500, and STUN then sees one mapping. A new run (stun takes a new local
+    # port) tells them apart; a NAT that really keeps one mapping says so every time.
+    while seen[-1] != want and want.startswith("Dependent Mapping") and len(seen) < 3:
+        seen.append(nat_type.classify(lab, client, server))
     return [Observation(lab.topo.column, claim.number, claim.text, "udp",
-                        expected(lab, claim), seen == want,
-                        "stun says: %s; expected: %s" % (seen, want))]
+                        expected(lab, claim), seen[-1] == want,
+                        "stun says: %s; expected: %s" % (" / then: ".join(seen), want))]
 
 
 SOURCE_SEEN = {11: "pc1", 12: "inet"}
