@@ -33,6 +33,26 @@ from plan.addressing import (
     pc_mac,
     vm_mac,
 )
+from plan.names import NAT_DNS_OFFSET
+
+# How VirtualBox's plain NAT answers its guests' DNS at .3 (docs/names.md):
+DNS_PASS = "pass"  # (default) the packets go on to the host's name server
+DNS_PROXY = "proxy"  # --natdnsproxy on: the NAT engine relays them itself
+DNS_HOST_RESOLVER = "hostresolver"  # --natdnshostresolver on: the host's resolver answers
+DNS_MODES = (DNS_PASS, DNS_PROXY, DNS_HOST_RESOLVER)
+# Where a host PC's DNS relay listens (topos.run.names.DnsRelay), one per way of answering
+RELAY_PORTS = {DNS_PROXY: 5301, DNS_HOST_RESOLVER: 5302}
+
+
+def nat_dns_ip(net):
+    return str(ipaddress.ip_network(net).network_address + NAT_DNS_OFFSET)
+
+
+def dns_target(dns, host_ip, host_dns=R1_LAN_IP):
+    """(address, port) the plain NAT's .3 sends a query on to."""
+    if dns == DNS_PASS:
+        return (host_dns, 53)
+    return (host_ip, RELAY_PORTS[dns])
 
 
 @dataclass
@@ -66,6 +86,12 @@ class RouterConfig:
     engine: str = DEFAULT_ENGINE  # who does the NAT: a name of controllers.engines.ENGINES
     forwards: Tuple[Forward, ...] = ()
     state_file: Optional[str] = None  # where the NAT table is written for `natmap`
+    # Names. DHCP offers `dns_servers`. VirtualBox's plain NAT offers its own name server at
+    # .3 (`dns_alias`): TCP and UDP to its port 53 go to `dns_target` (address, port) - the
+    # host PC's name server (by default), or its DNS relay (the DNS proxy, the host resolver).
+    dns_servers: Tuple[str, ...] = ()
+    dns_alias: Optional[str] = None
+    dns_target: Optional[Tuple[str, int]] = None
 
     def __post_init__(self):
         if self.engine not in ENGINES:
@@ -85,6 +111,8 @@ def parse(items):
         item["forwards"] = tuple(Forward(**f) for f in item.get("forwards", ()))
         item["vm_ports"] = tuple(item.get("vm_ports", ()))
         item["ports"] = tuple(item.get("ports", (61000, 61999)))
+        item["dns_servers"] = tuple(item.get("dns_servers", ()))
+        item["dns_target"] = tuple(item["dns_target"]) if item.get("dns_target") else None
         router = RouterConfig(**item)
         routers[router.dpid] = router
     return routers
@@ -101,8 +129,10 @@ def load(path=None):
 
 
 def routers(vms, nets=None, forwards=(), ports=NAT_PORTS, idle_timeout=60, mappings=500,
-            state_dir=None, engine=DEFAULT_ENGINE, sessions=4096, sessions_total=16384):
-    """The virtual routers of a NAT lab, one per host PC, from the addressing plan.
+            state_dir=None, engine=DEFAULT_ENGINE, sessions=4096, sessions_total=16384,
+            host_dns=(R1_LAN_IP,)):
+    """The virtual routers of a NAT lab, one per host PC, from the addressing plan. As
+    VirtualBox's NAT Network, their DHCP offers the host PC's own name servers (`host_dns`).
 
     vms:      {host PC: [VM numbers on it, in order]}
     nets:     {host PC: its VM network} (default: addressing.NAT_NETS)
@@ -128,16 +158,18 @@ def routers(vms, nets=None, forwards=(), ports=NAT_PORTS, idle_timeout=60, mappi
             forwards=tuple(Forward(p, o, address[n], i) for p, o, n, i in forwards
                            if n in address),
             state_file=os.path.join(state_dir, "natmap-%s.json" % pc) if state_dir else None,
+            dns_servers=tuple(host_dns),
         ))
     return result
 
 
 def vm_routers(vms, net=NAT_NETS["host1"], forwards=(), ports=NAT_PORTS, idle_timeout=60,
                mappings=500, state_dir=None, engine=DEFAULT_ENGINE, sessions=4096,
-               sessions_total=16384):
+               sessions_total=16384, dns=DNS_PASS):
     """VirtualBox's plain NAT: a virtual router per VM, named after it, every VM alone at
     the network's first VM address (10.0.2.15) behind its own gateway (10.0.2.2). The VMs
-    of one host PC share its address, so each router takes its own slice of `ports`.
+    of one host PC share its address, so each router takes its own slice of `ports`. Its
+    name server is at .3 (10.0.2.3), and `dns` says how it answers (dns_target()).
 
     vms:      {host PC: [VM numbers on it, in order]}
     forwards: [(proto, outside port, VM number, inside port)]
@@ -162,6 +194,8 @@ def vm_routers(vms, net=NAT_NETS["host1"], forwards=(), ports=NAT_PORTS, idle_ti
                 forwards=tuple(Forward(p, o, address, i) for p, o, v, i in forwards if v == n),
                 state_file=os.path.join(state_dir, "natmap-%s.json" % name) if state_dir
                 else None,
+                dns_servers=(nat_dns_ip(net),), dns_alias=nat_dns_ip(net),
+                dns_target=dns_target(dns, pc_ip(pc)),
             ))
     return result
 

@@ -10,6 +10,7 @@ an idle timeout, and ask for a flow-removed message when they expire.
 """
 
 from dataclasses import dataclass
+from typing import Optional, Tuple
 
 from controllers.nat_table import INWARD, OUTWARD, session_cookies, session_of
 from controllers.rules import DecTtl, DeleteFlows, Flow, Output, SetField
@@ -30,6 +31,9 @@ class Way:
     next_mac: str
     src_ip: str
     src_mac: str
+    # the server a query to the NAT's own name server (10.0.2.3:53) really goes to,
+    # (address, port); the answer comes back from the name server's address
+    dst: Optional[Tuple[str, int]] = None
 
 
 def build(session, vm_port, vm_mac, way, gateway_mac, idle_timeout):
@@ -37,12 +41,18 @@ def build(session, vm_port, vm_mac, way, gateway_mac, idle_timeout):
     m = session.mapping
     src_f, dst_f = L4_FIELDS[m.proto]
     base = {"eth_type": ETH_IP, "ip_proto": IP_PROTO[m.proto]}
+    remote_ip, remote_port = way.dst or (session.remote_ip, session.remote_port)
+    to_server, from_server = (), ()
+    if way.dst:  # the NAT's name server: on to the real one, and back from the NAT's
+        to_server = (SetField("ipv4_dst", remote_ip), SetField(dst_f, remote_port))
+        from_server = (SetField("ipv4_src", session.remote_ip),
+                       SetField(src_f, session.remote_port))
     outward = (SetField("eth_src", way.src_mac), SetField("eth_dst", way.next_mac),
-               SetField("ipv4_src", way.src_ip), SetField(src_f, m.outside_port), DecTtl(),
-               Output(way.port))
-    inward = (SetField("eth_src", gateway_mac), SetField("eth_dst", vm_mac),
-              SetField("ipv4_dst", m.inside_ip), SetField(dst_f, m.inside_port), DecTtl(),
-              Output(vm_port))
+               SetField("ipv4_src", way.src_ip), SetField(src_f, m.outside_port)) + to_server + (
+        DecTtl(), Output(way.port))
+    inward = (SetField("eth_src", gateway_mac), SetField("eth_dst", vm_mac)) + from_server + (
+        SetField("ipv4_dst", m.inside_ip), SetField(dst_f, m.inside_port), DecTtl(),
+        Output(vm_port))
     session.flows = {OUTWARD, INWARD}
     return [
         Flow(PRIORITY, dict(base, in_port=vm_port, eth_src=vm_mac, ipv4_src=m.inside_ip,
@@ -50,9 +60,9 @@ def build(session, vm_port, vm_mac, way, gateway_mac, idle_timeout):
                             **{src_f: m.inside_port, dst_f: session.remote_port}),
              outward, idle_timeout=idle_timeout, cookie=session.flow_cookie(OUTWARD),
              notify_removed=True),
-        Flow(PRIORITY, dict(base, in_port=way.port, ipv4_src=session.remote_ip,
+        Flow(PRIORITY, dict(base, in_port=way.port, ipv4_src=remote_ip,
                             ipv4_dst=way.src_ip,
-                            **{src_f: session.remote_port, dst_f: m.outside_port}),
+                            **{src_f: remote_port, dst_f: m.outside_port}),
              inward, idle_timeout=idle_timeout, cookie=session.flow_cookie(INWARD),
              notify_removed=True),
     ]
@@ -89,8 +99,9 @@ def read_back(flows):
             s.update(inside_ip=m.get("ipv4_src"), inside_port=m.get(src_f),
                      remote_ip=m.get("ipv4_dst"), remote_port=m.get(dst_f),
                      outside_port=sets.get(src_f))
-        else:
-            s.update(remote_ip=m.get("ipv4_src"), remote_port=m.get(src_f),
+        else:  # a query to the NAT's name server answers from its address (set here)
+            s.update(remote_ip=sets.get("ipv4_src", m.get("ipv4_src")),
+                     remote_port=sets.get(src_f, m.get(src_f)),
                      outside_port=m.get(dst_f), inside_ip=sets.get("ipv4_dst"),
                      inside_port=sets.get(dst_f))
     return found

@@ -45,6 +45,8 @@ class VirtualRouter(Core):
             owner=self.dhcp.owner, bound=self.dhcp.bound_vms, neighbour=self.neighbours.get,
             neighbours=self.neighbours.known, resolve=self.neighbours.resolve))
         self.dirty = False  # the state changed since take_state() (the engine's: its own flag)
+        # where the router itself answers ARP and ping: its gateway, and its name server
+        self.own_addresses = {cfg.gateway_ip} | ({cfg.dns_alias} if cfg.dns_alias else set())
 
     @property
     def reads_flow_table(self):
@@ -128,9 +130,9 @@ class VirtualRouter(Core):
             if arp.src_mac != frame.src:
                 self.drops.drop("ARP whose sender is not the frame's source")
                 return []
-            if arp.opcode == 1 and arp.dst_ip == self.cfg.gateway_ip:
-                c = self.cfg
-                frame = packets.arp_reply(c.gateway_mac, c.gateway_ip, arp.src_mac, arp.src_ip)
+            if arp.opcode == 1 and arp.dst_ip in self.own_addresses:
+                c = self.cfg  # the gateway, and VirtualBox's name server at .3: one MAC
+                frame = packets.arp_reply(c.gateway_mac, arp.dst_ip, arp.src_mac, arp.src_ip)
                 return [PacketOut(CONTROLLER, (Output(in_port),), frame)]
             return self.switch.packet_in(in_port, frame, now)
         ip = frame.ip
@@ -152,12 +154,15 @@ class VirtualRouter(Core):
         is known - the engine's to translate."""
         c, ip, icmp = self.cfg, frame.ip, frame.icmp
         dst = ipaddress.ip_address(ip.dst)
-        if ip.dst == c.gateway_ip:
+        if ip.dst == c.dns_alias and frame.l4 is not None and frame.l4.dst_port == 53:
+            return self.to_name_server(frame, in_port, now)
+        if ip.dst in self.own_addresses:
             if not icmp or icmp.type != ICMP_ECHO_REQUEST:
                 return []
             reply = packets.rewrite_echo(frame, c.gateway_mac, frame.src, src=ip.dst,
                                          dst=ip.src, kind=ICMP_ECHO_REPLY)
-            return [PacketOut(in_port, (Output(in_port),), reply)]
+            # from CONTROLLER: a switch sends nothing back out of the port it came in by
+            return [PacketOut(CONTROLLER, (Output(in_port),), reply)]
         if dst in self.inside:
             return []  # the VMs reach each other directly, not through the router
         if ip.ttl <= 1:  # a router does not forward it, and says so (traceroute's first hop)
@@ -172,6 +177,23 @@ class VirtualRouter(Core):
             if mac is None:
                 return self.neighbours.resolve(hop, in_port, frame, now)
             way = Way(c.uplink_port, mac, c.outside_ip, c.outside_mac)
+        return self.engine.outward(frame, in_port, way, now)
+
+    def to_name_server(self, frame, in_port, now):
+        """A query to the NAT's name server (.3): translated as any packet, and sent on to
+        the server that answers for it (config.dns_target), which the VM never sees."""
+        c = self.cfg
+        if frame.ip.ttl <= 1:
+            return []
+        address, port = c.dns_target
+        if address == c.outside_ip:  # the host PC's relay: it sees the gateway ask
+            way = Way(c.host_port, c.outside_mac, c.gateway_ip, c.gateway_mac, (address, port))
+        else:
+            hop = address if ipaddress.ip_address(address) in self.lan else c.lan_gateway
+            mac = self.neighbours.get(hop)
+            if mac is None:
+                return self.neighbours.resolve(hop, in_port, frame, now)
+            way = Way(c.uplink_port, mac, c.outside_ip, c.outside_mac, (address, port))
         return self.engine.outward(frame, in_port, way, now)
 
     # --- the LAN's and the host PC's side ---

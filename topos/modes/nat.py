@@ -41,10 +41,12 @@ from plan.addressing import (
     TAKEN,
     UPLINK_PORT,
     gateway_ip,
+    pc_ip,
 )
 from topos.modes.mode import FORWARD, IPERF_PORT, MINUS, PLUS, BenchPath, Column, Mode
 from topos.modes.world import World, whole_number
 from topos.run.errors import LabError
+from topos.run.name_service import DnsRelay
 
 MAX_VMS_PER_VM = 10  # plain NAT: a host PC's own traffic crosses every router in the row
 NET_OPTION = {"host1": "net", "host2": "net2"}  # the parameter naming each PC's VM network
@@ -81,6 +83,25 @@ def port_range(text):
     return first, last
 
 
+def on_or_off(name, value):
+    if value in ("on", "off", True, False):
+        return value in ("on", True)
+    raise LabError("%s=%s: write on or off (VBoxManage's words)" % (name, value))
+
+
+def dns_mode(options, per_vm):
+    """How the plain NAT's name server at .3 answers (controllers.config.DNS_MODES), from
+    VirtualBox's two switches; the host resolver wins when both are on, as in VirtualBox.
+    A NAT Network has neither: its DHCP offers the host's name servers themselves."""
+    proxy = on_or_off("natdnsproxy", options["natdnsproxy"])
+    resolver = on_or_off("natdnshostresolver", options["natdnshostresolver"])
+    if (proxy or resolver) and not per_vm:
+        raise LabError("natdnsproxy/natdnshostresolver: settings of VirtualBox's plain NAT "
+                       "(per_vm=yes); a NAT Network's guests ask the host's name servers")
+    return config.DNS_HOST_RESOLVER if resolver else config.DNS_PROXY if proxy \
+        else config.DNS_PASS
+
+
 class Nat(World):
     mode = "nat"
     hides_vms = True  # the LAN sees a VM's traffic come from its host PC
@@ -88,7 +109,8 @@ class Nat(World):
                   "ports": "%d-%d" % NAT_PORTS, "net": NAT_NETS["host1"],
                   "net2": NAT_NETS["host2"],
                   "mappings": 500, "engine": DEFAULT_ENGINE, "per_vm": "no",
-                  "sessions": 4096, "sessions_total": 16384}
+                  "sessions": 4096, "sessions_total": 16384,
+                  "natdnsproxy": "off", "natdnshostresolver": "off"}
 
     def validate(self, options):
         super().validate(options)
@@ -107,6 +129,7 @@ class Nat(World):
                     raise LabError("%s=%d: with per_vm=yes a host PC runs at most %d VMs (its "
                                    "own traffic crosses every VM's router)" % (
                                        key, options[key], MAX_VMS_PER_VM))
+        self.dns = dns_mode(options, self.per_vm)
         if options["engine"] not in ENGINES:
             raise LabError("engine=%s: choose %s" % (options["engine"], " or ".join(ENGINES)))
         self.nets = {}
@@ -151,7 +174,11 @@ class Nat(World):
         else:
             routers = [(self.switch("vr-%s" % name, DPID_ROUTER + int(name[-1])),
                         "vr-%s" % name)]
-        self.node(name, dhcp=["eth0"], role="host PC (runs the virtual router)")
+        relay = [DnsRelay(pc_ip(name), config.RELAY_PORTS[self.dns],
+                          self.dns == config.DNS_HOST_RESOLVER)] if self.dns in \
+            config.RELAY_PORTS else []
+        self.node(name, dhcp=["eth0"], role="host PC (runs the virtual router)",
+                  name_server=relay)
         self.plug(name, "eth0", routers[-1][0], mac, port=HOST_PORT)
         before, before_name = lan, "lan"
         for router, router_name in routers:
@@ -186,7 +213,7 @@ class Nat(World):
                       sessions=self.options["sessions"],
                       sessions_total=self.options["sessions_total"])
         if self.per_vm:
-            return config.vm_routers(vms, net=str(self.nets["net"]), **common)
+            return config.vm_routers(vms, net=str(self.nets["net"]), dns=self.dns, **common)
         return config.routers(vms, nets={pc: str(self.nets[NET_OPTION[pc]]) for pc in HOST_PCS},
                               **common)
 

@@ -34,9 +34,11 @@ from plan.addressing import (
     pc_mac,
     vm_mac,
 )
-from topos.run.dhcp import Dnsmasq, Reservation
+from plan.names import HOME_DOMAIN, HOME_NAMES, HOST1_ONLY, ZONE
+from topos.run.dhcp import Dnsmasq, HomeDns, Reservation
 from topos.run.errors import LabError
 from topos.run.links import host_link
+from topos.run.name_service import Nsd
 from topos.run.nodes import LabNode
 from topos.run.switch import VmnetSwitch
 
@@ -114,6 +116,8 @@ class World(Topo):
         return self.addSwitch(name, cls=VmnetSwitch, dpid="%016x" % dpid)
 
     def node(self, name, **params):
+        if name == "host1":  # a name only its own /etc/hosts knows (a VPN's, a hand-written one)
+            params.setdefault("hosts", [HOST1_ONLY])
         return self.addHost(name, cls=LabNode, ip=None, **params)
 
     def plug(self, node, intf, switch, mac, port_name=None, port=None):
@@ -136,16 +140,18 @@ class World(Topo):
         wan = self.switch("wan", DPID_WAN)
         lan = self.switch("lan", DPID_LAN)
         self.node("inet", addresses={"eth0": INET_IP + "/24"}, gateway=R1_WAN_IP,
-                  role="a server on the internet")
+                  role="a server on the internet (and example.test's name server)",
+                  resolver=[INET_IP], name_server=[Nsd(INET_IP, ZONE)])
         self.plug("inet", "eth0", wan, INET_MAC)
         self.node(
-            "r1", role="home router (NAT, firewall, DHCP)",
+            "r1", role="home router (NAT, firewall, DHCP, the home's DNS)",
             addresses={"eth0": R1_WAN_IP + "/24", "eth1": R1_LAN_IP + "/24"},
-            forwarding=True, masquerade="eth0", echo=False,
+            forwarding=True, masquerade="eth0", echo=False, resolver=[R1_LAN_IP],
             dhcp_server=Dnsmasq(
                 "eth1", *LAN_POOL, router=R1_LAN_IP,
                 reservations=tuple(Reservation(pc_mac(o), lan_ip(o), n)
-                                   for n, o in PCS.items())),
+                                   for n, o in PCS.items()),
+                dns=HomeDns(HOME_DOMAIN, tuple(HOME_NAMES.items()), upstream=INET_IP)),
         )
         self.plug("r1", "eth0", wan, R1_WAN_MAC)
         self.plug("r1", "eth1", lan, pc_mac(1))

@@ -18,8 +18,21 @@ class Reservation:
 
 
 @dataclass(frozen=True)
+class HomeDns:
+    """DNS from the same dnsmasq, as a home router's: the LAN's names under `domain`
+    (answered here, never asked upstream), everything else asked of `upstream`. DHCP then
+    offers this server and the domain."""
+
+    domain: str
+    names: Tuple[Tuple[str, str], ...]  # (name, address)
+    upstream: str
+
+
+@dataclass(frozen=True)
 class Dnsmasq:
-    """dnsmasq serving DHCP on one interface of a node (r1's LAN, host1's vboxnet0, ...)."""
+    """dnsmasq serving DHCP on one interface of a node (r1's LAN, host1's vboxnet0, ...), and
+    with `dns` its names too. Without, it serves no DNS and offers no name server (as
+    VirtualBox's host-only and internal DHCP servers)."""
 
     interface: str
     first: str
@@ -28,6 +41,7 @@ class Dnsmasq:
     router: Optional[str] = None  # None: hand out no default gateway (host-only)
     reservations: Tuple[Reservation, ...] = ()
     lease_time: str = "1h"
+    dns: Optional[HomeDns] = None
 
     def argv(self, rundir, node):
         base = os.path.join(rundir, "%s-dnsmasq" % node)
@@ -35,8 +49,7 @@ class Dnsmasq:
             "dnsmasq",
             "--keep-in-foreground",
             "--conf-file=/dev/null",  # no /etc/dnsmasq.conf: the lab sets everything here
-            "--port=0",  # DHCP only, no DNS
-            "--no-hosts",
+            "--no-hosts",  # the machine's /etc/hosts is not the LAN's
             "--no-resolv",
             "--interface=%s" % self.interface,
             "--bind-interfaces",
@@ -50,6 +63,7 @@ class Dnsmasq:
             # dnsmasq may not be able to write its files after dropping to 'nobody'
             "--user=root",
         ]
+        argv += self.dns_argv()
         if self.router:
             argv.append("--dhcp-option=option:router,%s" % self.router)
         else:
@@ -57,6 +71,18 @@ class Dnsmasq:
         for r in self.reservations:
             argv.append("--dhcp-host=%s,%s,%s" % (r.mac, r.ip, r.name))
         return argv
+
+    def dns_argv(self):
+        if self.dns is None:
+            return ["--port=0"]  # DHCP only: no DNS, and so no name server offered
+        d = self.dns
+        return (["--port=53", "--domain=%s" % d.domain, "--local=/%s/" % d.domain,
+                 "--server=%s" % d.upstream, "--log-queries"]
+                + ["--host-record=%s.%s,%s,%s" % (name, d.domain, name, address)
+                   for name, address in d.names])
+
+    def listening(self):
+        return (("udp", 53), ("tcp", 53)) if self.dns else ()
 
 
 def client_argv(interface, script, hostname):

@@ -181,6 +181,7 @@ class Lab(RecordedMininet):
         shutil.copy(CLIENT_SCRIPT, script)
         os.chmod(script, 0o755)
         for node in self.hosts:
+            node.set_up_names(self.rundir)
             node.start_dhcp_server(self.rundir)
         # a client's first DISCOVER must find its server listening, or it waits to retry
         until(lambda: all(n.listens(67, "udp") for n in self.hosts if n.dhcp_servers),
@@ -190,6 +191,8 @@ class Lab(RecordedMininet):
         for node in self.hosts:
             node.start_dhcp_clients(self.rundir, script)
         self.wait_leases()
+        for node in self.hosts:  # a host PC's DNS relay reads the resolv.conf its lease wrote
+            node.start_name_servers(self.rundir)
         if routers and any(isinstance(c, VmnetController) for c in self.controllers):
             # a virtual router that knows r1's MAC forwards a VM's first packet at once
             until(lambda: all(config_gateway_known(r) for r in routers), 10,
@@ -197,7 +200,8 @@ class Lab(RecordedMininet):
         # every echo server, TCP and UDP and a forward's target: the first probe after
         # "ready" must find it bound
         until(lambda: all(n.listens(port, proto) for n in self.hosts
-                          for proto, port in n.echo_ports), 10, "the echo servers to listen")
+                          for proto, port in n.echo_ports + n.services()), 10,
+              "the echo and name servers to listen")
 
     def wait_leases(self, timeout=30):
         def missing():

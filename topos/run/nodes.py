@@ -14,7 +14,7 @@ from mininet.node import Host
 
 from topos.agents import echo_server_argv
 from topos.agents.echo_server import TCP_PORT, UDP_PORT
-from topos.run import dhcp
+from topos.run import dhcp, name_service
 from topos.run.inventory import Owned
 
 
@@ -50,11 +50,15 @@ class LabNode(Owned, Host):
     role:        what the node stands for, in words
     echo:        run the lab's echo server (topos/agents/echo_server.py) here
     echo_extra:  more ports for it, [(proto, port)] (the target of a port forward)
+    resolver:    a static node's name servers (a DHCP client writes its lease's)
+    hosts:       more lines for the node's /etc/hosts, [(name, address)]
+    name_server: name servers run here (topos.run.names: Nsd, DnsRelay), a list
     """
 
     def __init__(self, name, addresses=None, gateway=None, dhcp=(), dhcp_server=None,
                  forwarding=False, masquerade=None, role="", echo=True, echo_extra=(),
-                 default_via=None, unplugged=(), unattached=(), **params):
+                 default_via=None, unplugged=(), unattached=(), resolver=(), hosts=(),
+                 name_server=(), **params):
         self.addresses = dict(addresses or {})
         self.gateway = gateway
         self.dhcp = tuple(dhcp)
@@ -67,6 +71,8 @@ class LabNode(Owned, Host):
         self.role = role
         self.echo_ports = [("tcp", TCP_PORT), ("udp", UDP_PORT)] + list(echo_extra) if echo else []
         self.echo_server = None  # the process answering on every echo port
+        self.resolver, self.hosts_extra = tuple(resolver), tuple(hosts)
+        self.name_servers = list(name_server)
         self.processes = []
         super().__init__(name, **params)
 
@@ -163,6 +169,27 @@ class LabNode(Owned, Host):
                 proc.wait()
         self.processes = []
 
+    # --- names: the node's own files, seen only inside it ---
+    def set_up_names(self, rundir):
+        """Write the node's resolv.conf and hosts into the run folder and mount them over
+        /etc's inside the node's own mount namespace (never the machine's files)."""
+        os.makedirs(os.path.join(rundir, "etc"), exist_ok=True)
+        for name, text in (("resolv.conf", name_service.resolv_conf(self.resolver)),
+                           ("hosts", name_service.hosts_file(self.name, self.hosts_extra))):
+            path = name_service.etc_file(rundir, self.name, name)
+            with open(path, "w") as f:
+                f.write(text)
+            self.check("mount --bind %s /etc/%s" % (path, name))
+
+    def start_name_servers(self, rundir):
+        for server in self.name_servers:
+            self.spawn(server.argv(rundir, self.name),
+                       os.path.join(rundir, "%s-%s.out" % (self.name, type(server).__name__)))
+
+    def services(self):
+        """(proto, port) of every server this node runs but the echo server's."""
+        return [p for s in self.dhcp_servers + self.name_servers for p in s.listening()]
+
     # --- services that need the switches up (the lab calls them in order) ---
     def start_dhcp_server(self, rundir):
         for server in self.dhcp_servers:
@@ -176,6 +203,7 @@ class LabNode(Owned, Host):
                 dhcp.client_argv(intf, script, self.name),
                 os.path.join(rundir, "%s-udhcpc-%s.log" % (self.name, intf)),
                 env={"VMNET_LEASES": os.path.join(rundir, "leases"), "VMNET_NODE": self.name,
+                     "VMNET_RESOLV": name_service.etc_file(rundir, self.name, "resolv.conf"),
                      "VMNET_DEFAULT_VIA": intf if self.default_via is None else
                      self.default_via},
             )
