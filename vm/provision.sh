@@ -37,7 +37,8 @@ packages=(
   python3-venv                  # the project's venv on top of /usr/bin/python3
   iperf3 socat                  # traffic: throughput, TCP/UDP probes
   stun-client stun-server       # what kind of NAT each one is (RFC 3489 classes)
-  dnsmasq-base udhcpc           # DHCP server and client in the lab's nodes
+  dnsmasq-base udhcpc           # DHCP server and client in the lab's nodes (dnsmasq: r1's DNS)
+  nsd dnsutils                  # inet's authoritative name server; dig
   iptables                      # r1's masquerade and firewall, in r1's namespace only
   iputils-ping ethtool tcpdump iproute2 procps
   graphviz                      # vmnet diagram
@@ -54,7 +55,16 @@ if [ ${#missing[@]} -gt 0 ]; then
   say "installing ${missing[*]}"
   export DEBIAN_FRONTEND=noninteractive
   apt-get update -q >/dev/null
+  # Installing a server package starts it in the machine's own namespace (nsd on port 53);
+  # the lab runs its servers in its nodes only. Debian's policy-rc.d says "not now".
+  guard=""
+  if [ ! -e /usr/sbin/policy-rc.d ]; then
+    guard=/usr/sbin/policy-rc.d
+    trap 'rm -f "$guard"' EXIT  # gone however this ends
+    printf '#!/bin/sh\nexit 101\n' >"$guard" && chmod +x "$guard"
+  fi
   apt-get install -y -q --no-install-recommends "${missing[@]}" >/dev/null
+  [ -z "$guard" ] || { rm -f "$guard"; trap - EXIT; }
 else
   say "Debian packages: all present"
 fi

@@ -11,7 +11,7 @@ from typing import Optional
 
 from controllers.engines import DEFAULT_ENGINE, ENGINES
 from plan.addressing import INET_IP, R1_WAN_IP
-from topos.contract import nat_type
+from topos.contract import name_check, nat_type
 from topos.contract.claims import for_column
 from topos.contract.probe import PROTOCOLS, TCP_PORT, UDP_PORT, exchange
 from topos.run.capture import Capture
@@ -150,6 +150,7 @@ def plan(lab, number):
     return plans[number]()
 
 
+NAMES = 17  # the name claim (topos.contract.name_check)
 # claim -> the role it cannot do without
 NEEDS = {1: "peer", 8: "remote_vm", 13: "forward", 16: "forward"}
 
@@ -166,6 +167,8 @@ def check_claim(lab, claim, protocols=PROTOCOLS):
         return check_isolated(lab, claim, role_of(lab, "peer"), protocols)
     if claim.number in STUN:
         return check_nat_type(lab, claim)
+    if claim.number == NAMES:
+        return name_check.check_names(lab, claim, expected(lab, claim), Observation)
     mode = lab.topo.column
     situation, exchanges = plan(lab, claim.number)
     with situation(lab):

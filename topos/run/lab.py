@@ -48,7 +48,8 @@ def preflight(controller_classes, topo=None):
     """What must hold before anything is built; raise LabError naming what is missing."""
     if os.geteuid() != 0:
         raise LabError("the lab needs root (network namespaces, Open vSwitch): run it with sudo")
-    for tool in ("ovs-vsctl", "mnexec", "dnsmasq", "udhcpc", "iptables", "stun", "stund"):
+    for tool in ("ovs-vsctl", "mnexec", "dnsmasq", "udhcpc", "iptables", "stun", "stund",
+                 "nsd", "dig"):
         if not shutil.which(tool):
             raise LabError("%s is not installed: run vm/provision.sh" % tool)
     if not ovs_running():
