@@ -4,6 +4,8 @@ import os
 
 from leftovers import left_behind, root_state
 
+from plan.addressing import pc_ip
+
 
 def save_evidence(lab, name):
     """Flow tables and the OVS view next to the lab's logs and leases."""
@@ -60,3 +62,23 @@ def interface_names(lab, node):
     """The interfaces a node shows, as `ip link` names them (without @peer)."""
     return {line.split()[0].split("@")[0]
             for line in lab.get(node).cmd("ip -br link").splitlines()}
+
+
+QUERY_ID = 4242
+
+
+def query_seen_at_r1(lab, name):
+    """Ask vm1's name server for `name` with a known query ID. r1 must see a query from
+    host1; returns (r1 saw it with the guest's own ID, vm1's answer)."""
+    from topos.run.capture import Capture
+
+    r1 = lab.get("r1")
+    same_id = Capture(r1, "eth1", "udp dst port 53 and udp[8:2] = %d" % QUERY_ID)
+    any_query = Capture(r1, "eth1", "udp dst port 53 and src host %s" % pc_ip("host1"))
+    answer = lab.get("vm1").cmd("dig +qid=%d +short +tries=2 %s" % (QUERY_ID, name))
+    seen_any = any_query.first()
+    seen_same = same_id.first(timeout=1)
+    same_id.stop()
+    any_query.stop()
+    assert seen_any, "r1 saw no query from host1 (vm1's answer: %r)" % answer
+    return seen_same is not None, answer

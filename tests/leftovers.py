@@ -36,6 +36,7 @@ def root_state():
         "routes": run("ip", "-4", "route", "show", "table", "all"),
         "nat": run("iptables", "-t", "nat", "-S"),
         "resolv.conf": read("/etc/resolv.conf"),
+        "hosts": read("/etc/hosts"),
     }
 
 

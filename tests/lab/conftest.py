@@ -8,7 +8,9 @@ import os
 
 import pytest
 from labkit import build, save_evidence, stop_and_check
-from leftovers import root_state
+from leftovers import read, root_state
+
+MACHINE_NAME_FILES = ("/etc/resolv.conf", "/etc/hosts")
 
 
 def pytest_collection_modifyitems(items):
@@ -28,6 +30,17 @@ def pytest_runtest_makereport(item, call):
         item.failed_call = report.failed
 
 
+
+
+@pytest.fixture(scope="session", autouse=True)
+def machine_names_untouched():
+    """Every node has its own resolv.conf and hosts (docs/names.md): after the whole session
+    the machine's are as before, byte for byte."""
+    before = {path: read(path) for path in MACHINE_NAME_FILES}
+    yield
+    after = {path: read(path) for path in MACHINE_NAME_FILES}
+    assert after == before, "the lab tests changed the machine's %s" % ", ".join(
+        p for p in MACHINE_NAME_FILES if after[p] != before[p])
 
 
 @pytest.fixture(scope="module")
