@@ -11,6 +11,7 @@ import os
 from dataclasses import asdict, dataclass, field
 from typing import Dict, Optional, Tuple
 
+from controllers.alias import LOOPBACK, Alias
 from controllers.engines import DEFAULT_ENGINE, ENGINES
 from controllers.port_forward import Forward
 from plan.addressing import (
@@ -92,6 +93,18 @@ class RouterConfig:
     dns_servers: Tuple[str, ...] = ()
     dns_alias: Optional[str] = None
     dns_target: Optional[Tuple[str, int]] = None
+    # --nat-localhostreachable on: TCP and UDP to the gateway's address reach the host PC's
+    # loopback (127.0.0.1, the same port); off (VirtualBox 7's default), nothing answers
+    host_loopback: bool = False
+
+    def aliases(self):
+        """The router's own addresses that stand for another's: [Alias]."""
+        found = []
+        if self.dns_alias:
+            found.append(Alias(self.dns_alias, 53, *self.dns_target))
+        if self.host_loopback:
+            found.append(Alias(self.gateway_ip, None, LOOPBACK, None))
+        return found
 
     def __post_init__(self):
         if self.engine not in ENGINES:
@@ -165,11 +178,12 @@ def routers(vms, nets=None, forwards=(), ports=NAT_PORTS, idle_timeout=60, mappi
 
 def vm_routers(vms, net=NAT_NETS["host1"], forwards=(), ports=NAT_PORTS, idle_timeout=60,
                mappings=500, state_dir=None, engine=DEFAULT_ENGINE, sessions=4096,
-               sessions_total=16384, dns=DNS_PASS):
+               sessions_total=16384, dns=DNS_PASS, localhostreachable=False):
     """VirtualBox's plain NAT: a virtual router per VM, named after it, every VM alone at
     the network's first VM address (10.0.2.15) behind its own gateway (10.0.2.2). The VMs
     of one host PC share its address, so each router takes its own slice of `ports`. Its
-    name server is at .3 (10.0.2.3), and `dns` says how it answers (dns_target()).
+    name server is at .3 (10.0.2.3), and `dns` says how it answers (dns_target());
+    `localhostreachable` lets the gateway's address reach the host PC's loopback.
 
     vms:      {host PC: [VM numbers on it, in order]}
     forwards: [(proto, outside port, VM number, inside port)]
@@ -195,7 +209,7 @@ def vm_routers(vms, net=NAT_NETS["host1"], forwards=(), ports=NAT_PORTS, idle_ti
                 state_file=os.path.join(state_dir, "natmap-%s.json" % name) if state_dir
                 else None,
                 dns_servers=(nat_dns_ip(net),), dns_alias=nat_dns_ip(net),
-                dns_target=dns_target(dns, pc_ip(pc)),
+                dns_target=dns_target(dns, pc_ip(pc)), host_loopback=localhostreachable,
             ))
     return result
 

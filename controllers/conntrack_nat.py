@@ -33,6 +33,7 @@ every port, and one zone serves all (no two connections share an outside endpoin
 
 import ipaddress
 
+from controllers.alias import LOOPBACK
 from controllers.nat_engine import NatEngine
 from controllers.router_flows import ETH_IP
 from controllers.rules import (
@@ -55,7 +56,7 @@ from controllers.session_flows import IP_PROTO, L4_FIELDS
 
 TRACKED_NEW = (CT_TRACKED | CT_NEW, CT_TRACKED | CT_NEW)
 FORWARDING = 2  # the table that forwards by (translated) destination
-DNS_ZONE = 0x8000  # | the router's datapath id: the zone of its name server's translation
+ALIAS_ZONE = 0x8000  # | the router's datapath id: the zone of its aliases' translation
 
 
 def state(bit):
@@ -69,7 +70,7 @@ class ConntrackNat(NatEngine):
         super().__init__(cfg, drops, facts)
         # One userspace datapath serves every bridge: each router tracks in a zone of its own.
         self.zone = cfg.dpid
-        self.dns_zone = DNS_ZONE | cfg.dpid  # the name server's translation (plain NAT's .3)
+        self.alias_zone = ALIAS_ZONE | cfg.dpid  # the aliases' translation (controllers.alias)
         self.inside = ipaddress.ip_network(cfg.inside_net)
         self.lan = ipaddress.ip_network(cfg.lan_net)
         self.installed = {}  # VM MAC -> (port, address) its flows were installed for
@@ -108,7 +109,7 @@ class ConntrackNat(NatEngine):
                           ipv4_dst=(c.lan_net.split("/")[0], "255.255.255.0")),
                  (Output(CONTROLLER),), table_id=2),
         ]
-        rules += self.name_server_flows()
+        rules += self.alias_flows()
         for f in c.forwards:  # from the LAN to host1's address, from host1 to the gateway's
             for port, address in f.entries(c):
                 match = dict(ip, in_port=port, ipv4_dst=address, ip_proto=IP_PROTO[f.proto],
@@ -119,38 +120,49 @@ class ConntrackNat(NatEngine):
                     table_id=1))
         return rules
 
-    def name_server_flows(self):
-        """VirtualBox's name server at .3 (plain NAT): a query to it is first translated to
-        its real server in a zone of its own (DNS_ZONE), then goes the way every packet of
-        the VM goes (the router's zone, table 1); the answer, back in table 2 with the
-        VM's address again, passes the name server's zone once more, which gives it .3's
-        address. Tables:
-            3   new: ct(commit, nat(dst=the real server)); any: on to table 4
+    def alias_flows(self):
+        """Addresses that stand for another's (controllers.alias: VirtualBox's name server
+        at .3, the host's loopback at .2): a packet to one is first translated to its target
+        in a zone of its own (ALIAS_ZONE), then goes the way every packet of the VM goes
+        (the router's zone, table 1); the answer, back in table 2 with the VM's address
+        again, passes the alias zone once more, which gives it the alias's address. Tables:
+            3   new: ct(commit, nat(dst=the target)); any: on to table 4
             4   ct(nat) in the router's zone, then table 1 as any VM's packet
-            2   (the answer) from the real server to a VM, fresh from the router's zone:
-                ct(nat) in the name server's zone, then table 2 again"""
-        c = self.cfg
-        if not c.dns_alias:
+            2   (the answer) from a target to a VM, fresh from the router's zone: ct(nat) in
+                the alias zone, then table 2 again (now from the alias: the VM's flow)
+        The host's loopback is the host PC itself: table 1 translates the source to the
+        gateway's (as for host1's own address) and table 2 sends it to the host port."""
+        c, ip = self.cfg, {"eth_type": ETH_IP}
+        aliases = c.aliases()
+        if not aliases:
             return []
-        address, port = c.dns_target
-        ip = {"eth_type": ETH_IP}
+        inside = (str(self.inside.network_address), str(self.inside.netmask))
         rules = [
-            # any other packet to .3: the controller (the router answers a ping there)
-            Flow(31, dict(ip, ipv4_dst=c.dns_alias, eth_dst=c.gateway_mac),
-                 (Output(CONTROLLER),)),
-            Flow(20, dict(ip, ct_state=TRACKED_NEW), (Conntrack(
-                self.dns_zone, table=4, commit=True, nat=CtNat("dst", address, (port, port))),),
-                 table_id=3),
             Flow(10, ip, (GotoTable(4),), table_id=3),
             Flow(10, ip, (Conntrack(self.zone, table=1, nat=CtNat()),), table_id=4),
         ]
-        for proto in ("udp", "tcp"):
-            src_f = L4_FIELDS[proto][0]
-            rules.append(Flow(30, dict(ip, ip_proto=IP_PROTO[proto], ct_zone=self.zone,
-                                       ipv4_src=address, **{src_f: port},
-                                       ipv4_dst=(str(self.inside.network_address),
-                                                 str(self.inside.netmask))),
-                              (Conntrack(self.dns_zone, table=2, nat=CtNat()),), table_id=2))
+        for a in aliases:
+            # any other packet to it (a ping): the controller, which answers
+            rules.append(Flow(31, dict(ip, ipv4_dst=a.address, eth_dst=c.gateway_mac),
+                              (Output(CONTROLLER),)))
+            for proto in ("udp", "tcp"):
+                src_f, dst_f = L4_FIELDS[proto]
+                on_port = {dst_f: a.port} if a.port else {}
+                ports = (a.target_port, a.target_port) if a.target_port else None
+                rules.append(Flow(20, dict(ip, ip_proto=IP_PROTO[proto], ct_state=TRACKED_NEW,
+                                           ipv4_dst=a.address, **on_port), (Conntrack(
+                    self.alias_zone, table=4, commit=True, nat=CtNat("dst", a.target, ports)),),
+                    table_id=3))
+                from_port = {src_f: a.target_port} if a.target_port else {}
+                rules.append(Flow(30, dict(ip, ip_proto=IP_PROTO[proto], ct_zone=self.zone,
+                                           ipv4_src=a.target, ipv4_dst=inside, **from_port),
+                                  (Conntrack(self.alias_zone, table=2, nat=CtNat()),),
+                                  table_id=2))
+        if c.host_loopback:
+            rules.append(Flow(20, dict(ip, ipv4_src=c.gateway_ip, ipv4_dst=LOOPBACK),
+                              (SetField("eth_src", c.gateway_mac),
+                               SetField("eth_dst", c.outside_mac), DecTtl(),
+                               Output(c.host_port)), table_id=2))
         return rules
 
     def port_slice(self, port):
@@ -162,13 +174,19 @@ class ConntrackNat(NatEngine):
 
     def vm_flows(self, mac, port, address):
         c, ip = self.cfg, {"eth_type": ETH_IP}
-        to_name_server = [
+        to_alias = [
             Flow(32, dict(ip, in_port=port, eth_src=mac, ipv4_src=address,
-                          eth_dst=c.gateway_mac, ipv4_dst=c.dns_alias, ip_proto=IP_PROTO[proto],
-                          **{L4_FIELDS[proto][1]: 53}),
-                 (Conntrack(self.dns_zone, table=3, nat=CtNat()),))
-            for proto in ("udp", "tcp")] if c.dns_alias else []
-        return to_name_server + [
+                          eth_dst=c.gateway_mac, ipv4_dst=a.address, ip_proto=IP_PROTO[proto],
+                          **({L4_FIELDS[proto][1]: a.port} if a.port else {})),
+                 (Conntrack(self.alias_zone, table=3, nat=CtNat()),))
+            for a in c.aliases() for proto in ("udp", "tcp")]
+        to_loopback = [  # the host's loopback is the host PC: it sees the gateway's address
+            Flow(21, dict(ip, in_port=port, ipv4_src=address, ipv4_dst=LOOPBACK,
+                          ct_state=TRACKED_NEW),
+                 (Conntrack(self.zone, table=2, commit=True,
+                            nat=CtNat("src", c.gateway_ip, self.port_slice(port))),),
+                 table_id=1)] if c.host_loopback else []
+        return to_alias + to_loopback + [
             Flow(25, dict(ip, in_port=port, eth_src=mac, ipv4_src=address,
                           eth_dst=c.gateway_mac), (Conntrack(self.zone, table=1, nat=CtNat()),)),
             Flow(20, dict(ip, in_port=port, ipv4_src=address, ct_state=TRACKED_NEW),

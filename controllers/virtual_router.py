@@ -17,6 +17,7 @@ vSwitch's connection tracker (conntrack).
 import ipaddress
 
 from controllers import packets
+from controllers.alias import LOOPBACK
 from controllers.boundary import Drops
 from controllers.core import Core
 from controllers.dhcp_server import DhcpServer
@@ -47,6 +48,7 @@ class VirtualRouter(Core):
         self.dirty = False  # the state changed since take_state() (the engine's: its own flag)
         # where the router itself answers ARP and ping: its gateway, and its name server
         self.own_addresses = {cfg.gateway_ip} | ({cfg.dns_alias} if cfg.dns_alias else set())
+        self.aliases = cfg.aliases()
 
     @property
     def reads_flow_table(self):
@@ -154,8 +156,9 @@ class VirtualRouter(Core):
         is known - the engine's to translate."""
         c, ip, icmp = self.cfg, frame.ip, frame.icmp
         dst = ipaddress.ip_address(ip.dst)
-        if ip.dst == c.dns_alias and frame.l4 is not None and frame.l4.dst_port == 53:
-            return self.to_name_server(frame, in_port, now)
+        alias = self.alias_of(frame)
+        if alias:
+            return self.to_alias(frame, in_port, alias.target_of(frame.l4.dst_port), now)
         if ip.dst in self.own_addresses:
             if not icmp or icmp.type != ICMP_ECHO_REQUEST:
                 return []
@@ -179,14 +182,22 @@ class VirtualRouter(Core):
             way = Way(c.uplink_port, mac, c.outside_ip, c.outside_mac)
         return self.engine.outward(frame, in_port, way, now)
 
-    def to_name_server(self, frame, in_port, now):
-        """A query to the NAT's name server (.3): translated as any packet, and sent on to
-        the server that answers for it (config.dns_target), which the VM never sees."""
+    def alias_of(self, frame):
+        """The config.Alias a VM's TCP or UDP packet is for, if any."""
+        if frame.l4 is None:
+            return None
+        return next((a for a in self.aliases if a.address == frame.ip.dst
+                     and a.port in (None, frame.l4.dst_port)), None)
+
+    def to_alias(self, frame, in_port, target, now):
+        """A packet to an address that stands for another (config.Alias: the NAT's name
+        server at .3, the host's loopback at .2): translated as any packet, and sent on to
+        `target` (address, port), which the VM never sees."""
         c = self.cfg
         if frame.ip.ttl <= 1:
             return []
-        address, port = c.dns_target
-        if address == c.outside_ip:  # the host PC's relay: it sees the gateway ask
+        address, port = target
+        if address in (c.outside_ip, LOOPBACK):  # the host PC itself: it sees the gateway ask
             way = Way(c.host_port, c.outside_mac, c.gateway_ip, c.gateway_mac, (address, port))
         else:
             hop = address if ipaddress.ip_address(address) in self.lan else c.lan_gateway

@@ -110,7 +110,8 @@ class Nat(World):
                   "net2": NAT_NETS["host2"],
                   "mappings": 500, "engine": DEFAULT_ENGINE, "per_vm": "no",
                   "sessions": 4096, "sessions_total": 16384,
-                  "natdnsproxy": "off", "natdnshostresolver": "off"}
+                  "natdnsproxy": "off", "natdnshostresolver": "off",
+                  "localhostreachable": "off"}
 
     def validate(self, options):
         super().validate(options)
@@ -130,6 +131,9 @@ class Nat(World):
                                    "own traffic crosses every VM's router)" % (
                                        key, options[key], MAX_VMS_PER_VM))
         self.dns = dns_mode(options, self.per_vm)
+        self.localhostreachable = on_or_off("localhostreachable", options["localhostreachable"])
+        if self.localhostreachable and not self.per_vm:
+            raise LabError("localhostreachable: a setting of VirtualBox's plain NAT (per_vm=yes)")
         if options["engine"] not in ENGINES:
             raise LabError("engine=%s: choose %s" % (options["engine"], " or ".join(ENGINES)))
         self.nets = {}
@@ -178,7 +182,7 @@ class Nat(World):
                           self.dns == config.DNS_HOST_RESOLVER)] if self.dns in \
             config.RELAY_PORTS else []
         self.node(name, dhcp=["eth0"], role="host PC (runs the virtual router)",
-                  name_server=relay)
+                  name_server=relay, loopback_from=["eth0"] if self.localhostreachable else [])
         self.plug(name, "eth0", routers[-1][0], mac, port=HOST_PORT)
         before, before_name = lan, "lan"
         for router, router_name in routers:
@@ -213,7 +217,8 @@ class Nat(World):
                       sessions=self.options["sessions"],
                       sessions_total=self.options["sessions_total"])
         if self.per_vm:
-            return config.vm_routers(vms, net=str(self.nets["net"]), dns=self.dns, **common)
+            return config.vm_routers(vms, net=str(self.nets["net"]), dns=self.dns,
+                                     localhostreachable=self.localhostreachable, **common)
         return config.routers(vms, nets={pc: str(self.nets[NET_OPTION[pc]]) for pc in HOST_PCS},
                               **common)
 

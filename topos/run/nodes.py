@@ -52,13 +52,15 @@ class LabNode(Owned, Host):
     echo_extra:  more ports for it, [(proto, port)] (the target of a port forward)
     resolver:    a static node's name servers (a DHCP client writes its lease's)
     hosts:       more lines for the node's /etc/hosts, [(name, address)]
-    name_server: name servers run here (topos.run.names: Nsd, DnsRelay), a list
+    name_server: name servers run here (topos.run.name_service: Nsd, DnsRelay), a list
+    loopback_from: interfaces whose packets may be for 127.0.0.1 (route_localnet): a host
+                 PC whose VMs reach its loopback through VirtualBox's NAT
     """
 
     def __init__(self, name, addresses=None, gateway=None, dhcp=(), dhcp_server=None,
                  forwarding=False, masquerade=None, role="", echo=True, echo_extra=(),
                  default_via=None, unplugged=(), unattached=(), resolver=(), hosts=(),
-                 name_server=(), **params):
+                 name_server=(), loopback_from=(), **params):
         self.addresses = dict(addresses or {})
         self.gateway = gateway
         self.dhcp = tuple(dhcp)
@@ -73,6 +75,7 @@ class LabNode(Owned, Host):
         self.echo_server = None  # the process answering on every echo port
         self.resolver, self.hosts_extra = tuple(resolver), tuple(hosts)
         self.name_servers = list(name_server)
+        self.loopback_from = tuple(loopback_from)
         self.processes = []
         super().__init__(name, **params)
 
@@ -98,6 +101,11 @@ class LabNode(Owned, Host):
             self.check("ip link set %s down" % intf)
         if self.gateway:
             self.check("ip route replace default via %s" % self.gateway)
+        for intf in self.loopback_from:
+            self.sysctl("net.ipv4.conf.%s.route_localnet" % intf, 1)
+            # an answer from 127.0.0.1 must not ask for its next hop's MAC as 127.0.0.1 (r1
+            # would ignore that ARP request): ask with the card's own address
+            self.sysctl("net.ipv4.conf.%s.arp_announce" % intf, 2)
 
     def sysctl(self, key, value):
         self.check("sysctl -qw %s=%s" % (key, value))

@@ -1,0 +1,86 @@
+"""VirtualBox's plain NAT switches, each with both NAT engines: its two DNS switches
+(docs/names.md) and --nat-localhostreachable. Each test fails when the lab is switched to
+the other behaviour."""
+
+import pytest
+from labkit import build, query_seen_at_r1, stop_and_check
+from leftovers import root_state
+
+from plan.addressing import INET_IP
+from plan.names import HOST1_ONLY, WWW
+from topos.contract.name_check import resolve
+from topos.modes.registry import topology
+
+LOOPBACK_PORT = 8080
+
+
+@pytest.fixture(params=["openflow", "conntrack"])
+def switched_lab(request, tmp_path):
+    """A plain NAT lab with one of VirtualBox's switches set, with each engine."""
+    switch = request.node.get_closest_marker("switch").args[0]
+    before = root_state()
+    lab = build(topology("nat", "per_vm=yes", "vms=1", "vms2=1", switch,
+                         "engine=%s" % request.param), tmp_path)
+    yield lab
+    stop_and_check(lab, before)
+
+
+@pytest.mark.switch("natdnsproxy=on")
+def test_the_dns_proxy_asks_again_itself_and_knows_no_host_file(switched_lab):
+    kept_id, answer = query_seen_at_r1(switched_lab, "alias.example.test")
+    assert INET_IP in answer.split()
+    assert not kept_id, "r1 saw the guest's own query: nothing relayed it"
+    assert not resolve(switched_lab.get("vm1"), HOST1_ONLY[0])
+
+
+@pytest.mark.switch("natdnshostresolver=on")
+def test_the_host_resolver_answers_with_the_hosts_own_names(switched_lab):
+    vm1 = switched_lab.get("vm1")
+    assert resolve(vm1, HOST1_ONLY[0]) == [HOST1_ONLY[1]]
+    assert resolve(vm1, WWW) == [INET_IP]
+    assert resolve(switched_lab.get("pc1"), HOST1_ONLY[0]) == []  # the LAN does not know it
+
+
+def loopback_service(lab):
+    """A service bound to host1's 127.0.0.1 only (TCP and UDP), stopped after use."""
+    host1 = lab.get("host1")
+    return [host1.popen(["socat", "%s4-LISTEN:%d,bind=127.0.0.1,fork,reuseaddr" % (proto, port),
+                         "SYSTEM:echo loopback-%s" % proto])
+            for proto, port in (("TCP", LOOPBACK_PORT), ("UDP", LOOPBACK_PORT))]
+
+
+def ask_gateway(vm):
+    """What vm1 gets from the gateway's address at the service's port, over TCP and UDP."""
+    return {proto: vm.cmd("echo hi | socat -T2 - %s4:10.0.2.2:%d%s" % (
+        proto, LOOPBACK_PORT, ",connect-timeout=2" if proto == "TCP" else "")).strip()
+        for proto in ("TCP", "UDP")}
+
+
+def stop(processes):
+    for p in processes:
+        p.terminate()
+        p.wait()
+
+
+@pytest.mark.switch("localhostreachable=on")
+def test_with_localhostreachable_the_gateway_reaches_the_hosts_loopback(switched_lab):
+    services = loopback_service(switched_lab)
+    try:
+        answers = ask_gateway(switched_lab.get("vm1"))
+    finally:
+        stop(services)
+    assert answers["TCP"] == "loopback-TCP", answers
+    assert answers["UDP"] == "loopback-UDP", answers
+
+
+@pytest.mark.switch("localhostreachable=off")
+def test_by_default_the_hosts_loopback_is_out_of_reach(switched_lab):
+    services = loopback_service(switched_lab)
+    try:
+        answers = ask_gateway(switched_lab.get("vm1"))
+        itself = switched_lab.get("host1").cmd("echo hi | socat -T2 - TCP4:127.0.0.1:%d"
+                                               % LOOPBACK_PORT)
+    finally:
+        stop(services)
+    assert "loopback-TCP" in itself  # the service runs, for host1 itself
+    assert "loopback" not in answers["TCP"] + answers["UDP"], answers
