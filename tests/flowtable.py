@@ -52,7 +52,7 @@ class Tracker:
         return sum(1 for z, _ in self.connections if z == zone) // 2
 
     def apply(self, ct, p):
-        p = dict(p)
+        p = dict(p, ct_zone=ct.zone)
         key = (ct.zone, self.tuple_of(p))
         found = self.connections.get(key)
         if found is None and ct.commit and self.count(ct.zone) < self.limits.get(ct.zone, 1e9):

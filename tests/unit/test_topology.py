@@ -79,6 +79,10 @@ def test_port_names_say_which_node_and_interface_they_face():
     (["per_vm=yes", "vms=11"], "vms=11: with per_vm=yes a host PC runs at most 10 VMs"),
     (["mappings=0"], "mappings=0: must be from 1 to 65535"),
     (["per_vm=yes", "net2=10.0.4.0/24"], "net2=10.0.4.0/24: with per_vm=yes every VM is on net"),
+    (["natdnsproxy=on"], "natdnsproxy/natdnshostresolver: settings of VirtualBox's plain NAT "
+                         "(per_vm=yes); a NAT Network's guests ask the host's name servers"),
+    (["per_vm=yes", "natdnshostresolver=yes"], "natdnshostresolver=yes: write on or off"),
+    (["localhostreachable=on"], "localhostreachable: a setting of VirtualBox's plain NAT"),
 ])
 def test_bad_nat_parameters_are_named(params, message):
     with pytest.raises(LabError, match=message.replace("(", r"\(").replace(")", r"\)")):
@@ -164,3 +168,18 @@ def test_vmnet_manager_names_the_controller_and_a_wrong_one_is_refused(monkeypat
     monkeypatch.setenv("VMNET_MANAGER", str(tmp_path / "missing"))
     with pytest.raises(LabError, match="VMNET_MANAGER=.*missing: not an executable"):
         find_manager()
+
+
+def test_the_nat_dns_switches_choose_who_answers_at_10_0_2_3():
+    from controllers.config import DNS_HOST_RESOLVER, DNS_PASS, DNS_PROXY
+
+    for params, want in (((), DNS_PASS), (("natdnsproxy=on",), DNS_PROXY),
+                         (("natdnshostresolver=on",), DNS_HOST_RESOLVER),
+                         (("natdnsproxy=on", "natdnshostresolver=on"), DNS_HOST_RESOLVER)):
+        topo = topology("nat", "per_vm=yes", *params)
+        assert topo.dns == want
+        (router, *_) = topo.routers(None)
+        assert router.dns_alias == "10.0.2.3" and router.dns_servers == ("10.0.2.3",)
+        relays = topo.nodeInfo("host1").get("name_server", [])
+        assert [r.hosts for r in relays] == ([] if want == DNS_PASS else
+                                            [want == DNS_HOST_RESOLVER])
