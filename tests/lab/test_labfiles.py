@@ -104,3 +104,29 @@ def test_a_guest_with_two_gateways_takes_its_lowest_adapters(tmp_path):
         stop_and_check(lab, before)
     assert leases == ["10.0.2.2", "10.40.0.1"]  # both were offered
     assert routes == ["default via 10.0.2.2 dev eth0"], routes
+
+
+def test_a_lab_files_nat_adapters_answer_names_as_their_switches_say(tmp_path):
+    from plan.names import HOST1_ONLY, WWW
+    from topos.contract.name_check import name_servers, resolve
+
+    before = root_state()
+    lab = built(os.path.join(ROOT, "labs", "names.lab"), tmp_path)
+    try:
+        plain, proxied, dev, isolated = lab.get("plain", "proxied", "dev", "isolated")
+        for vm in (plain, proxied, dev):
+            assert name_servers(vm) == ["10.0.2.3"] and resolve(vm, WWW) == ["203.0.113.10"]
+        assert [bool(resolve(vm, HOST1_ONLY[0])) for vm in (plain, proxied, dev)] == [
+            False, False, True]  # only the host resolver knows host1's /etc/hosts
+        assert name_servers(isolated) == [] and resolve(isolated, WWW) == []
+        service = lab.get("host1").popen(["socat", "TCP4-LISTEN:5432,bind=127.0.0.1,fork,"
+                                          "reuseaddr", "SYSTEM:echo host-db"])
+        try:
+            ask = "echo hi | socat -T2 - TCP4:10.0.2.2:5432,connect-timeout=2"
+            assert dev.cmd(ask).strip() == "host-db"  # --nat-localhostreachable1 on
+            assert "host-db" not in plain.cmd(ask)  # off: VirtualBox 7's default
+        finally:
+            service.terminate()
+            service.wait()
+    finally:
+        stop_and_check(lab, before)

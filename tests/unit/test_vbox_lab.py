@@ -98,3 +98,21 @@ def test_the_diagram_labels_each_card_with_its_kind():
     assert '"web" -- "vr1-1" [label="nat", taillabel="eth0"' in text
     assert '"web" -- "host1-vbox0" [label="hostonly", taillabel="eth1"' in text
     assert "web's NAT adapter 1 (virtual router)" in text
+
+
+def test_a_nat_adapters_dns_switches_and_loopback_are_its_routers(tmp_path):
+    topo = lab("names.lab", "[host1]\nVBoxManage natnetwork add --netname nn --network "
+               "10.40.0.0/24 --enable\nVBoxManage createvm --name a\nVBoxManage createvm "
+               "--name b\nVBoxManage modifyvm a --nic1 nat --natdnshostresolver1 on "
+               "--nat-localhostreachable1=on --nic2 natnetwork --nat-network2 nn\n"
+               "VBoxManage modifyvm b --nic1 nat --nat-dns-proxy1 on\n", tmp_path)
+    routers = {r.name: r for r in topo.routers(None)}
+    a_nat, b_nat, nat_network = routers["vr1-1"], routers["vr2-1"], routers["nn1-0"]
+    assert (a_nat.dns_servers, a_nat.dns_target, a_nat.host_loopback) == (
+        ("10.0.2.3",), ("192.168.1.10", 5302), True)
+    assert (b_nat.dns_target, b_nat.host_loopback) == (("192.168.1.10", 5301), False)
+    assert (nat_network.dns_servers, nat_network.dns_alias) == (("192.168.1.1",), None)
+    host1 = topo.nodeInfo("host1")
+    assert sorted((r.port, r.hosts) for r in host1["name_server"]) == [(5301, False),
+                                                                      (5302, True)]
+    assert host1["loopback_from"] == ["eth0"]

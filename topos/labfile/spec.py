@@ -50,6 +50,11 @@ class Adapter:
     mac: Optional[str] = None  # None: the lab gives one with VirtualBox's prefix
     forwards: List[Forward] = field(default_factory=list)  # of a NAT adapter
     nat_net: Optional[str] = None  # --natnetN: a NAT adapter's own network, else VirtualBox's
+    # a NAT adapter's switches (docs/names.md): who answers DNS at .3, and whether the
+    # gateway's address reaches the host's loopback
+    dns_proxy: bool = False  # --natdnsproxyN
+    dns_host_resolver: bool = False  # --natdnshostresolverN
+    localhostreachable: bool = False  # --nat-localhostreachableN
     line: int = 0  # where its attachment was written, for errors found later
 
     @property

@@ -30,16 +30,17 @@ ADAPTER_OPTIONS = {
     "host-only-adapter": "hostonly", "hostonlyadapter": "hostonly", "intnet": "intnet",
     "bridge-adapter": "bridged", "bridgeadapter": "bridged", "nat-network": "natnetwork",
     "nat-net": "natnet", "natnet": "natnet",
+    "natdnsproxy": "dns_proxy", "nat-dns-proxy": "dns_proxy",
+    "natdnshostresolver": "dns_host_resolver", "nat-dns-host-resolver": "dns_host_resolver",
+    "nat-localhostreachable": "localhostreachable",
     # the adapter's hardware and tracing: nothing a packet's fate depends on here
     "nic-type": None, "nictype": None, "nic-speed": None, "nicspeed": None,
     "nic-trace": None, "nictrace": None, "nic-trace-file": None, "nictracefile": None,
     "nic-boot-prio": None, "nicbootprio": None, "nic-promisc": None, "nicpromisc": None,
 }
-# DNS and the host's loopback through NAT (VirtualBox's natdnsproxy, natdnshostresolver,
-# nat-localhostreachable) change what a guest can reach by name or on 127.0.0.1: refused
-# until the lab emulates them, rather than read and silently not done.
-NOT_YET = ("natdnsproxy", "nat-dns-proxy", "natdnshostresolver", "nat-dns-host-resolver",
-           "nat-localhostreachable", "natdnspassdomain", "nat-dns-pass-domain")
+# Passing the host's DNS domain to the guest changes what a guest's short names mean: refused
+# until the lab emulates it, rather than read and silently not done.
+NOT_YET = ("natdnspassdomain", "nat-dns-pass-domain")
 # modifyvm options about the machine, not its network: read, no effect
 MACHINE_OPTIONS = {"memory", "cpus", "vram", "ostype", "os-type", "name", "description",
                    "acpi", "ioapic", "boot1", "boot2", "boot3", "boot4", "audio",
@@ -123,8 +124,8 @@ def set_option(vm, option, value, line):
     if option in MACHINE_OPTIONS or base in MACHINE_OPTIONS:
         return
     if base in NOT_YET:
-        raise ValueError("--%s: the lab does not emulate VirtualBox's NAT DNS and loopback "
-                         "settings yet" % option)
+        raise ValueError("--%s: the lab does not emulate passing the host's DNS domain yet"
+                         % option)
     if base not in ADAPTER_OPTIONS:
         raise ValueError("modifyvm: unknown option --%s" % option)
     if not number:
@@ -145,6 +146,8 @@ def set_option(vm, option, value, line):
         adapter.forwards.append(nat_rule(value))
     elif what == "natnet":
         adapter.nat_net = None if value == "default" else nat_net(option, value)
+    elif what in ("dns_proxy", "dns_host_resolver", "localhostreachable"):
+        setattr(adapter, what, on_off(option, value))
     elif what is not None:  # the network an attachment names
         adapter.network = value
 

@@ -34,6 +34,7 @@ from plan.addressing import (
     HOST_PORT,
     NAT_PORTS,
     PCS,
+    R1_LAN_IP,
     UPLINK_PORT,
     pc_ip,
     pc_mac,
@@ -44,6 +45,14 @@ from topos.modes.mode import Mode
 from topos.modes.world import World
 from topos.run.dhcp import Dnsmasq, Reservation
 from topos.run.errors import LabError
+from topos.run.name_service import DnsRelay
+
+
+def dns_mode(adapter):
+    """How a NAT adapter's name server answers (controllers.config.DNS_MODES): the host
+    resolver wins when both switches are on, as in VirtualBox."""
+    return (config.DNS_HOST_RESOLVER if adapter.dns_host_resolver else
+            config.DNS_PROXY if adapter.dns_proxy else config.DNS_PASS)
 
 
 @dataclass
@@ -128,8 +137,12 @@ class VboxLab(World):
             server = self.vbox_dhcp(host, ("hostonly", name, ifname), interface=ifname)
             if server:
                 servers.append(server)
+        adapters = [a for vm in host.vms.values() for a in vm.attached() if a.kind == "nat"]
+        relays = [DnsRelay(pc_ip(name), config.RELAY_PORTS[mode], mode == config.DNS_HOST_RESOLVER)
+                  for mode in sorted({dns_mode(a) for a in adapters} & set(config.RELAY_PORTS))]
         self.node(name, dhcp=["eth0"], addresses=addresses, dhcp_server=servers,
-                  role="host PC")
+                  role="host PC", name_server=relays,
+                  loopback_from=["eth0"] if any(a.localhostreachable for a in adapters) else [])
         before = lan
         if any(a.kind == "bridged" for vm in host.vms.values() for a in vm.attached()):
             # the host's card becomes a port of its bridge, the bridged VMs' other ports
@@ -278,8 +291,20 @@ class VboxLab(World):
                     forwards=tuple(Forward(f.proto, f.host_port, f.guest_ip or guest,
                                            f.guest_port, from_lan=f.host_ip != "127.0.0.1")
                                    for f in box.forwards),
-                    state_file="%s/natmap-%s.json" % (rundir, box.switch) if rundir else None))
+                    state_file="%s/natmap-%s.json" % (rundir, box.switch) if rundir else None,
+                    **self.names(pc, box)))
         return result
+
+    def names(self, pc, box):
+        """A NAT's name service and loopback (docs/names.md): a NAT adapter's name server is
+        its own .3, answering as its switches say; a NAT network offers the host's."""
+        if box.key[0] != "nat":
+            return dict(dns_servers=(R1_LAN_IP,))
+        adapter = box.members[0][1]
+        alias = config.nat_dns_ip(box.network)
+        return dict(dns_servers=(alias,), dns_alias=alias,
+                    dns_target=config.dns_target(dns_mode(adapter), pc_ip(pc)),
+                    host_loopback=adapter.localhostreachable)
 
 
 MODE = Mode("lab", VboxLab, columns=())
