@@ -27,7 +27,7 @@ class Loner(World):
 
 LONER = Mode(
     "loner", Loner,
-    columns=(Column("loner", {1: True, 2: False, 9: True}, "Loner", (MINUS,) * 6),),
+    columns=(Column("loner", {1: True, 2: False, 9: True}, "Loner", (MINUS,) * 7),),
     bench_paths=(BenchPath("vm1->vm2", "vm1", "vm2", ("vm2", None), udp=False),),
 )
 
@@ -91,7 +91,7 @@ def test_check_asks_its_column_and_nothing_else(loner, monkeypatch):
 
 def test_the_table_shows_its_row(loner):
     row = next(r for r in vbox_table.rows() if r.virtualbox == "Loner")
-    assert row.topo == "loner" and row.expected == (MINUS,) * 6
+    assert row.topo == "loner" and row.expected == (MINUS,) * 7
 
 
 def test_bench_measures_its_paths(loner, monkeypatch):

@@ -21,7 +21,7 @@ def seen(*observed):
             for proto, o in zip(("icmp", "tcp", "udp"), observed)]
 
 
-def test_the_rows_and_columns_are_the_manuals_plus_the_internet():
+def test_the_rows_and_columns_are_the_manuals_plus_the_internet_and_names():
     by_name = {r.virtualbox: r for r in rows()}
     assert sorted(by_name) == ["Bridged", "Host-only", "Internal", "NAT", "NAT Network"]
     assert COLUMNS[:5] == ("VM -> host", "host -> VM", "VM <-> VM", "VM -> LAN", "LAN -> VM")
@@ -30,7 +30,7 @@ def test_the_rows_and_columns_are_the_manuals_plus_the_internet():
     assert nat.topo == "nat,per_vm=yes" and network.topo == "nat"
     # what tells VirtualBox's two NATs apart: the VMs see each other in a NAT Network only
     assert [a == b for a, b in zip(nat.expected, network.expected)] == [
-        True, True, False, True, True, True]
+        True, True, False, True, True, True, True]
     assert all(len(r.expected) == len(COLUMNS) for r in rows())
 
 

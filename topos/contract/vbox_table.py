@@ -3,9 +3,10 @@
 The manual's networking chapter sums its modes up in one table ("Overview of Networking
 Modes"): per mode, whether a VM reaches its host, the host the VM, VMs each other, the LAN,
 and the LAN the VM ("+", "-", or "Port forward"). Each mode writes its row down (its
-columns' cells, topos.modes), with a column of ours, VM -> internet. Each cell here is
-measured in the mode's lab by the contract's own exchanges (topos.contract.check): ICMP
-echo, TCP and UDP, or the port forward's protocol.
+columns' cells, topos.modes), with two columns of ours: VM -> internet, and names (the VM
+resolves www.example.test with the name server its DHCP gave it, and reaches it by name).
+Each cell here is measured in the mode's lab by the contract's own exchanges
+(topos.contract.check): ICMP echo, TCP and UDP, the port forward's protocol, or DNS.
 """
 
 from dataclasses import asdict, dataclass, field
@@ -16,7 +17,8 @@ from topos.contract.claims import CLAIMS
 from topos.modes.mode import FORWARD, MINUS, PLUS
 from topos.modes.registry import MODES
 
-COLUMNS = ("VM -> host", "host -> VM", "VM <-> VM", "VM -> LAN", "LAN -> VM", "VM -> internet")
+COLUMNS = ("VM -> host", "host -> VM", "VM <-> VM", "VM -> LAN", "LAN -> VM", "VM -> internet",
+           "names")
 
 
 @dataclass(frozen=True)
@@ -47,6 +49,7 @@ MEASURED_BY = {
     "VM -> LAN": (4, None),
     "LAN -> VM": (5, 13),
     "VM -> internet": (6, None),
+    "names": (17, None),
 }
 CLAIM = {c.number: c for c in CLAIMS}
 

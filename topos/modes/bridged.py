@@ -48,7 +48,7 @@ MODE = Mode(
     "bridged", Bridged,
     columns=(Column("bridged", {1: True, 2: True, 3: True, 4: True, 5: True, 6: True, 7: False,
                                 8: True, 9: True, 11: True, 12: True, 15: True, 17: True},
-                    "Bridged", (PLUS,) * 6),),
+                    "Bridged", (PLUS,) * 7),),
     bench_paths=(BenchPath("vm1->pc1", "vm1", "pc1", ("pc1", None)),
                  BenchPath("pc1->vm1", "pc1", "vm1", ("vm1", None))),
 )

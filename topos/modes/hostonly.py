@@ -30,6 +30,6 @@ MODE = Mode(
     "hostonly", HostOnly,
     columns=(Column("hostonly", {1: True, 2: True, 3: True, 4: False, 5: False, 6: False,
                                  7: False, 8: False, 9: True, 10: True, 15: True, 17: False},
-                    "Host-only", (PLUS, PLUS, PLUS, MINUS, MINUS, MINUS)),),
+                    "Host-only", (PLUS, PLUS, PLUS, MINUS, MINUS, MINUS, MINUS)),),
     bench_paths=(BenchPath("vm1->host1", "vm1", "host1", ("host1", "vboxnet0")),),
 )

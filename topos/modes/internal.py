@@ -32,6 +32,6 @@ MODE = Mode(
     "internal", Internal,
     columns=(Column("internal", {1: True, 2: False, 3: False, 4: False, 5: False, 6: False,
                                  7: False, 8: False, 9: True, 15: True, 17: False},
-                    "Internal", (MINUS, MINUS, PLUS, MINUS, MINUS, MINUS)),),
+                    "Internal", (MINUS, MINUS, PLUS, MINUS, MINUS, MINUS, MINUS)),),
     bench_paths=(BenchPath("vm1->vm2", "vm1", "vm2", ("vm2", None)),),
 )

@@ -22,7 +22,8 @@ class Column:
     name: str  # as `vmnet check` and the contract's table name it
     expects: Mapping[int, bool]  # claim number -> must it hold; a claim not named does not apply
     virtualbox: str  # the attachment's name in VirtualBox's manual
-    # VirtualBox's cells: VM -> host, host -> VM, VM <-> VM, VM -> LAN, LAN -> VM, VM -> internet
+    # VirtualBox's cells: VM -> host, host -> VM, VM <-> VM, VM -> LAN, LAN -> VM, and two of
+    # ours: VM -> internet, names (the VM resolves and reaches a name on the internet)
     vbox_cells: Tuple[str, ...]
     params: Tuple[str, ...] = ()  # the mode's parameters that make a lab of this column
 

@@ -230,12 +230,13 @@ NAT_NETWORK = {1: True, 2: True, 3: False, 4: True, 5: False, 6: True, 7: False,
 MODE = Mode(
     "nat", Nat,
     columns=(Column("nat", NAT_NETWORK, "NAT Network", (PLUS, FORWARD, PLUS, PLUS, FORWARD,
-                                                        PLUS)),
+                                                        PLUS, PLUS)),
              # with per_vm=yes vm3 has vm1's own address: nothing could name it from vm1 (8)
              Column("nat_per_vm", {1: False, 2: True, 3: False, 4: True, 5: False, 6: True,
                                    7: False, 9: True, 11: True, 12: True, 13: True, 14: True,
                                    15: True, 16: True, 17: True},
-                    "NAT", (PLUS, FORWARD, MINUS, PLUS, FORWARD, PLUS), params=("per_vm=yes",))),
+                    "NAT", (PLUS, FORWARD, MINUS, PLUS, FORWARD, PLUS, PLUS),
+                    params=("per_vm=yes",))),
     bench_paths=(BenchPath("vm1->pc1", "vm1", "pc1", ("pc1", None), connections=True),
                  BenchPath("vm1->inet", "vm1", "inet", ("inet", None)),
                  # TCP only: the lab's forwards are TCP (iperf3's control and data share a port)
