@@ -57,3 +57,17 @@ def test_by_default_the_guests_own_query_goes_on_to_the_hosts_name_server(lab):
     assert sorted(answer.split()) == sorted(TWO_ADDRESSES)
     assert kept_id, "r1 saw the query with another ID: a relay asked, not the guest"
     assert not resolve(lab.get("vm1"), HOST1_ONLY[0])
+
+
+def test_trace_shows_a_query_at_each_server_and_each_rewrite(lab):
+    from topos.tools import trace
+
+    name = "ns.example.test"  # asked by no other test here: r1 has not cached it
+    request, reply, result = trace.trace(lab, "vm1", name, "dns")
+    assert result.ok, result.detail
+    path = [(h.where, h.seen.src_ip, h.seen.dst_ip, h.seen.dst_port) for h in request]
+    assert path[0] == ("vm1:eth0", "10.0.2.15", "10.0.2.3", 53)
+    assert ("r1:eth1", pc_ip("host1"), R1_LAN_IP, 53) in path  # on to host1's name server
+    assert ("inet:eth0", "203.0.113.1", INET_IP, 53) in path  # r1 asks the internet's
+    last = reply[-1].seen
+    assert (reply[-1].where, last.src_ip, last.src_port) == ("vm1:eth0", "10.0.2.3", 53)

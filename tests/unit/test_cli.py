@@ -28,3 +28,23 @@ def test_bad_topology_parameter_is_reported_before_anything_is_built(capsys, mon
     monkeypatch.setattr(topos.run.lab.Lab, "__init__", must_not_build)
     assert cli.main(["run", "hostonly", "vms=0"]) == 2
     assert "vms=0: must be from 1 to 150" in capsys.readouterr().err
+
+
+def test_trace_takes_a_name_to_look_up_with_dns_and_still_refuses_an_unknown_node(
+        capsys, monkeypatch):
+    import topos.run.lab
+
+    built = []
+
+    def stop_here(self, topo, **params):
+        built.append(topo)
+        raise SystemExit(0)
+
+    monkeypatch.setattr(topos.run.lab.Lab, "__init__", stop_here)
+    with pytest.raises(SystemExit):
+        cli.main(["trace", "nat", "vm1", "www.example.test", "--proto", "dns"])
+    assert built  # a name is a destination for dns: the lab was to be built
+    assert cli.main(["trace", "nat", "vm1", "www.example.test"]) == 2
+    assert "unknown node 'www.example.test'" in capsys.readouterr().err
+    assert cli.main(["trace", "nat", "vm9", "www.example.test", "--proto", "dns"]) == 2
+    assert "unknown node 'vm9'" in capsys.readouterr().err

@@ -77,7 +77,19 @@ def udp(node, ip, port=UDP_PORT, timeout=1):
     return ask(node, "udp", ip, port, timeout)
 
 
-PROBES = {"icmp": ping, "tcp": tcp, "udp": udp}
+def dns(node, name, timeout=2):
+    """One lookup of `name`'s addresses, asked as the node's resolver asks (its own
+    resolv.conf's name server; dig falls back to TCP on a truncated answer)."""
+    rc, out = _run(node, ["dig", "+tries=1", "+time=%d" % timeout, "+short", name],
+                   timeout=timeout * 3 + 2)
+    answers = [line for line in out.splitlines() if line and not line.startswith(";")]
+    if rc == 0 and answers:
+        return Result(True, "%s is %s" % (name, ", ".join(answers)))
+    return Result(False, "no answer for %s (%s)" % (name, out.splitlines()[-1] if out else
+                                                    "dig said nothing"))
+
+
+PROBES = {"icmp": ping, "tcp": tcp, "udp": udp, "dns": dns}
 
 
 def exchange(node, ip, protocols=PROTOCOLS, ports=None):

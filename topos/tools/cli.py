@@ -196,7 +196,7 @@ def cmd_trace(args):
 
     args.mode, args.params = lab_file(args.mode, args.params)
     topo = topology(args.mode, *args.params)
-    for name in (args.src, args.dst):
+    for name in (args.src,) + (() if args.proto == "dns" else (args.dst,)):
         if name not in topo.hosts() and not looks_like_ip(name):
             raise LabError("unknown node %r in mode %s (nodes: %s)" % (
                 name, args.mode, ", ".join(sorted(topo.hosts()))))
@@ -206,7 +206,8 @@ def cmd_trace(args):
 
     lab = Lab(topo, keep=args.keep)
     with lab:
-        dst_ip = args.dst if looks_like_ip(args.dst) else lab.ip(args.dst)
+        dst_ip = args.dst if looks_like_ip(args.dst) or args.proto == "dns" else lab.ip(
+            args.dst)
         write = os.path.abspath(args.write) if args.write else None
         request, reply, result = trace.trace(lab, args.src, dst_ip, args.proto, args.port,
                                              write)
@@ -267,9 +268,10 @@ def parser():
     t = sub.add_parser("trace", help="one exchange, seen at every interface it crosses")
     t.add_argument("mode", help="a mode or a lab file")
     t.add_argument("src", help="the node that starts the exchange")
-    t.add_argument("dst", help="a node or an IPv4 address")
+    t.add_argument("dst", help="a node or an IPv4 address (with --proto dns: a name)")
     t.add_argument("params", nargs="*", help="topology parameters, name=value")
-    t.add_argument("--proto", choices=["icmp", "tcp", "udp"], default="icmp")
+    t.add_argument("--proto", choices=["icmp", "tcp", "udp", "dns"], default="icmp",
+                   help="dns: SRC looks DST up with its own resolver; every query and answer")
     t.add_argument("--port", type=int, help="TCP/UDP port (default: the echo servers')")
     t.add_argument("-w", "--write", metavar="FILE.pcapng",
                    help="save every hop's packets in one pcapng file (one interface per hop)")

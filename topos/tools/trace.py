@@ -18,7 +18,9 @@ FILTERS = {
     "icmp": "icmp[icmptype] = icmp-echo or icmp[icmptype] = icmp-echoreply",
     "tcp": "tcp[tcpflags] & tcp-syn != 0",  # the SYN and the SYN-ACK
     "udp": "udp and not port 67 and not port 68",
+    "dns": "port 53",  # queries and answers, over UDP and TCP, at every server on the way
 }
+DNS_PORT = 53
 DEFAULT_PORT = {"tcp": TCP_PORT, "udp": UDP_PORT}
 
 
@@ -41,8 +43,9 @@ def interfaces(lab):
 
 
 def trace(lab, src, dst_ip, proto="icmp", port=None, write=None):
-    """(request hops, reply hops, the probe's result) for one exchange src -> dst_ip;
-    `write`: also save every hop's packets in one pcapng file there."""
+    """(request hops, reply hops, the probe's result) for one exchange src -> dst_ip (for
+    dns, a name `src` looks up with its own resolver: each query on the way is the request,
+    each answer the reply); `write`: also save every hop's packets in one pcapng file."""
     port = port or DEFAULT_PORT.get(proto)
     places = interfaces(lab)
 
@@ -62,8 +65,9 @@ def trace(lab, src, dst_ip, proto="icmp", port=None, write=None):
                              if os.path.exists(pcap((n, i)))])
     hops = sorted((Hop("%s:%s" % (n.name, i), s) for (n, i), ss in zip(places, seen) for s in ss),
                   key=lambda h: float(h.seen.time))
-    # the reply starts with the first packet leaving the destination
-    turn = next((k for k, h in enumerate(hops) if h.seen.src_ip == dst_ip), len(hops))
+    # the reply starts with the first packet leaving the destination (for dns: an answer)
+    turn = next((k for k, h in enumerate(hops) if (
+        h.seen.src_port == DNS_PORT if proto == "dns" else h.seen.src_ip == dst_ip)), len(hops))
     return hops[:turn], hops[turn:], result
 
 
