@@ -71,3 +71,17 @@ def test_trace_shows_a_query_at_each_server_and_each_rewrite(lab):
     assert ("inet:eth0", "203.0.113.1", INET_IP, 53) in path  # r1 asks the internet's
     last = reply[-1].seen
     assert (reply[-1].where, last.src_ip, last.src_port) == ("vm1:eth0", "10.0.2.3", 53)
+
+
+def test_natmap_shows_a_query_to_the_name_server_as_a_session_like_any_other(lab):
+    from topos.run.poll import until
+    from topos.tools.natmap import natmap_rows
+
+    lab.get("vm1").cmd("dig +short +tries=1 -b 10.0.2.15#45353 www.example.test")
+
+    def mine():
+        return [r for r in natmap_rows(lab) if r["router"] == "vm1" and r["proto"] == "udp"
+                and r["inside"] == "10.0.2.15:45353"]
+
+    (row,) = until(mine, 5, "vm1's query in natmap")
+    assert row["remote"] == "10.0.2.3:53"  # as the VM sees it (its flows go to r1)
