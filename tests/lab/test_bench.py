@@ -31,6 +31,18 @@ def test_bench_json_has_every_figure_as_a_positive_number_or_null():
         assert nat["conn_per_s"] > 0 and nat["first_rtt_ms"] > 0 and nat["rtt_ms"] > 0
     assert report["baselines"]["veth"]["ratio_veth"] == 1
     assert all(seconds > 0 for seconds in report["ready_s"].values())
+    # DNS: each bench lab's VM through its path, next to pc1 straight to r1, and the plain
+    # NAT's name server each of its three ways; a VM offered no name server has no figure
+    dns = {(r["label"], r["path"]): r for r in report["dns"]}
+    labels = {label for label, _ in dns}
+    assert labels == {"hostonly", "bridged", "internal", "nat", "nat-conntrack",
+                      "nat-per-vm-pass", "nat-per-vm-natdnsproxy",
+                      "nat-per-vm-natdnshostresolver"}
+    for label in labels:
+        assert dns[(label, "pc1 -> 192.168.1.1 (r1, from the LAN)")]["qps"] > 0
+    assert dns[("hostonly", "vm1 (no name server offered)")]["qps"] is None
+    assert dns[("nat-per-vm-pass", "vm1 -> 10.0.2.3")]["qps"] > 0
+    assert dns[("nat", "vm1 -> 192.168.1.1")]["qps"] > 0
 
 
 def test_scale_builds_the_vms_with_one_adapter_then_two_and_every_one_answers():

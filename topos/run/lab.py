@@ -49,7 +49,7 @@ def preflight(controller_classes, topo=None):
     if os.geteuid() != 0:
         raise LabError("the lab needs root (network namespaces, Open vSwitch): run it with sudo")
     for tool in ("ovs-vsctl", "mnexec", "dnsmasq", "udhcpc", "iptables", "stun", "stund",
-                 "nsd", "dig"):
+                 "nsd", "dig", "dnsperf"):
         if not shutil.which(tool):
             raise LabError("%s is not installed: run vm/provision.sh" % tool)
     if not ovs_running():

@@ -26,6 +26,7 @@ from topos.run.links import host_link
 from topos.run.nodes import LabNode
 from topos.run.poll import until
 from topos.run.switch import VmnetSwitch
+from topos.tools import dns_bench
 
 RTT_PORT = 7010
 CONN_PORT = 7011
@@ -220,13 +221,15 @@ def bench_mode(mode, variant, seconds, say, keep=False):
                 row["conn_per_s"], row["conn_failed"] = connection_rate(
                     lab.get(path.client), lab.get(path.server), lab.ip(*path.target),
                     max(seconds, 5))
-    return ready, rows
+        say("%s: DNS" % label)
+        names = dns_bench.rows(lab, label, max(1, seconds // 2))
+    return ready, rows, names
 
 
 def bench(modes, seconds=4, say=print, keep=False):
     """{'baselines': {...}, 'paths': [...], 'ready_s': {...}} with ratios to the veth pair."""
     preflight([VmnetController])
-    report = {"baselines": {}, "paths": [], "ready_s": {}}
+    report = {"baselines": {}, "paths": [], "ready_s": {}, "dns": []}
     for kind in BASELINES:
         say("baseline: %s" % kind)
         report["baselines"][kind] = asdict(baseline(kind, seconds))
@@ -236,15 +239,18 @@ def bench(modes, seconds=4, say=print, keep=False):
     for name in modes:
         mode = MODES[name]
         for n, variant in enumerate(mode.bench_variants):
-            ready, rows = bench_mode(mode, variant, seconds, say, keep)
+            ready, rows, names = bench_mode(mode, variant, seconds, say, keep)
             # the first variant is the mode's default (engine=openflow): it goes by the
             # mode's name, the others by their values (nat-conntrack)
             label = "-".join([name] + [p.split("=", 1)[1] for p in variant] * (n > 0))
+            report["dns"] += [dict(r, label=label) for r in names]
             report["ready_s"][label] = round(ready, 2)
             for row in rows:
                 row["label"] = label
                 row["ratio_veth"] = row["tcp_gbps"] / veth
             report["paths"] += rows
+    if "nat" in modes:  # the plain NAT's own name server, each of its three ways
+        report["dns"] += dns_bench.plain_nat(max(1, seconds // 2), say, keep)
     return report
 
 
@@ -269,4 +275,6 @@ def format_report(report):
         row(f.get("label", f["mode"]), f["path"], f)
     for mode, seconds in report["ready_s"].items():
         lines.append("%s lab ready (every lease done) in %.1f s" % (mode, seconds))
+    if report.get("dns"):
+        lines += ["", dns_bench.format_rows(report["dns"])]
     return "\n".join(lines)
