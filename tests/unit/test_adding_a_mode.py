@@ -105,7 +105,11 @@ def test_bench_measures_its_paths(loner, monkeypatch):
     monkeypatch.setattr(bench, "measure", measure)
     monkeypatch.setattr(bench, "baseline", lambda kind, seconds: bench.Figures(tcp_gbps=2.0))
     monkeypatch.setattr(bench, "preflight", lambda controllers: None)
+    asked = []  # the DNS figures' lab and label (dnsperf itself needs a real lab)
+    monkeypatch.setattr(bench.dns_bench, "rows",
+                        lambda lab, label, seconds: asked.append(label) or [])
     report = bench.bench(["loner"], seconds=1, say=lambda text: None)
+    assert asked == ["loner"]
     assert measured == [("vm1", "vm2", "10.77.0.7", bench.IPERF_PORT, False)]
     assert [(p["mode"], p["path"], p["ratio_veth"]) for p in report["paths"]] == [
         ("loner", "vm1->vm2", 0.5)]
