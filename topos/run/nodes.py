@@ -15,6 +15,7 @@ from mininet.node import Host
 from topos.agents import echo_server_argv
 from topos.agents.echo_server import TCP_PORT, UDP_PORT
 from topos.run import dhcp, name_service
+from topos.run.errors import LabError
 from topos.run.inventory import Owned
 
 
@@ -181,6 +182,10 @@ class LabNode(Owned, Host):
     def set_up_names(self, rundir):
         """Write the node's resolv.conf and hosts into the run folder and mount them over
         /etc's inside the node's own mount namespace (never the machine's files)."""
+        if os.readlink("/proc/%d/ns/mnt" % self.pid) == os.readlink("/proc/self/ns/mnt"):
+            # a mount here would hide the machine's own files for as long as the lab runs
+            raise LabError("%s shares the machine's mount namespace (is mnexec Mininet's?): "
+                           "its resolv.conf cannot be its own" % self.name)
         os.makedirs(os.path.join(rundir, "etc"), exist_ok=True)
         for name, text in (("resolv.conf", name_service.resolv_conf(self.resolver)),
                            ("hosts", name_service.hosts_file(self.name, self.hosts_extra))):
