@@ -56,7 +56,7 @@ def test_mn_custom_reach_builds_checks_and_cleans_up():
     before = root_state()
     result = run(MN + ["--topo", "hostonly", "--test", "reach"])
     assert result.returncode == 0, result.stdout + result.stderr
-    assert "hostonly: 31 of 31 checks hold" in result.stdout
+    assert "hostonly: 32 of 32 checks hold" in result.stdout
     assert not LAB_SWITCHES & bridges()
     assert root_state() == before
 
@@ -92,7 +92,7 @@ def test_mn_with_a_controller_started_by_hand(tmp_path):
         until(lambda: listening(6653), 20, "the controller to listen")
         result = run(MN + ["--topo", "hostonly", "--controller", "remote", "--test", "reach"])
         assert result.returncode == 0, result.stdout + result.stderr
-        assert "hostonly: 31 of 31 checks hold" in result.stdout
+        assert "hostonly: 32 of 32 checks hold" in result.stdout
     finally:
         controller.terminate()
         controller.wait(10)
@@ -175,7 +175,7 @@ def test_vmnet_run_through_a_scripted_cli_session():
 
 
 def test_mn_nat_and_bridged_reach():
-    for mode, checks in (("nat", 37), ("bridged", 34)):
+    for mode, checks in (("nat", 38), ("bridged", 35)):
         result = run(MN + ["--topo", mode, "--test", "reach"])
         assert result.returncode == 0, result.stdout + result.stderr
         assert "%s: %d of %d checks hold" % (mode, checks, checks) in result.stdout
