@@ -49,12 +49,13 @@ def assert_claim(lab, claim):
     wrong = ["%s: expected %s, saw %s (%s)" % (o.proto, o.expected, o.observed, o.detail)
              for o in observations if not o.holds]
     assert not wrong, "claim %d (%s): %s" % (claim.number, claim.text, "; ".join(wrong))
-    # every protocol, except for port forwards (their own protocols), STUN (UDP), and
-    # broadcasts between VMs of one address (no TCP)
+    # every protocol, except for port forwards (their own protocols), STUN (UDP), names
+    # (a lookup, then a ping by name), and broadcasts between VMs of one address (no TCP)
     forwards = {proto for proto, *_ in getattr(lab.topo, "forwards", ())}
     isolated = claim.number == 1 and lab.topo.column == "nat_per_vm"
     assert {o.proto for o in observations} == (
         forwards if claim.number in (13, 16) else {"udp"} if claim.number in (14, 15)
+        else {"dns"} if claim.number == 17
         else {"icmp", "udp"} if isolated else {"icmp", "tcp", "udp"})
 
 
