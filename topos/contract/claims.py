@@ -40,8 +40,7 @@ CLAIMS = (
     Claim(14, "the virtual router is the NAT type STUN expects (server on pc1)"),
     Claim(15, "r1 is the NAT type STUN expects (host1 to a server on inet)"),
     Claim(16, "host1 -> {forward} at the gateway's address (the host reaching a port forward)"),
-    Claim(17, "vm1 resolves www.example.test (with the name server its DHCP lease gave it) "
-              "and reaches it by name"),
+    Claim(17, "vm1 -> www.example.test by name (the name server its lease gave)"),
 )
 
 
