@@ -49,14 +49,24 @@ def assert_claim(lab, claim):
     wrong = ["%s: expected %s, saw %s (%s)" % (o.proto, o.expected, o.observed, o.detail)
              for o in observations if not o.holds]
     assert not wrong, "claim %d (%s): %s" % (claim.number, claim.text, "; ".join(wrong))
-    # every protocol, except for port forwards (their own protocols), STUN (UDP), names
-    # (a lookup, then a ping by name), and broadcasts between VMs of one address (no TCP)
     forwards = {proto for proto, *_ in getattr(lab.topo, "forwards", ())}
-    isolated = claim.number == 1 and lab.topo.column == "nat_per_vm"
-    assert {o.proto for o in observations} == (
-        forwards if claim.number in (13, 16) else {"udp"} if claim.number in (14, 15)
-        else {"dns"} if claim.number == 17
-        else {"icmp", "udp"} if isolated else {"icmp", "tcp", "udp"})
+    assert {o.proto for o in observations} == claim_protocols(lab.topo.column, claim.number,
+                                                              forwards)
+
+
+def claim_protocols(column, number, forwards=frozenset({"tcp"})):
+    """The protocols a claim is checked with: every one, except for port forwards (their own
+    protocols), STUN (UDP), names (a lookup, then a ping by name: 'dns'), and broadcasts
+    between VMs of one address (no TCP)."""
+    if number in (13, 16):
+        return set(forwards)
+    if number in (14, 15):
+        return {"udp"}
+    if number == 17:
+        return {"dns"}
+    if (column, number) == ("nat_per_vm", 1):
+        return {"icmp", "udp"}
+    return {"icmp", "tcp", "udp"}
 
 
 def interface_names(lab, node):

@@ -10,6 +10,7 @@ import sys
 import time
 
 import pytest
+from labkit import claim_protocols
 from leftovers import bridges, left_behind, root_state
 
 from topos.modes.hostonly import HostOnly
@@ -151,9 +152,7 @@ def test_vmnet_check_all_twice_agrees_with_the_contract_and_shows_every_retry():
     assert beyond <= exchanges // 100, soak  # a path that loses answers would show more
     expected = {(m.name, c.number, p, m.expected(c.number)) for m in columns()
                 for c in CLAIMS if m.expected(c.number) is not None
-                for p in (("tcp",) if c.number in (13, 16) else ("udp",) if c.number in (14, 15)
-                          else ("icmp", "udp") if (m.name, c.number) == ("nat_per_vm", 1)
-                          else ("icmp", "tcp", "udp"))}
+                for p in claim_protocols(m.name, c.number)}
     assert {(o["mode"], o["claim"], o["proto"], o["expected"]) for o in observations} == expected
     assert all(o["expected"] == o["observed"] for o in observations)
     assert len(observations) == 2 * len({(o["mode"], o["claim"], o["proto"], o["text"])
