@@ -31,8 +31,9 @@ class Way:
     next_mac: str
     src_ip: str
     src_mac: str
-    # the server a query to the NAT's own name server (10.0.2.3:53) really goes to,
-    # (address, port); the answer comes back from the name server's address
+    # for a packet to one of the router's aliases (controllers.alias: the name server at .3,
+    # the host's loopback at .2), where it really goes, (address, port); the answer comes
+    # back from the alias's address
     dst: Optional[Tuple[str, int]] = None
 
 
