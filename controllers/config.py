@@ -40,9 +40,14 @@ from plan.names import NAT_DNS_OFFSET
 DNS_PASS = "pass"  # (default) the packets go on to the host's name server
 DNS_PROXY = "proxy"  # --natdnsproxy on: the NAT engine relays them itself
 DNS_HOST_RESOLVER = "hostresolver"  # --natdnshostresolver on: the host's resolver answers
-DNS_MODES = (DNS_PASS, DNS_PROXY, DNS_HOST_RESOLVER)
-# Where a host PC's DNS relay listens (topos.run.names.DnsRelay), one per way of answering
+# Where a host PC's DNS relay listens (topos.run.name_service.DnsRelay), one per way
 RELAY_PORTS = {DNS_PROXY: 5301, DNS_HOST_RESOLVER: 5302}
+
+
+def dns_mode(proxy, host_resolver):
+    """How .3 answers, from VirtualBox's two switches: the host resolver wins when both are
+    on, as in VirtualBox."""
+    return DNS_HOST_RESOLVER if host_resolver else DNS_PROXY if proxy else DNS_PASS
 
 
 def nat_dns_ip(net):

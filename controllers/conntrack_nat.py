@@ -97,18 +97,19 @@ class ConntrackNat(NatEngine):
             # before host1) another router's
             Flow(10, {"in_port": c.uplink_port}, (Output(c.host_port),), table_id=1),
             Flow(10, {"in_port": c.host_port}, (Output(c.uplink_port),), table_id=1),
-            # table 2: host1 itself (hairpin: it sees the gateway's address). Here and on
-            # the way to the LAN a flow matches the source a translated packet has: one the
-            # tracker did not translate (its zone full, no port left: OVS then passes it on
-            # unchanged) matches none and is dropped
-            Flow(20, dict(ip, ipv4_src=c.gateway_ip, ipv4_dst=c.outside_ip),
-                 (SetField("eth_src", c.gateway_mac), SetField("eth_dst", c.outside_mac),
-                  DecTtl(), Output(c.host_port)), table_id=2),
-            # an unknown LAN neighbour: the controller asks for it, and sends the packet on
+            # table 2: an unknown LAN neighbour: the controller asks for it, and sends the packet on
             Flow(10, dict(ip, ipv4_src=c.outside_ip,
                           ipv4_dst=(c.lan_net.split("/")[0], "255.255.255.0")),
                  (Output(CONTROLLER),), table_id=2),
         ]
+        # table 2: host1 itself (hairpin: it sees the gateway's address). Here and on the way
+        # to the LAN a flow matches the source a translated packet has: one the tracker did
+        # not translate (its zone full, no port left: OVS then passes it on unchanged)
+        # matches none and is dropped
+        rules += [Flow(20, dict(ip, ipv4_src=c.gateway_ip, ipv4_dst=host),
+                       (SetField("eth_src", c.gateway_mac), SetField("eth_dst", c.outside_mac),
+                        DecTtl(), Output(c.host_port)), table_id=2)
+                  for host in self.host_addresses()]
         rules += self.alias_flows()
         for f in c.forwards:  # from the LAN to host1's address, from host1 to the gateway's
             for port, address in f.entries(c):
@@ -130,8 +131,7 @@ class ConntrackNat(NatEngine):
             4   ct(nat) in the router's zone, then table 1 as any VM's packet
             2   (the answer) from a target to a VM, fresh from the router's zone: ct(nat) in
                 the alias zone, then table 2 again (now from the alias: the VM's flow)
-        The host's loopback is the host PC itself: table 1 translates the source to the
-        gateway's (as for host1's own address) and table 2 sends it to the host port."""
+        The host's loopback is the host PC itself (host_addresses)."""
         c, ip = self.cfg, {"eth_type": ETH_IP}
         aliases = c.aliases()
         if not aliases:
@@ -158,12 +158,12 @@ class ConntrackNat(NatEngine):
                                            ipv4_src=a.target, ipv4_dst=inside, **from_port),
                                   (Conntrack(self.alias_zone, table=2, nat=CtNat()),),
                                   table_id=2))
-        if c.host_loopback:
-            rules.append(Flow(20, dict(ip, ipv4_src=c.gateway_ip, ipv4_dst=LOOPBACK),
-                              (SetField("eth_src", c.gateway_mac),
-                               SetField("eth_dst", c.outside_mac), DecTtl(),
-                               Output(c.host_port)), table_id=2))
         return rules
+
+    def host_addresses(self):
+        """Where the host PC itself is reached (with the gateway's address as the source):
+        its own address, and its loopback with localhostreachable."""
+        return [self.cfg.outside_ip] + ([LOOPBACK] if self.cfg.host_loopback else [])
 
     def port_slice(self, port):
         """The outside ports of the VM on `port`: its own slice of the range."""
@@ -180,25 +180,22 @@ class ConntrackNat(NatEngine):
                           **({L4_FIELDS[proto][1]: a.port} if a.port else {})),
                  (Conntrack(self.alias_zone, table=3, nat=CtNat()),))
             for a in c.aliases() for proto in ("udp", "tcp")]
-        to_loopback = [  # the host's loopback is the host PC: it sees the gateway's address
-            Flow(21, dict(ip, in_port=port, ipv4_src=address, ipv4_dst=LOOPBACK,
+        # to host1 itself (hairpin; its loopback too, with localhostreachable): it sees the
+        # gateway's address. Matched by the VM's port: a packet from the uplink may look the
+        # same (another router's, in a row)
+        to_host = [
+            Flow(21, dict(ip, in_port=port, ipv4_src=address, ipv4_dst=host,
                           ct_state=TRACKED_NEW),
                  (Conntrack(self.zone, table=2, commit=True,
                             nat=CtNat("src", c.gateway_ip, self.port_slice(port))),),
-                 table_id=1)] if c.host_loopback else []
-        return to_alias + to_loopback + [
+                 table_id=1)
+            for host in self.host_addresses()]
+        return to_alias + to_host + [
             Flow(25, dict(ip, in_port=port, eth_src=mac, ipv4_src=address,
                           eth_dst=c.gateway_mac), (Conntrack(self.zone, table=1, nat=CtNat()),)),
             Flow(20, dict(ip, in_port=port, ipv4_src=address, ct_state=TRACKED_NEW),
                  (Conntrack(self.zone, table=2, commit=True,
                             nat=CtNat("src", c.outside_ip, self.port_slice(port))),),
-                 table_id=1),
-            # to host1 itself (hairpin): it sees the gateway's address. Matched by the VM's
-            # port: a packet from the uplink may look the same (another router's, in a row)
-            Flow(21, dict(ip, in_port=port, ipv4_src=address, ipv4_dst=c.outside_ip,
-                          ct_state=TRACKED_NEW),
-                 (Conntrack(self.zone, table=2, commit=True,
-                            nat=CtNat("src", c.gateway_ip, self.port_slice(port))),),
                  table_id=1),
             Flow(20, dict(ip, ipv4_dst=address),
                  (SetField("eth_src", c.gateway_mac), SetField("eth_dst", mac), DecTtl(),

@@ -46,7 +46,7 @@ from plan.addressing import (
 from topos.modes.mode import FORWARD, IPERF_PORT, MINUS, PLUS, BenchPath, Column, Mode
 from topos.modes.world import World, whole_number
 from topos.run.errors import LabError
-from topos.run.name_service import DnsRelay
+from topos.run.name_service import relays
 
 MAX_VMS_PER_VM = 10  # plain NAT: a host PC's own traffic crosses every router in the row
 NET_OPTION = {"host1": "net", "host2": "net2"}  # the parameter naming each PC's VM network
@@ -90,16 +90,14 @@ def on_or_off(name, value):
 
 
 def dns_mode(options, per_vm):
-    """How the plain NAT's name server at .3 answers (controllers.config.DNS_MODES), from
-    VirtualBox's two switches; the host resolver wins when both are on, as in VirtualBox.
-    A NAT Network has neither: its DHCP offers the host's name servers themselves."""
+    """How the plain NAT's name server at .3 answers (controllers.config.dns_mode). A NAT
+    Network has neither switch: its DHCP offers the host's name servers themselves."""
     proxy = on_or_off("natdnsproxy", options["natdnsproxy"])
     resolver = on_or_off("natdnshostresolver", options["natdnshostresolver"])
     if (proxy or resolver) and not per_vm:
         raise LabError("natdnsproxy/natdnshostresolver: settings of VirtualBox's plain NAT "
                        "(per_vm=yes); a NAT Network's guests ask the host's name servers")
-    return config.DNS_HOST_RESOLVER if resolver else config.DNS_PROXY if proxy \
-        else config.DNS_PASS
+    return config.dns_mode(proxy, resolver)
 
 
 class Nat(World):
@@ -178,11 +176,9 @@ class Nat(World):
         else:
             routers = [(self.switch("vr-%s" % name, DPID_ROUTER + int(name[-1])),
                         "vr-%s" % name)]
-        relay = [DnsRelay(pc_ip(name), config.RELAY_PORTS[self.dns],
-                          self.dns == config.DNS_HOST_RESOLVER)] if self.dns in \
-            config.RELAY_PORTS else []
         self.node(name, dhcp=["eth0"], role="host PC (runs the virtual router)",
-                  name_server=relay, loopback_from=["eth0"] if self.localhostreachable else [])
+                  name_server=relays(pc_ip(name), [self.dns]),
+                  loopback_from=["eth0"] if self.localhostreachable else [])
         self.plug(name, "eth0", routers[-1][0], mac, port=HOST_PORT)
         before, before_name = lan, "lan"
         for router, router_name in routers:

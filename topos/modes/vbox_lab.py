@@ -45,14 +45,12 @@ from topos.modes.mode import Mode
 from topos.modes.world import World
 from topos.run.dhcp import Dnsmasq, Reservation
 from topos.run.errors import LabError
-from topos.run.name_service import DnsRelay
+from topos.run.name_service import relays
 
 
 def dns_mode(adapter):
-    """How a NAT adapter's name server answers (controllers.config.DNS_MODES): the host
-    resolver wins when both switches are on, as in VirtualBox."""
-    return (config.DNS_HOST_RESOLVER if adapter.dns_host_resolver else
-            config.DNS_PROXY if adapter.dns_proxy else config.DNS_PASS)
+    """How a NAT adapter's name server answers (controllers.config.dns_mode)."""
+    return config.dns_mode(adapter.dns_proxy, adapter.dns_host_resolver)
 
 
 @dataclass
@@ -138,10 +136,8 @@ class VboxLab(World):
             if server:
                 servers.append(server)
         adapters = [a for vm in host.vms.values() for a in vm.attached() if a.kind == "nat"]
-        relays = [DnsRelay(pc_ip(name), config.RELAY_PORTS[mode], mode == config.DNS_HOST_RESOLVER)
-                  for mode in sorted({dns_mode(a) for a in adapters} & set(config.RELAY_PORTS))]
         self.node(name, dhcp=["eth0"], addresses=addresses, dhcp_server=servers,
-                  role="host PC", name_server=relays,
+                  role="host PC", name_server=relays(pc_ip(name), [dns_mode(a) for a in adapters]),
                   loopback_from=["eth0"] if any(a.localhostreachable for a in adapters) else [])
         before = lan
         if any(a.kind == "bridged" for vm in host.vms.values() for a in vm.attached()):

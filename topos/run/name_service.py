@@ -12,6 +12,7 @@ holds the file, not its name).
 import os
 from dataclasses import dataclass
 
+from controllers.config import DNS_HOST_RESOLVER, RELAY_PORTS
 from plan.names import zone_file
 
 
@@ -99,3 +100,10 @@ class DnsRelay:
 
     def listening(self):
         return ("udp", self.port), ("tcp", self.port)
+
+
+def relays(host_ip, modes):
+    """The DNS relays a host PC runs for its plain NATs answering in `modes`
+    (controllers.config.dns_mode): one per way that needs one, each on its own port."""
+    return [DnsRelay(host_ip, RELAY_PORTS[mode], mode == DNS_HOST_RESOLVER)
+            for mode in sorted(set(modes) & set(RELAY_PORTS))]
