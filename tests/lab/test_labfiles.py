@@ -9,6 +9,7 @@ from leftovers import root_state
 
 from topos.contract import labcheck
 from topos.modes.registry import topology
+from topos.run.poll import until
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
@@ -119,9 +120,11 @@ def test_a_lab_files_nat_adapters_answer_names_as_their_switches_say(tmp_path):
         assert [bool(resolve(vm, HOST1_ONLY[0])) for vm in (plain, proxied, dev)] == [
             False, False, True]  # only the host resolver knows host1's /etc/hosts
         assert name_servers(isolated) == [] and resolve(isolated, WWW) == []
-        service = lab.get("host1").popen(["socat", "TCP4-LISTEN:5432,bind=127.0.0.1,fork,"
-                                          "reuseaddr", "SYSTEM:echo host-db"])
+        host1 = lab.get("host1")
+        service = host1.popen(["socat", "TCP4-LISTEN:5432,bind=127.0.0.1,fork,reuseaddr",
+                               "SYSTEM:echo host-db"])
         try:
+            until(lambda: host1.listens(5432), 5, "the service on host1's loopback")
             ask = "echo hi | socat -T2 - TCP4:10.0.2.2:5432,connect-timeout=2"
             assert dev.cmd(ask).strip() == "host-db"  # --nat-localhostreachable1 on
             assert "host-db" not in plain.cmd(ask)  # off: VirtualBox 7's default

@@ -10,6 +10,7 @@ from plan.addressing import INET_IP
 from plan.names import HOST1_ONLY, WWW
 from topos.contract.name_check import resolve
 from topos.modes.registry import topology
+from topos.run.poll import until
 
 LOOPBACK_PORT = 8080
 
@@ -44,9 +45,11 @@ def test_the_host_resolver_answers_with_the_hosts_own_names(switched_lab):
 def loopback_service(lab):
     """A service bound to host1's 127.0.0.1 only (TCP and UDP), stopped after use."""
     host1 = lab.get("host1")
-    return [host1.popen(["socat", "%s4-LISTEN:%d,bind=127.0.0.1,fork,reuseaddr" % (proto, port),
-                         "SYSTEM:echo loopback-%s" % proto])
-            for proto, port in (("TCP", LOOPBACK_PORT), ("UDP", LOOPBACK_PORT))]
+    services = [host1.popen(["socat", "%s4-LISTEN:%d,bind=127.0.0.1,fork,reuseaddr" % (
+        proto, LOOPBACK_PORT), "SYSTEM:echo loopback-%s" % proto]) for proto in ("TCP", "UDP")]
+    until(lambda: host1.listens(LOOPBACK_PORT, "tcp") and host1.listens(LOOPBACK_PORT, "udp"),
+          5, "the loopback service in host1")
+    return services
 
 
 def ask_gateway(vm):
