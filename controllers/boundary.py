@@ -56,8 +56,6 @@ def handle(core, in_port, data, now, drops, deep=True, table=0):
         drops.drop(str(e))
         return []
     try:
-        if frame.ip is not None and frame.ip.fragment:
-            return core.fragment(in_port, frame, now)
         return core.packet_in(in_port, frame, now)
     except Exception as e:  # noqa: BLE001 - the boundary: nothing a guest sends may escape
         where = e.__traceback__

@@ -29,19 +29,30 @@ def l4_checksum(src, dst, proto, segment):
 
 
 def complete(frame):
-    """`frame` with its IPv4 TCP/UDP checksum computed in full (other frames unchanged)."""
+    """`frame` with its IPv4 TCP/UDP checksum computed in full; any frame that is not a
+    whole, valid IPv4 TCP/UDP packet (a bad header, a fragment, a segment cut short) is
+    returned unchanged: only the checksum's two bytes are ever written.
+
+    The checksum covers what the header says the segment is: for UDP its length field (bytes
+    after it inside the IP payload are not the datagram's), for TCP the IP payload."""
     if len(frame) < 34 or struct.unpack_from("!H", frame, 12)[0] != ETH_IPV4:
         return frame
-    ihl = (frame[14] & 0x0F) * 4
+    version, ihl = frame[14] >> 4, (frame[14] & 0x0F) * 4
     total_length = struct.unpack_from("!H", frame, 16)[0]
     proto = frame[23]
     fragment = struct.unpack_from("!H", frame, 20)[0] & 0x3FFF  # MF flag or an offset
-    if proto not in CHECKSUM_AT or fragment or total_length > len(frame) - 14:
+    if (version != 4 or ihl < 20 or total_length < ihl or proto not in CHECKSUM_AT
+            or fragment or total_length > len(frame) - 14):
         return frame
     start, end = 14 + ihl, 14 + total_length
     at = start + CHECKSUM_AT[proto]
     if end < at + 2 or (proto == UDP and frame[at:at + 2] == b"\0\0"):
         return frame  # truncated, or a UDP datagram sent without a checksum
+    if proto == UDP:
+        length = struct.unpack_from("!H", frame, start + 4)[0]
+        if length < 8 or start + length > end:
+            return frame  # a length that lies: not ours to mend
+        end = start + length
     segment = bytearray(frame[start:end])
     segment[at - start:at - start + 2] = b"\0\0"
     value = l4_checksum(frame[26:30], frame[30:34], proto, bytes(segment))

@@ -32,11 +32,13 @@ every port, and one zone serves all (no two connections share an outside endpoin
 """
 
 import ipaddress
+from dataclasses import replace
 
 from controllers.alias import LOOPBACK
 from controllers.nat_engine import NatEngine
-from controllers.router_flows import ETH_IP
+from controllers.router_flows import COOKIE_CONNTRACK, COOKIE_OWNER, ETH_IP
 from controllers.rules import (
+    ALL_TABLES,
     CONTROLLER,
     CT_ESTABLISHED,
     CT_NEW,
@@ -46,6 +48,7 @@ from controllers.rules import (
     Conntrack,
     CtNat,
     DecTtl,
+    DeleteFlows,
     Flow,
     GotoTable,
     Output,
@@ -57,6 +60,14 @@ from controllers.session_flows import IP_PROTO, L4_FIELDS
 TRACKED_NEW = (CT_TRACKED | CT_NEW, CT_TRACKED | CT_NEW)
 FORWARDING = 2  # the table that forwards by (translated) destination
 ALIAS_ZONE = 0x8000  # | the router's datapath id: the zone of its aliases' translation
+# Its flows' cookies (controllers.router_flows.COOKIE_CONNTRACK | what | which): the standing
+# ones, a VM's (which: its port), a LAN neighbour's route (which: its address)
+STANDING, VM, ROUTE = 0, 1, 2
+EVERY_BIT = 2**64 - 1
+
+
+def cookie(what, which=0):
+    return COOKIE_CONNTRACK | what << 48 | which
 
 
 def state(bit):
@@ -66,6 +77,10 @@ def state(bit):
 class ConntrackNat(NatEngine):
     # the tracker picks an outside port per connection: to STUN, a symmetric NAT
     stun_type = "Dependent Mapping, random port, no hairpin"
+    # its record of what it installed follows the switch: the flows are read back now and then
+    # (audit), and a group the switch lost is sent again
+    reads_flow_table = True
+
     def __init__(self, cfg, drops, facts):
         super().__init__(cfg, drops, facts)
         # One userspace datapath serves every bridge: each router tracks in a zone of its own.
@@ -75,9 +90,20 @@ class ConntrackNat(NatEngine):
         self.lan = ipaddress.ip_network(cfg.lan_net)
         self.installed = {}  # VM MAC -> (port, address) its flows were installed for
         self.routes = {}  # LAN address -> MAC a forwarding flow was installed for
+        self.sent = {}  # cookie -> (how many flows carry it, when they were sent)
 
     def connected(self):
-        self.installed, self.routes = {}, {}
+        """The standing flows; every VM's and route's follow (after()). Whatever the engine
+        installed before is forgotten: a switch that (re)connects may hold none of it."""
+        self.installed, self.routes, self.sent = {}, {}, {}
+        return self.group(cookie(STANDING), self.standing_flows(), 0.0)
+
+    def group(self, value, flows, now):
+        """`flows` under one cookie, remembered to be checked against the switch (audit)."""
+        self.sent[value] = (len(flows), now)
+        return [replace(f, cookie=value) for f in flows]
+
+    def standing_flows(self):
         c, ip = self.cfg, {"eth_type": ETH_IP}
         rules = [
             # replies to host1's address, and host1 answering the gateway (hairpin)
@@ -212,19 +238,59 @@ class ConntrackNat(NatEngine):
                      Output(c.uplink_port)), table_id=2)
 
     def after(self, now):
-        """Flows for VMs leased and neighbours learned since the last call."""
+        """Flows for what changed since the last call: a VM with a new address (a lease, a
+        static guest heard from) gets its flows, one whose address went loses them; a
+        neighbour learned gets its route."""
         rules = []
-        for mac, port, address in self.facts.bound():
-            if self.installed.get(mac) != (port, address):
-                rules += self.vm_flows(mac, port, address)
+        vms = {mac: (port, address) for mac, port, address in self.facts.vms(now)}
+        for mac, (port, address) in list(self.installed.items()):
+            if vms.get(mac) != (port, address):
+                del self.installed[mac]
+                self.sent.pop(cookie(VM, port), None)
+                rules.append(DeleteFlows({}, table_id=ALL_TABLES, cookie=cookie(VM, port),
+                                         cookie_mask=EVERY_BIT))
+        for mac, (port, address) in vms.items():
+            if mac not in self.installed:
+                rules += self.group(cookie(VM, port), self.vm_flows(mac, port, address), now)
                 self.installed[mac] = (port, address)
         for address, mac in self.facts.neighbours().items():
             if self.routes.get(address) != mac:
-                rules.append(self.route_flow(address, mac))
+                flows = [self.route_flow(address, mac)]
                 if address == self.cfg.lan_gateway:
-                    rules.append(self.route_flow(address, mac, default=True))
+                    flows.append(self.route_flow(address, mac, default=True))
+                which = int(ipaddress.ip_address(address))
+                rules += self.group(cookie(ROUTE, which), flows, now)
                 self.routes[address] = mac
         return rules
+
+    # --- its record follows the switch ---
+    def audit_slice(self):
+        return COOKIE_CONNTRACK, COOKIE_OWNER, 1  # its own flows, all of them
+
+    def adopt(self, flows, now):
+        return self.audit(flows, now, now)  # what connected() sent is in, or it is sent again
+
+    def audit(self, flows, asked_at, now):
+        """The engine's flows as the switch holds them: a group that lost a flow (deleted by
+        hand or by another core, lost in a reconnect) is forgotten, and sent again. A group
+        sent after the reading was asked for is not judged by it."""
+        held = {}
+        for f in flows:
+            held[f["cookie"]] = held.get(f["cookie"], 0) + 1
+        lost = [value for value, (count, when) in self.sent.items()
+                if when < asked_at - 1.0 and held.get(value, 0) < count]
+        if not lost:
+            return []
+        if cookie(STANDING) in lost:
+            return self.connected() + self.after(now)  # everything again
+        for value in lost:
+            del self.sent[value]
+            what, which = value >> 48 & 0xFF, value & 0xFFFFFFFFFFFF
+            if what == VM:
+                self.installed = {m: pa for m, pa in self.installed.items() if pa[0] != which}
+            else:
+                self.routes.pop(str(ipaddress.ip_address(which)), None)
+        return self.after(now)
 
     def outward(self, frame, in_port, way, now):
         """A leased VM's packet that raced its flows (the switch sent it before they were

@@ -20,10 +20,6 @@ class Core:
         """A frame the switch sent (controllers.frame.Frame, read by controllers.boundary)."""
         return []
 
-    def fragment(self, in_port, frame, now):
-        """An IPv4 fragment (its ports are not all there)."""
-        return self.packet_in(in_port, frame, now)
-
     def flow_removed(self, flow_cookie, now):
         return []
 

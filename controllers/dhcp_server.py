@@ -1,12 +1,10 @@
-"""The virtual router's DHCP server, and the port security its leases give. Pure Python.
+"""The virtual router's DHCP server. Pure Python.
 
-A VM's port is bound to the MAC it leased with, and that MAC to the port, as a virtual
-switch port with port security is: frames that break the binding are dropped by the
-router. A VM the lab attached to a port has its MAC bound to that port from the start: its
-reservation is not to be had from another port. Only the lease's own MAC, from its own
-port, may release or decline it, a DHCP message whose client address is not the frame's
-source is ignored, and one port holds at most CLIENTS_PER_PORT clients, so a flood from one
-VM cannot empty the pool.
+What reaches it has passed the router's gate (controllers.vm_ports): a VM port's frames carry
+its adapter's MAC and never a group, all-zero or router MAC. A DHCP message whose client
+address is not the frame's source is ignored, so only a port's own adapter leases, releases
+or declines; and one port holds at most CLIENTS_PER_PORT clients (defence in depth: a port
+the gate lets carry one MAC cannot empty the pool).
 """
 
 import ipaddress
@@ -31,46 +29,20 @@ class DhcpServer:
         self.drops = drops
         self.netmask = str(ipaddress.ip_network(cfg.inside_net).netmask)
         self.leases = LeasePool(cfg.dhcp_first, cfg.dhcp_size, cfg.lease_time, cfg.reserved)
-        self.vm_port = {}  # VM MAC -> its port
-        self.port_mac = {}  # port -> the VM MAC bound to it
+        self.vm_port = {}  # VM MAC -> the port it leased from
         self.client_port = {}  # DHCP client MAC -> the port it asked from
         self.changed = False  # the leases changed since the state was last read
 
-    # --- port security ---
-    def allowed(self, in_port, src_mac):
-        """May a frame with source `src_mac` come in on `in_port`? Not when the port is bound
-        to another MAC, nor when the MAC is bound - or was attached by the lab - to another
-        port: a VM's reservation cannot be claimed from another VM's port before it boots."""
-        bound = self.port_mac.get(in_port)
-        home = self.vm_port.get(src_mac, self.cfg.attached.get(src_mac))
-        return (bound in (None, src_mac)) and home in (None, in_port)
-
+    # --- which port a lease was taken from (its rows show it) ---
     def bind(self, mac, port):
-        old = self.port_mac.get(port)
-        if old not in (None, mac):
-            self.vm_port.pop(old, None)
         self.vm_port[mac] = port
-        self.port_mac[port] = mac
 
     def unbind(self, mac):
-        port = self.vm_port.pop(mac, None)
-        if port is not None and self.port_mac.get(port) == mac:
-            del self.port_mac[port]
+        self.vm_port.pop(mac, None)
 
-    def owner(self, ip, now):
-        """The MAC leasing `ip` and the port it is bound to, or (None, None)."""
-        mac = self.leases.owner(ip, now)
-        port = self.vm_port.get(mac)
-        return (mac, port) if port is not None else (None, None)
-
-    def bound_vms(self):
-        """[(MAC, port, address)] of the VMs bound to a port, each with its leased address."""
-        address = {}
-        for lease in self.leases.leases.values():
-            if lease.bound:
-                address.setdefault(lease.mac, lease.ip)
-        return [(mac, port, address[mac]) for mac, port in self.vm_port.items()
-                if mac in address]
+    def address_of(self, mac, now):
+        """The address `mac` holds by a bound lease, or None."""
+        return self.leases.address_of(mac, now) if mac else None
 
     # --- messages ---
     def message(self, request, src_mac, in_port, now):

@@ -37,11 +37,13 @@ class LearningSwitch(Core):
 
     ageing: seconds a learned MAC is kept without being seen.
     idle_timeout: seconds a learned flow lives without traffic.
+    cookie: what its flows carry (a switch it shares with others: deletes only its own).
     flood: where unknown and group destinations go (a segment of the switch's ports).
     """
 
-    def __init__(self, name="", ageing=300.0, idle_timeout=60, flood=None):
+    def __init__(self, name="", ageing=300.0, idle_timeout=60, flood=None, cookie=0):
         self.name = name
+        self.cookie = cookie  # on every flow it adds; it deletes only flows that carry it
         self.flood = flood  # in_port -> ports to flood to; None: every port (OFPP_FLOOD)
         self.ageing = ageing
         self.idle_timeout = idle_timeout
@@ -77,7 +79,7 @@ class LearningSwitch(Core):
             return []
         if old.port != port:
             log.info("%s: %s moved from port %d to %d", self.name, mac, old.port, port)
-            return [DeleteFlows({"eth_dst": mac})]
+            return [DeleteFlows({"eth_dst": mac}, cookie=self.cookie)]
         return []
 
     def packet_in(self, in_port, frame, now):
@@ -97,6 +99,7 @@ class LearningSwitch(Core):
                 {"in_port": in_port, "eth_src": src, "eth_dst": dst},
                 (Output(port),),
                 idle_timeout=self.idle_timeout,
+                cookie=self.cookie,
             )
         )
         out.append(PacketOut(in_port, (Output(port),), data))

@@ -36,6 +36,11 @@ class LeasePool:
             return lease.mac
         return None
 
+    def address_of(self, mac, now):
+        """The address `mac` holds by a bound, unexpired lease (None otherwise)."""
+        return next((lease.ip for lease in self.leases.values() if lease.mac == mac
+                     and lease.bound and lease.expires > now), None)
+
     def holds(self, mac):
         """Does `mac` hold an address (offered or bound)?"""
         return any(lease.mac == mac for lease in self.leases.values())

@@ -38,10 +38,11 @@ from typing import Callable
 class RouterFacts:
     """What an engine may ask of the router, and nothing more."""
 
-    # (inside address, now) -> (MAC, port) of the VM leasing it, or (None, None)
+    # (inside address, now) -> (MAC, port) of the VM whose address it is, or (None, None)
     owner: Callable
-    # () -> [(MAC, port, address)] of the VMs bound to a port by a lease
-    bound: Callable
+    # (now) -> [(MAC, port, address)] of every VM with an address (controllers.vm_ports:
+    # its lease's, or the one it sends from)
+    vms: Callable
     # LAN address -> its MAC, or None
     neighbour: Callable
     # () -> {LAN address: MAC} of the neighbours known

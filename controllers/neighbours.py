@@ -2,7 +2,9 @@
 
 What may be learned, and what may replace a known neighbour's MAC:
 - A neighbour is learned from an ARP whose sender is the frame's source (the router checks
-  that), for a LAN address that is not host1's own.
+  that), for a LAN address that is a host's: not host1's own, not the LAN's network or
+  broadcast address (a LAN host answering for 192.168.1.255 would get the VMs' broadcasts
+  as unicast). Those two are never asked for either: the NAT does not forward a broadcast.
 - The router's own MACs (the VMs' gateway MAC, host1's) and group MACs are never a
   neighbour's: a frame with one of them on the LAN is a forgery, or a loop.
 - A known address keeps its MAC for HOLD seconds after it was last confirmed (an ARP from
@@ -30,6 +32,7 @@ HOLD = 30.0  # seconds a neighbour's MAC stands before another may replace it
 TRIES, INTERVAL = 3, 1.0  # ARP requests for one address, and seconds between them
 WAITING_FRAMES = 32  # frames held per address being resolved
 WAITING_ADDRESSES = 64  # addresses being resolved at once
+WAITING_PER_PORT = 16  # of them, asked for by one port: one VM scanning the LAN delays no other
 
 
 @dataclass
@@ -43,6 +46,7 @@ class Challenge:
 
 @dataclass
 class Pending:
+    port: int  # whose frame made the router ask
     tries: int
     next_try: float
     frames: list = field(default_factory=list)  # [(in_port, frame)]
@@ -53,6 +57,8 @@ class Neighbours:
         self.cfg = cfg
         self.drops = drops
         self.lan = ipaddress.ip_network(cfg.lan_net)
+        self.not_hosts = {cfg.outside_ip, str(self.lan.network_address),
+                          str(self.lan.broadcast_address)}
         self.macs = {}  # LAN address -> MAC
         self.confirmed = {}  # LAN address -> when its MAC was last confirmed
         self.pending = {}  # LAN address -> Pending
@@ -73,7 +79,7 @@ class Neighbours:
 
     def learn(self, ip, mac, now):
         """An ARP from `ip` at `mac`: the frames that were waiting for it, to send again."""
-        if ipaddress.ip_address(ip) not in self.lan or ip == self.cfg.outside_ip:
+        if ipaddress.ip_address(ip) not in self.lan or ip in self.not_hosts:
             return []
         if mac in self.own or is_group(mac):
             self.drops.drop("ARP on the LAN with the router's own or a group MAC")
@@ -94,13 +100,20 @@ class Neighbours:
 
     def resolve(self, ip, in_port, frame, now):
         """Hold `frame` until `ip` answers; the ARP request to send, if one is due."""
+        if ip in self.not_hosts:
+            self.drops.drop("a packet for the LAN's network or broadcast address")
+            return []
         waiting = self.pending.get(ip)
         rules = []
         if waiting is None:
             if len(self.pending) >= WAITING_ADDRESSES:
                 self.drops.drop("too many LAN addresses being resolved at once")
                 return []
-            waiting = self.pending[ip] = Pending(tries=1, next_try=now + INTERVAL)
+            if sum(1 for p in self.pending.values() if p.port == in_port) >= WAITING_PER_PORT:
+                self.drops.drop("one port asking for more than %d LAN addresses at once" %
+                                WAITING_PER_PORT)
+                return []
+            waiting = self.pending[ip] = Pending(in_port, tries=1, next_try=now + INTERVAL)
             rules.append(self.request(ip))
         if len(waiting.frames) < WAITING_FRAMES:
             waiting.frames.append((in_port, frame))

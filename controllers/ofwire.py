@@ -37,6 +37,12 @@ FIELDS = {
 INT_FORMAT = {1: "!B", 2: "!H", 4: "!I"}
 
 _xids = itertools.count(1)
+MAX_MESSAGE = 0xFFFF  # OpenFlow's length field is 16 bits
+
+
+class TooLong(ValueError):
+    """A message OpenFlow cannot carry (over 65,535 bytes: a packet-out of a jumbo frame
+    past 64 KiB, which no MTU of the lab's makes, but a rule may still ask for)."""
 
 
 def _value(kind, length, value):
@@ -80,6 +86,9 @@ def _action(action):
 
 
 def _header(kind, body):
+    if 8 + len(body) > MAX_MESSAGE:
+        raise TooLong("an OpenFlow message of %d bytes (at most %d)" % (8 + len(body),
+                                                                        MAX_MESSAGE))
     return struct.pack("!BBHI", VERSION, kind, 8 + len(body), next(_xids) & 0xFFFFFFFF) + body
 
 
@@ -94,7 +103,8 @@ def packable(rule):
 
 
 def pack(rule):
-    """The message's bytes, or None when the framework must build it."""
+    """The message's bytes, or None when the framework must build it; raises TooLong for
+    one OpenFlow cannot carry."""
     if not packable(rule):
         return None
     if isinstance(rule, Flow):

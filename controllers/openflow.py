@@ -4,6 +4,8 @@ Only the datapath's own parser is used, or bytes of our own (controllers.ofwire)
 runs unchanged under Ryu and os-ken.
 """
 
+import logging
+
 from controllers import ofwire
 from controllers.checksum import complete
 from controllers.rules import (
@@ -17,6 +19,7 @@ from controllers.rules import (
     SetField,
 )
 
+log = logging.getLogger("vmnet.openflow")
 NAT_FLAGS = {None: 0, "src": 1, "dst": 2}  # NX_NAT_F_SRC, NX_NAT_F_DST
 NO_RECIRCULATION = 0xFF
 
@@ -52,8 +55,16 @@ def _conntrack(parser, ct):
 
 def encode(datapath, message):
     """The OpenFlow message that carries out one rule on `datapath`: its bytes when
-    controllers.ofwire packs it (every rule of a NAT session), else the framework's message."""
-    raw = ofwire.pack(message)
+    controllers.ofwire packs it (every rule of a NAT session), else the framework's message;
+    None for a rule OpenFlow cannot carry (said in the log: the other rules still go)."""
+    try:
+        raw = ofwire.pack(message)
+        if raw is None and isinstance(message, PacketOut) and (
+                len(message.data) + 24 + 32 * len(message.actions) > ofwire.MAX_MESSAGE):
+            raise ofwire.TooLong("a packet-out of a %d-byte frame" % len(message.data))
+    except ofwire.TooLong as e:
+        log.warning("not sent: %s", e)
+        return None
     if raw is not None:
         return raw
     return framework_message(datapath, message)
@@ -64,6 +75,7 @@ def send(datapath, messages):
     (Ryu's and os-ken's datapaths both take bytes with send()): a new session's flows and
     its packet cost the switch one read, and the controller one pass of its send loop."""
     packed = []
+    messages = [m for m in messages if m is not None]  # what encode() could not make
     for message in messages + [None]:
         if isinstance(message, bytes):
             packed.append(message)

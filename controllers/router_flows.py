@@ -13,6 +13,12 @@ ICMP_ECHO_REPLY, ICMP_ECHO_REQUEST = 0, 8
 ICMP_ERRORS = (ICMP_DEST_UNREACH, ICMP_TIME_EXCEEDED)  # they quote the packet they are about
 PRIO_MISS, PRIO_PASS, PRIO_SYN, PRIO_ARP, PRIO_TRAP = 0, 1, 2, 5, 15
 TCP_SYN, TCP_ACK = 0x002, 0x010
+# Who put a flow there, in its cookie's top byte: a NAT session's flows count up from 1
+# (controllers.nat_table), the router's learning switch and the conntrack engine each have
+# a byte of their own, so that each deletes and reads back its own flows only.
+COOKIE_LEARNED = 0xA1 << 56
+COOKIE_CONNTRACK = 0xC7 << 56
+COOKIE_OWNER = 0xFF << 56  # the mask that selects the owner's byte
 
 
 def base_flows(c):

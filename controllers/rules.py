@@ -12,6 +12,7 @@ IN_PORT = 0xFFFFFFF8
 TABLE = 0xFFFFFFF9  # packet-out only: through the flow table, as if it had just arrived
 FLOOD = 0xFFFFFFFB
 CONTROLLER = 0xFFFFFFFD
+ALL_TABLES = 0xFF  # a delete's table: every table (OFPTT_ALL)
 
 
 @dataclass(frozen=True)

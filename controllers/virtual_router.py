@@ -26,9 +26,15 @@ from controllers.learning import LearningSwitch
 from controllers.nat_engine import RouterFacts
 from controllers.neighbours import Neighbours
 from controllers.packets import ICMP_TIME_EXCEEDED
-from controllers.router_flows import ICMP_ECHO_REPLY, ICMP_ECHO_REQUEST, base_flows
+from controllers.router_flows import (
+    COOKIE_LEARNED,
+    ICMP_ECHO_REPLY,
+    ICMP_ECHO_REQUEST,
+    base_flows,
+)
 from controllers.rules import CONTROLLER, Output, PacketOut
 from controllers.session_flows import PROTO_NAME, Way
+from controllers.vm_ports import VmPorts
 
 
 class VirtualRouter(Core):
@@ -40,10 +46,12 @@ class VirtualRouter(Core):
         self.lan = ipaddress.ip_network(cfg.lan_net)
         self.drops = Drops(cfg.name)  # what the router refused, counted
         self.dhcp = DhcpServer(cfg, self.drops)
+        self.ports = VmPorts(cfg, self.dhcp)  # the gate, and each VM's address
         self.neighbours = Neighbours(cfg, self.drops)
-        self.switch = LearningSwitch(name=cfg.name, flood=self.vm_flood)
+        # its flows carry a cookie of their own: a MAC that moves deletes learned flows only
+        self.switch = LearningSwitch(name=cfg.name, flood=self.vm_flood, cookie=COOKIE_LEARNED)
         self.engine = ENGINES[cfg.engine](cfg, self.drops, RouterFacts(
-            owner=self.dhcp.owner, bound=self.dhcp.bound_vms, neighbour=self.neighbours.get,
+            owner=self.ports.owner, vms=self.ports.vms, neighbour=self.neighbours.get,
             neighbours=self.neighbours.known, resolve=self.neighbours.resolve))
         self.dirty = False  # the state changed since take_state() (the engine's: its own flag)
         # where the router itself answers ARP and ping: its gateway, and its name server
@@ -70,10 +78,20 @@ class VirtualRouter(Core):
         return rules + self.neighbours.retry(now) + self.engine.after(now)
 
     def packet_in(self, in_port, frame, now):
-        """One frame (controllers.frame.Frame: the boundary read its headers)."""
-        rules = self.engine.claims(in_port, frame, now)
-        if rules is None:
-            rules = self.route(in_port, frame, now)
+        """One frame (controllers.frame.Frame: the boundary read its headers). A frame from
+        a VM's side passes the gate (controllers.vm_ports) before anything looks at what it
+        carries: every path below starts after it."""
+        if in_port not in (self.cfg.uplink_port, self.cfg.host_port):
+            refused = self.ports.refuses(in_port, frame.src)
+            if refused:
+                self.drops.drop(refused)
+                return []
+        if frame.ip is not None and frame.ip.fragment:
+            rules = self.fragment(in_port, frame, now)
+        else:
+            rules = self.engine.claims(in_port, frame, now)
+            if rules is None:
+                rules = self.route(in_port, frame, now)
         return rules + self.engine.after(now)
 
     def route(self, in_port, frame, now):
@@ -124,13 +142,17 @@ class VirtualRouter(Core):
 
     # --- the VMs' side ---
     def from_vm(self, frame, in_port, now):
-        if not self.dhcp.allowed(in_port, frame.src):
-            self.drops.drop("port security: a source MAC bound to another port")
-            return []
+        """A frame the gate let in from a VM port (its source MAC is the port's adapter's)."""
         arp = frame.arp
         if arp:
             if arp.src_mac != frame.src:
                 self.drops.drop("ARP whose sender is not the frame's source")
+                return []
+            # a VM speaks ARP for its own address only (0.0.0.0: a probe, RFC 5227), never
+            # for the gateway's, its name server's or another VM's
+            refused = arp.src_ip != "0.0.0.0" and self.ports.uses(in_port, arp.src_ip, now)
+            if refused:
+                self.drops.drop("ARP: " + refused)
                 return []
             if arp.opcode == 1 and arp.dst_ip in self.own_addresses:
                 c = self.cfg  # the gateway, and VirtualBox's name server at .3: one MAC
@@ -146,8 +168,9 @@ class VirtualRouter(Core):
             return rules
         if frame.dst != self.cfg.gateway_mac:
             return self.switch.packet_in(in_port, frame, now)  # VM to VM
-        if self.dhcp.leases.owner(ip.src, now) != frame.src:
-            self.drops.drop("a VM's packet from an address and MAC without a lease")
+        refused = self.ports.uses(in_port, ip.src, now)
+        if refused:
+            self.drops.drop(refused)
             return []
         return self.route_out(frame, in_port, now)
 
@@ -244,4 +267,8 @@ class VirtualRouter(Core):
         return self.state(now)
 
     def restore(self, state, now):
-        self.dhcp.restore(state.get("leases", ()), now)
+        rows = state.get("leases", ())
+        for row in rows:
+            if row.get("port") is not None and row.get("mac"):
+                self.ports.keep(row["port"], row["mac"])
+        self.dhcp.restore(rows, now)

@@ -195,3 +195,28 @@ def apply(actions, packet):
         elif isinstance(action, Output):
             out.append((action.port, dict(packet)))
     return out
+
+
+def fields_of(frame, in_port):
+    """The OXM fields a switch matches a frame (controllers.frame.Frame) on, as a packet for
+    FlowTable.forward. A fragment carries no L4 fields (conservatively: a first fragment's
+    ports are not matched either)."""
+    fields = {"in_port": in_port, "eth_src": frame.src, "eth_dst": frame.dst,
+              "eth_type": frame.ethertype}
+    if frame.vlan is not None:
+        fields["vlan_vid"] = frame.vlan
+    ip = frame.ip
+    if ip is None:
+        return fields
+    fields.update(ipv4_src=ip.src, ipv4_dst=ip.dst, ip_proto=ip.proto, ip_ttl=ip.ttl)
+    if ip.fragment:
+        return fields
+    l4 = {6: ("tcp", "tcp_src", "tcp_dst"), 17: ("udp", "udp_src", "udp_dst")}.get(ip.proto)
+    if l4 and getattr(frame, l4[0]) is not None:
+        header = getattr(frame, l4[0])
+        fields[l4[1]], fields[l4[2]] = header.src_port, header.dst_port
+        if frame.tcp is not None:
+            fields["tcp_flags"] = frame.tcp.flags
+    if frame.icmp is not None:
+        fields.update(icmpv4_type=frame.icmp.type, icmpv4_code=frame.icmp.code)
+    return fields

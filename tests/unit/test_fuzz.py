@@ -17,30 +17,35 @@ import random
 import resource
 import struct
 import time
+from collections import Counter
 
 import pytest
+from flowtable import FlowTable, fields_of
 
 pytest.importorskip("os_ken", reason="needs os-ken's packet library to build valid frames")
 
 from os_ken.lib.packet import arp, dhcp, ethernet, icmp, ipv4, tcp, udp  # noqa: E402
 
-from controllers import dhcp_server, learning  # noqa: E402
+from controllers import dhcp_server, learning, neighbours  # noqa: E402
 from controllers.boundary import Drops, Malformed, handle  # noqa: E402
+from controllers.checksum import complete  # noqa: E402
 from controllers.config import default_routers  # noqa: E402
 from controllers.engines import ENGINES  # noqa: E402
 from controllers.frame import read  # noqa: E402
 from controllers.learning import LearningSwitch  # noqa: E402
 from controllers.openflow_nat import OpenFlowNat  # noqa: E402
 from controllers.packets import build  # noqa: E402
+from controllers.router_flows import COOKIE_OWNER  # noqa: E402
 from controllers.rules import CONTROLLER, TABLE, Flow, PacketOut  # noqa: E402
 from controllers.virtual_router import VirtualRouter  # noqa: E402
 from plan.addressing import GATEWAY_MAC  # noqa: E402
 
 VM_MAC, VM_IP, VM_PORT = "08:00:27:00:00:01", "10.0.2.15", 10
+VM2_MAC = "08:00:27:00:00:02"  # vm2: port 11
 R1_MAC, R1_IP = "02:00:c0:a8:01:01", "192.168.1.1"
 HOST_IP, HOST_MAC = "192.168.1.10", "02:00:c0:a8:01:0a"
 INET = "203.0.113.10"
-FRAMES = 100_000  # per engine
+FRAMES = 100_000  # per entry, and engine
 SLOW = 0.050  # seconds: no call may take longer
 TUNNEL_PORTS = (4789, 6081, 8472)  # VXLAN, Geneve, Linux's VXLAN
 
@@ -81,6 +86,9 @@ def templates():
         from_vm(udp.udp(src_port=40004, dst_port=33434), 17, ttl=1),
     ]
     vm += [tunnelled(port, dst) for port in TUNNEL_PORTS for dst in (INET, "192.168.1.20")]
+    vm += [other_kind(kind, mac) for kind in OTHER_KINDS for mac in FORGED_MACS]
+    vm += [dhcp_frame(1, mac=mac) for mac in FORGED_MACS]
+    vm += [forged("10.0.2.50"), forged("10.0.2.2"), forged("10.0.2.255")]  # a static guest's
     vm += [gre(), forged(HOST_IP), forged(HOST_IP, dst=R1_IP), forged("10.0.2.16"),
            forged("192.168.1.20"),
            forged(HOST_IP, proto=47), forged(HOST_IP, dst_mac=R1_MAC)]
@@ -106,6 +114,29 @@ def templates():
             forged(VM_IP, dst=HOST_IP, eth=(HOST_MAC, R1_MAC)),  # the VMs' address from the LAN
             forged(HOST_IP, dst="10.0.2.2", eth=(GATEWAY_MAC, R1_MAC))]
     return vm, lan
+
+
+FORGED_MACS = ("08:00:27:00:00:02", GATEWAY_MAC, HOST_MAC, "ff:ff:ff:ff:ff:ff",
+               "01:00:5e:00:00:01", "00:00:00:00:00:00", R1_MAC)
+OTHER_KINDS = ("ipv6", "vlan", "arp", "other")
+
+
+def other_kind(kind, mac):
+    """A frame the NAT does not translate, with `mac` as its source: IPv6 (issue 27's
+    reproducer), a VLAN-tagged IPv4 packet, an ARP reply claiming 10.0.2.2, an unknown
+    ethertype."""
+    src = bytes.fromhex(mac.replace(":", ""))
+    if kind == "ipv6":
+        return b"\xff" * 6 + src + bytes.fromhex(
+            "86dd6000000000003b40fe800000000000000000000000000001"
+            "ff020000000000000000000000000001")
+    if kind == "vlan":
+        return b"\xff" * 6 + src + b"\x81\x00\x00\x0a" + forged(VM_IP)[12:]
+    if kind == "arp":
+        return build(ethernet.ethernet(dst=VM_MAC, src=mac, ethertype=0x0806),
+                     arp.arp(opcode=2, src_mac=mac, src_ip="10.0.2.2", dst_mac=VM_MAC,
+                             dst_ip=VM_IP))
+    return b"\xff" * 6 + src + b"\x88\xb5" + b"x" * 46
 
 
 def inner_frame():
@@ -205,44 +236,128 @@ def no_library_parser(monkeypatch):
     monkeypatch.setattr(packet.Packet, "_parser", refuse)
 
 
-def leaks(rules, router, fed):
-    """What a VM's frame `fed` made the router send on towards the LAN or host1 that it may
-    not: anything at all of a frame whose source is not the VM's leased MAC and address; else
-    a packet whose source is not the router's own (host1's address, the gateway's). ARP
-    requests the router makes itself (from the controller) are its own."""
+OWN_MACS = (GATEWAY_MAC, HOST_MAC)  # the router's own: what its answers and rewrites carry
+
+
+def sent_source(rule):
+    """The source MAC a packet-out's frame leaves with (its actions may set it)."""
+    src = read(rule.data, deep=False).src
+    for action in rule.actions:
+        if getattr(action, "field", None) == "eth_src":
+            src = action.value
+    return src
+
+
+def violations(rules, router, fed, now):
+    """The policy a VM's frame `fed` must not break, as [(what, detail)]:
+    - a frame it sent leaves, towards the LAN, host1 or another VM, only with the VM's own MAC
+      (or the router's, when the router rewrote it); towards the LAN or host1 only with the
+      VM's own address through its session's flows, or translated to the router's own;
+    - the VM's address is one no other VM holds (not another's lease or reservation, not the
+      router's own);
+    - a flow for the VM's port that forwards anything matches the VM's MAC."""
     c, found = router.cfg, []
     try:
         fed = read(fed)
     except Malformed:
         return []
-    forged = fed.src != VM_MAC or fed.ip is not None and fed.ip.src != VM_IP
+    address = router.ports.address(VM_PORT, now)
+    if address is not None and (address in (c.gateway_ip, c.dns_alias) or any(
+            mac != VM_MAC and ip == address for mac, ip in c.reserved.items())
+            or router.dhcp.leases.owner(address, now) not in (None, VM_MAC)):
+        found.append(("a VM's address is another's", address))
     for rule in rules:
-        if not isinstance(rule, PacketOut) or rule.in_port == CONTROLLER or not any(
-                getattr(a, "port", None) in (c.uplink_port, c.host_port, TABLE)
-                for a in rule.actions):
+        if isinstance(rule, Flow):
+            forwards = any(getattr(a, "port", CONTROLLER) != CONTROLLER for a in rule.actions)
+            if (rule.table_id == 0 and rule.match.get("in_port") == VM_PORT and forwards
+                    and rule.match.get("eth_src") != VM_MAC):
+                found.append(("a flow passes another MAC from the VM's port", rule))
             continue
-        sent, through_table = read(rule.data), any(
-            getattr(a, "port", None) == TABLE for a in rule.actions)  # the session's flows
-        own = (c.outside_ip, c.gateway_ip)  # rewrite it: its source is the VM's
-        if forged or not through_table and (not sent.ip or sent.ip.src not in own):
-            found.append((fed, sent))
+        if not isinstance(rule, PacketOut) or rule.in_port == CONTROLLER:
+            continue  # the router's own answers
+        ports = {getattr(a, "port", None) for a in rule.actions} - {None}
+        if not ports - {VM_PORT}:
+            continue
+        if sent_source(rule) not in (VM_MAC,) + OWN_MACS:
+            found.append(("a frame left with another source MAC", (fed, rule)))
+        if not ports & {c.uplink_port, c.host_port, TABLE}:
+            continue
+        sent, through_table = read(rule.data), TABLE in ports  # the session's flows rewrite it
+        if fed.src != VM_MAC or through_table and sent.ip is not None and (
+                sent.ip.src != address) or not through_table and (
+                    not sent.ip or sent.ip.src not in (c.outside_ip, c.gateway_ip)):
+            found.append(("a forged source left towards the LAN or host1", (fed, sent)))
     return found
 
 
+def loops(router, table, rules, now, depth=0):
+    """Does a packet the router re-injects (through the table) come back to it, again and
+    again? Followed through the software flow table, as the switch would, 3 rounds deep."""
+    for rule in rules:
+        if not isinstance(rule, PacketOut) or TABLE not in {getattr(a, "port", None)
+                                                            for a in rule.actions}:
+            continue
+        fields = fields_of(read(rule.data), rule.in_port)
+        for port, out in table.packet_out(rule, **fields):
+            if port != CONTROLLER:
+                continue
+            if depth >= 3:
+                return True
+            again = router.packet_in(out["in_port"], read(rule.data, table=out["table_id"]),
+                                     now)
+            table.apply(again)
+            if loops(router, table, again, now, depth + 1):
+                return True
+    return False
+
+
+def owned_bytes(frame):
+    """The bytes controllers.checksum.complete() may write in `frame`: a valid IPv4 TCP or UDP
+    header's checksum, else none."""
+    if len(frame) < 34 or frame[12:14] != b"\x08\x00" or frame[14] >> 4 != 4:
+        return set()
+    ihl = (frame[14] & 0x0F) * 4
+    at = 14 + ihl + {6: 16, 17: 6}.get(frame[23], -10**6)
+    return {at, at + 1} if ihl >= 20 and at > 0 else set()
+
+
+def rewritten(frame):
+    """Bytes complete() changed in `frame` that are not its own to change."""
+    out = complete(frame)
+    assert len(out) == len(frame)
+    return {i for i in range(len(frame)) if out[i] != frame[i]} - owned_bytes(frame)
+
+
+def within_caps(router):
+    nat = getattr(router.engine, "nat", None)
+    return (len(router.switch.stations) <= learning.MAX_STATIONS
+            and len(router.neighbours.pending) <= neighbours.WAITING_ADDRESSES
+            and len(router.neighbours.challenged) <= neighbours.WAITING_ADDRESSES
+            and len(router.dhcp.client_port) <= len(router.cfg.vm_ports)
+            * dhcp_server.CLIENTS_PER_PORT
+            and (nat is None or len(nat.sessions) <= router.cfg.sessions_total))
+
+
 @pytest.mark.parametrize("engine", ENGINES)
-def test_100k_hostile_frames_raise_nothing_hang_nothing_leak_nothing_and_stay_consistent(
-        engine, no_library_parser):
-    rng = random.Random(20261128)
+def test_100k_hostile_frames_per_entry_break_no_policy(engine, no_library_parser):
+    """Per engine, FRAMES on each entry (a VM's port, the uplink, host1's port, a learning
+    switch): nothing raises or hangs, and every oracle holds - no forged source leaves, no
+    re-injected packet loops, complete() writes no byte but a checksum, tables stay within
+    their caps, the VM's address is nobody else's."""
+    rng = random.Random(20261206)
     random.seed(1)
     router, drops = ready_router(engine)
+    table = FlowTable()
+    table.apply(router.connected())
     switch, switch_drops = LearningSwitch(name="lan"), Drops("lan")
     vm, lan = templates()
     entries = [(router, VM_PORT, vm, drops, True), (router, 1, lan, drops, True),
                (router, 2, lan + vm, drops, True), (switch, 3, vm + lan, switch_drops, False)]
-    slowest, now, leaked = 0.0, 200.0, []
+    slowest, now, found = 0.0, 200.0, Counter()
+    examples = {}
     gc.collect()  # what earlier tests left is collected now, not in a timed call
     memory_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss  # KiB
-    for n in range(FRAMES):
+    for n in range(FRAMES * len(entries)):
         core, port, frames, counter, deep = entries[n % len(entries)]
         frame = mutate(rng.choice(frames), rng) if rng.random() < 0.9 else rng.choice(frames)
         now += 0.001
@@ -250,26 +365,37 @@ def test_100k_hostile_frames_raise_nothing_hang_nothing_leak_nothing_and_stay_co
         rules = handle(core, port, frame, now, counter, deep)
         slowest = max(slowest, time.perf_counter() - began)
         assert isinstance(rules, list)
-        if port == VM_PORT:
-            leaked += leaks(rules, router, frame)
+        problems = [("complete() wrote a byte it does not own", frame)] if rewritten(frame) \
+            else []
+        if core is router:
+            table.apply(rules)
+            if port == VM_PORT:
+                problems += violations(rules, router, frame, now)
+            if loops(router, table, rules, now):
+                problems.append(("a re-injected packet loops", frame))
+        for what, detail in problems:
+            found[what] += 1
+            examples.setdefault(what, detail)
         if n % 5000 == 0:
-            router.tick(now)
+            table.apply(router.tick(now))
+            if not within_caps(router):
+                found["a table past its cap"] += 1
     crashes = {r: c for r, c in list(drops.counts.items()) + list(switch_drops.counts.items())
                if ".packet_in" in r}
     grown = (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - memory_before) / 1024
-    print("fuzz (%s): %d frames, %d exceptions, %d dropped at the boundary, slowest call "
-          "%.1f ms, memory grew by %.1f MiB; reasons: %s" % (
-              engine, FRAMES, sum(crashes.values()),
-              sum(drops.counts.values()) + sum(switch_drops.counts.values()), slowest * 1000,
-              grown, dict(drops.counts.most_common(8))))
+    print("fuzz (%s): %d frames (%d per entry), %d exceptions, %d policy violations %s, "
+          "%d dropped, slowest call %.1f ms, memory grew by %.1f MiB; reasons: %s" % (
+              engine, FRAMES * len(entries), FRAMES, sum(crashes.values()),
+              sum(found.values()), dict(found), sum(drops.counts.values())
+              + sum(switch_drops.counts.values()), slowest * 1000, grown,
+              dict(drops.counts.most_common(8))))
     assert not crashes, crashes
-    assert not leaked, leaked[:5]
+    assert not found, (dict(found), examples)
     assert slowest < SLOW
     assert grown < 50  # bounded tables: junk costs no memory to speak of
     assert_consistent(router, now)
-    # a VM never seen before still gets an offer
-    new_vm = "08:00:27:00:00:99"
-    offer = handle(router, 11, dhcp_frame(1, mac=new_vm), now, drops)
+    # a VM never seen before (its port's adapter) still gets an offer
+    offer = handle(router, 11, dhcp_frame(1, mac=VM2_MAC), now, drops)
     assert offer and struct.unpack_from("!B", offer[-1].data, 14 + 20 + 8)[0] == 2  # BOOTREPLY
 
 
@@ -329,7 +455,8 @@ def test_floods_of_sessions_macs_dhcp_clients_and_arp_stay_under_their_caps(engi
         began = time.perf_counter()
         rules = handle(router, port, frame, now, drops)
         slowest = max(slowest, time.perf_counter() - began)
-        session_flows += sum(1 for r in rules if isinstance(r, Flow) and r.cookie)
+        session_flows += sum(1 for r in rules if isinstance(r, Flow) and r.cookie
+                             and not r.cookie & COOKIE_OWNER)  # a NAT session's
     router.tick(now)
     gc.collect()
     held = resident() - before

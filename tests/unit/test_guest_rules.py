@@ -25,7 +25,7 @@ from test_virtual_router import (  # noqa: E402
 )
 from test_virtual_router import router as router  # noqa: E402, F401 - the fixture
 
-from controllers import dhcp_server, neighbours, openflow_nat, virtual_router  # noqa: E402
+from controllers import neighbours, openflow_nat, virtual_router  # noqa: E402
 from controllers.frame import read  # noqa: E402
 from controllers.rules import Flow, Output  # noqa: E402
 
@@ -45,7 +45,8 @@ def test_a_frame_from_another_port_with_a_vms_mac_is_dropped_and_moves_nothing(r
     knows_r1(router)
     assert router.packet_in(VM2_PORT, read(syn(VM1_MAC, "10.0.2.15")), 1) == []
     assert router.dhcp.vm_port[VM1_MAC] == VM1_PORT
-    assert router.drops.counts["port security: a source MAC bound to another port"] == 1
+    assert router.drops.counts[
+        "port security: a source MAC that is not the port's adapter's"] == 1
     # vm1 itself still gets through
     assert any(isinstance(r, Flow) for r in
                router.packet_in(VM1_PORT, read(syn(VM1_MAC, "10.0.2.15")), 2))
@@ -66,13 +67,30 @@ def test_a_release_in_another_vms_name_ends_nothing(router):
     assert router.dhcp.leases.owner(ip, 2) is None
 
 
-def test_a_dhcp_flood_from_one_port_cannot_starve_another_vm(router):
+def test_a_dhcp_flood_of_invented_clients_from_one_port_gets_nothing(router):
     for n in range(200):
         mac = "02:66:00:00:%02x:%02x" % (n >> 8, n & 0xFF)
         router.packet_in(VM2_PORT, read(dhcp_frame(mac, 1)), n * 0.01)
-    held = [lease for lease in router.dhcp.leases.leases.values()]
-    assert len(held) == dhcp_server.CLIENTS_PER_PORT
+    assert not router.dhcp.leases.leases and not router.dhcp.client_port  # the gate's
     assert leased(router, VM1_MAC, VM1_PORT, now=3) == "10.0.2.15"
+    assert leased(router, VM2_MAC, VM2_PORT, now=3) == "10.0.2.16"
+
+
+def test_a_port_with_no_known_adapter_keeps_the_first_mac_it_hears():
+    from dataclasses import replace
+
+    from controllers.config import default_routers
+
+    cfg = replace(default_routers()[0], attached={})  # a controller started for another lab
+    r = virtual_router.VirtualRouter(cfg)
+    r.connected()
+    assert leased(r, VM2_MAC, VM2_PORT) == "10.0.2.16"  # its reservation
+    for n in range(50):
+        mac = "02:66:00:00:00:%02x" % n
+        assert r.packet_in(VM2_PORT, read(dhcp_frame(mac, 1)), 1) == []
+    assert r.packet_in(VM1_PORT, read(dhcp_frame(VM2_MAC, 1)), 1) == []  # vm2's, elsewhere
+    assert leased(r, VM1_MAC, VM1_PORT) == "10.0.2.15"
+    assert r.ports.mac(VM2_PORT) == VM2_MAC and len(r.dhcp.leases.leases) == 2
 
 
 def test_a_spoofed_arp_on_the_lan_does_not_redirect_the_internet(router):
@@ -202,7 +220,7 @@ def test_a_restarted_controller_takes_over_the_switchs_sessions_and_reuses_nothi
     knows_r1(fresh, 3)
     assert fresh.packet_in(VM1_PORT, read(syn(VM1_MAC, "10.0.2.15", sport=40001)), 3) == []  # waits
     assert fresh.adopt(held, 3) == []
-    assert fresh.dhcp.owner("10.0.2.15", 3) == (VM1_MAC, VM1_PORT)
+    assert fresh.ports.owner("10.0.2.15", 3) == (VM1_MAC, VM1_PORT)
     adopted = fresh.engine.nat.inbound("tcp", old.mapping.outside_port)
     assert adopted.inside_port == 40000
     new = [r for r in fresh.packet_in(VM1_PORT, read(syn(VM1_MAC, "10.0.2.15", sport=40001)), 4)
