@@ -1,4 +1,4 @@
-"""Issue 27 in a real lab (nat,vms=3, the OpenFlow engine; test_gate_conntrack.py runs the
+"""Issue 27 in a real lab (nat,vms=3, the OpenFlow engine; test_one_gate_conntrack.py runs the
 same against the conntrack engine): frames that carry another's MAC - IPv6 here, which the
 NAT does not translate - take nothing, and a VM whose lease ended is translated as before."""
 

@@ -1,6 +1,6 @@
-"""Issue 27's lab tests (test_gate.py) against the conntrack engine."""
+"""Issue 27's lab tests (test_one_gate.py) against the conntrack engine."""
 
-import test_gate as against_openflow
+import test_one_gate as against_openflow
 
 from topos.modes.nat import Nat
 
