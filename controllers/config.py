@@ -101,6 +101,9 @@ class RouterConfig:
     # --nat-localhostreachable on: TCP and UDP to the gateway's address reach the host PC's
     # loopback (127.0.0.1, the same port); off (VirtualBox 7's default), nothing answers
     host_loopback: bool = False
+    # The DNS domain DHCP passes (option 15): VirtualBox's plain NAT passes the host's with
+    # --natdnspassdomain on; None passes none
+    dns_domain: Optional[str] = None
 
     def aliases(self):
         """The router's own addresses that stand for another's: [Alias]."""

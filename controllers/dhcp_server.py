@@ -19,7 +19,7 @@ log = logging.getLogger("vmnet.dhcp")
 
 DISCOVER, OFFER, REQUEST, DECLINE, ACK, NAK, RELEASE = 1, 2, 3, 4, 5, 6, 7
 OPT_MASK, OPT_ROUTER, OPT_REQUESTED, OPT_LEASE, OPT_TYPE, OPT_SERVER = 1, 3, 50, 51, 53, 54
-OPT_DNS = 6
+OPT_DNS, OPT_DOMAIN = 6, 15
 CLIENTS_PER_PORT = 2  # DHCP clients (offers or leases) one VM port may hold
 
 
@@ -104,6 +104,8 @@ class DhcpServer:
                         (OPT_ROUTER, socket.inet_aton(c.gateway_ip))]
             if c.dns_servers:
                 options.append((OPT_DNS, b"".join(socket.inet_aton(s) for s in c.dns_servers)))
+            if c.dns_domain:  # the guest's search domain (VirtualBox's --natdnspassdomain)
+                options.append((OPT_DOMAIN, c.dns_domain.encode("ascii")))
         frame = packets.dhcp_reply(request, options, ip, c.gateway_ip, c.gateway_mac)
         return PacketOut(CONTROLLER, (Output(port),), frame)
 

@@ -82,8 +82,12 @@ def internal_net(pc_index):
 
 
 # --- lab files (topos/labfile): VMs with adapters, as VirtualBox has them ---
+FILE_VMS = 255  # a lab file's VMs at most: a VM's number is one byte of its MACs
 DPID_FILE_NETWORK = 0x500  # + the network's number: host-only and internal networks
-DPID_FILE_ROUTER = 0x600  # + the NAT's number: a NAT adapter's or NAT network's router
+DPID_FILE_ROUTER = 0x600  # + 8 * the VM's number + the adapter (1-8): a NAT adapter's router
+# + 0x100 * the host PC's number + the NAT network's: a NAT network's router, above every
+# NAT adapter's (the last VM's adapter 8 is 0x600 + 8 * 255 + 8 = 0xe00)
+DPID_FILE_NAT_NETWORK = DPID_FILE_ROUTER + 8 * (FILE_VMS + 1)
 FILE_VM_MAC = "08:00:27:%02x:%02x:%02x"  # VirtualBox's prefix; VM number, adapter, 0
 FILE_HOST_MAC = "0a:00:27:01:%02x:%02x"  # a host PC's host-only interface: PC, interface
 FILE_DHCP_MAC = "0a:00:27:02:%02x:%02x"  # an internal network's DHCP server: PC, network

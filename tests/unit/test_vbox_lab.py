@@ -116,3 +116,79 @@ def test_a_nat_adapters_dns_switches_and_loopback_are_its_routers(tmp_path):
     assert sorted((r.port, r.hosts) for r in host1["name_server"]) == [(5301, False),
                                                                       (5302, True)]
     assert host1["loopback_from"] == ["eth0"]
+
+
+def test_adapters_five_to_eight_are_built_apart_and_predicted(tmp_path):
+    """VBoxManage's --nic5..--nic8 are the guest's eth4-eth7: each on its own switch port,
+    with a MAC, router and datapath id no other adapter has, the 16th VM's adapter 8 beside
+    a NAT network's router; and the model predicts for them."""
+    import re
+
+    from plan.addressing import FILE_VM_MAC
+
+    spare = "".join("VBoxManage createvm --name v%d\n" % n for n in range(2, 16))
+    topo = lab("eight.lab", "[host1]\nVBoxManage hostonlyif create\n"
+               "VBoxManage dhcpserver add --interface vboxnet0 --server-ip 192.168.56.100 "
+               "--lower-ip 192.168.56.101 --upper-ip 192.168.56.110 --enable\n"
+               "VBoxManage natnetwork add --netname nn --network 10.40.0.0/24 --enable\n"
+               "VBoxManage createvm --name v1\n"
+               "VBoxManage modifyvm v1 --nic1 natnetwork --nat-network1 nn\n" + spare +
+               "VBoxManage createvm --name web\n"  # the 16th VM
+               "VBoxManage modifyvm web --nic6 hostonly --host-only-adapter6 vboxnet0 "
+               "--nic8 nat --natpf8 ssh,tcp,,2222,,22\n"
+               "[host2]\nVBoxManage createvm --name far\n"
+               "VBoxManage modifyvm far --nic5 nat --nic7 null --nic8 nat\n", tmp_path)
+    links = {(a, b): info for a, b, info in topo.links(withInfo=True)}
+    assert links[("web", "host1-vbox0")]["intfName1"] == "eth5"
+    assert links[("web", "vr16-8")]["intfName1"] == "eth7"
+    assert (links[("far", "vr17-5")]["intfName1"], links[("far", "vr17-8")]["intfName1"]) == (
+        "eth4", "eth7")
+    assert topo.nodeInfo("far")["unattached"] == ["eth6"]
+    # datapath ids: one per switch; a router's is its conntrack zone too (16 bits, the top
+    # one the aliases' zone)
+    dpids = {s: int(topo.nodeInfo(s)["dpid"], 16) for s in topo.switches()}
+    assert len(set(dpids.values())) == len(dpids), dpids
+    assert all(r.dpid < 0x8000 and dpids[r.name] == r.dpid for r in topo.routers(None))
+    # MACs: VirtualBox's prefix, the VM's number and the adapter; none twice
+    macs = [info["addr1"] for info in links.values() if info.get("addr1")]
+    assert len(set(macs)) == len(macs)
+    assert all(re.fullmatch(r"([0-9a-f]{2}:){5}[0-9a-f]{2}", m) for m in macs), macs
+    assert links[("web", "vr16-8")]["addr1"] == FILE_VM_MAC % (16, 8, 0)
+    names = [info[k] for info in links.values() for k in ("intfName1", "intfName2")
+             if info.get(k)]
+    assert max(map(len, names)) <= 15, sorted(names, key=len)[-1]
+    routers = {r.name: r for r in topo.routers(None)}
+    web_nat = routers["vr16-8"]
+    assert (web_nat.inside_net, web_nat.gateway_ip, web_nat.dns_servers) == (
+        "10.0.9.0/24", "10.0.9.2", ("10.0.9.3",))  # VirtualBox's 10.0.(N+1).0/24
+    assert web_nat.reserved == {FILE_VM_MAC % (16, 8, 0): "10.0.9.15"}
+    (ssh,) = web_nat.forwards
+    assert (ssh.outside_port, ssh.inside_ip, ssh.inside_port) == (2222, "10.0.9.15", 22)
+    web = topo.nodeInfo("web")
+    assert (web["dhcp"], web["default_via"]) == (["eth5", "eth7"], "eth7")
+    (server,) = topo.nodeInfo("host1")["dhcp_server"]
+    assert [(r.name, r.ip, r.mac) for r in server.reservations] == [
+        ("web", "192.168.56.101", FILE_VM_MAC % (16, 6, 0))]
+    model = topo.model
+    out = model.reach("web", "inet", ("wan",))
+    assert out.reached and "web's NAT adapter 8" in out.reason, out
+    assert model.reach("host1", "web", ("hostonly", "host1", "vboxnet0")).reached
+    (forward,) = [f for f in model.port_forwards() if f[2] == "web"]
+    assert model.reach_forward("pc1", *forward).reached
+
+
+def test_a_nat_adapters_dhcp_passes_the_hosts_domain_as_virtualbox_does(tmp_path):
+    topo = lab("domain.lab", "[host1]\nVBoxManage natnetwork add --netname nn --network "
+               "10.40.0.0/24 --enable\nVBoxManage createvm --name a\n"
+               "VBoxManage modifyvm a --nic1 nat --nic2 nat --natdnspassdomain2 off "
+               "--nic3 nat --natdnsproxy3 on --nic4 nat --natdnshostresolver4 on "
+               "--nic5 natnetwork --nat-network5 nn\n", tmp_path)
+    routers = {r.name: r for r in topo.routers(None)}
+    # on by default (VirtualBox's DNSPassDomain), with the DNS proxy too; the host resolver
+    # passes none, and neither does a NAT network's DHCP
+    assert [routers[n].dns_domain for n in ("vr1-1", "vr1-2", "vr1-3", "vr1-4", "nn1-0")] == [
+        "home.arpa", None, "home.arpa", None, None]
+    from controllers import config  # the controller reads it from the lab's config file
+
+    config.dump(list(routers.values()), str(tmp_path / "routers.json"))
+    assert config.load(str(tmp_path / "routers.json"))[routers["vr1-1"].dpid] == routers["vr1-1"]

@@ -120,6 +120,22 @@ def test_dhcp_gives_vms_their_addresses_with_the_gateway(router):
     assert router.dhcp.leases.owner("10.0.2.15", 1) is None
 
 
+def test_dhcp_passes_a_dns_domain_in_offer_and_ack_only_when_given():
+    import dataclasses
+
+    plain = default_routers()[0]
+    passing = VirtualRouter(dataclasses.replace(plain, dns_domain="home.arpa"))
+    offer, ip = dhcp_reply(passing.packet_in(VM1_PORT, read(dhcp_frame(VM1_MAC, 1)), 0))
+    ack, _ = dhcp_reply(passing.packet_in(VM1_PORT, read(dhcp_frame(VM1_MAC, 3, ip)), 0))
+    assert (offer[53], ack[53]) == (b"\x02", b"\x05")
+    assert offer[15] == ack[15] == b"home.arpa"  # option 15: the client's search domain
+    nak, _ = dhcp_reply(passing.packet_in(VM2_PORT, read(dhcp_frame(VM2_MAC, 3, ip)), 0))
+    assert nak[53] == b"\x06" and 15 not in nak
+    offer, _ = dhcp_reply(VirtualRouter(plain).packet_in(
+        VM1_PORT, read(dhcp_frame(VM1_MAC, 1)), 0))
+    assert 15 not in offer
+
+
 def test_arp_for_the_gateway_is_answered(router):
     (reply,) = packet_outs(router.packet_in(VM1_PORT, read(arp_frame(1, VM1_MAC, "10.0.2.15",
                                                                   "10.0.2.2")), 0))

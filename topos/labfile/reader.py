@@ -18,7 +18,7 @@ the file, the line and what is wrong.
 import ipaddress
 import shlex
 
-from plan.addressing import HOST_PCS, TAKEN
+from plan.addressing import FILE_VMS, HOST_PCS, TAKEN
 from topos.labfile import vbox_values, vboxmanage
 from topos.labfile.spec import GuestInterface, HostPc, LabFileError, LabSpec
 
@@ -148,9 +148,12 @@ def guest_line(vm, words, number):
 
 def check(spec):
     """What only the whole file shows: an adapter naming a network that was never made, two
-    forwards on one host port."""
+    forwards on one host port, more VMs than the lab numbers."""
     if not spec.vms():
         raise LabFileError(spec.path, 0, "no VM: createvm --name NAME in a [host1] section")
+    if len(spec.vms()) > FILE_VMS:
+        raise LabFileError(spec.path, spec.vms()[FILE_VMS].line, "more than %d VMs: the lab "
+                           "numbers a lab file's VMs in one byte of their MACs" % FILE_VMS)
     for host in spec.hosts.values():
         networks(spec, host)
         taken = {}

@@ -1,6 +1,6 @@
 """What a lab file describes, once read: per host PC its host-only interfaces, NAT networks,
-DHCP servers and VMs, each VM with its adapters (VirtualBox's nic1-nic4, the guest's
-eth0-eth3) and what the guest configures itself. Pure data; docs/labfiles.md has the format.
+DHCP servers and VMs, each VM with its adapters (VirtualBox's nic1-nic8, the guest's
+eth0-eth7) and what the guest configures itself. Pure data; docs/labfiles.md has the format.
 
 The addresses are VirtualBox's (its manual, "Virtual Networking"): a NAT adapter N is alone
 on 10.0.(N+1).0/24 with the guest at .15, the gateway (the host) at .2 and DNS at .3; a NAT
@@ -13,7 +13,9 @@ from typing import Dict, List, Optional, Tuple
 
 from topos.run.errors import LabError
 
-ADAPTERS = 4  # nic1-nic4: the adapters VirtualBox's settings window shows (eth0-eth3)
+# nic1-nic8 (eth0-eth7): the adapters VBoxManage configures with the default chipset (PIIX3;
+# its settings window shows the first four, ICH9's 36 are not emulated)
+ADAPTERS = 8
 # What an adapter may be attached to, in VBoxManage's words (--nicN). `none` is no adapter;
 # `null` an adapter attached to nothing (VirtualBox's "Not attached").
 KINDS = ("none", "null", "nat", "natnetwork", "bridged", "intnet", "hostonly")
@@ -43,18 +45,21 @@ class Forward:
 
 @dataclass
 class Adapter:
-    slot: int  # 1-4: --nicN; the guest sees it as eth(N-1)
+    slot: int  # 1-8: --nicN; the guest sees it as eth(N-1)
     kind: str = "none"
     network: str = ""  # the host-only interface, internal or NAT network, or host NIC
     cable: bool = True
     mac: Optional[str] = None  # None: the lab gives one with VirtualBox's prefix
     forwards: List[Forward] = field(default_factory=list)  # of a NAT adapter
     nat_net: Optional[str] = None  # --natnetN: a NAT adapter's own network, else VirtualBox's
-    # a NAT adapter's switches (docs/names.md): who answers DNS at .3, and whether the
-    # gateway's address reaches the host's loopback
+    # a NAT adapter's switches (docs/names.md): who answers DNS at .3, whether the gateway's
+    # address reaches the host's loopback, and whether its DHCP passes the host's domain
     dns_proxy: bool = False  # --natdnsproxyN
     dns_host_resolver: bool = False  # --natdnshostresolverN
     localhostreachable: bool = False  # --nat-localhostreachableN
+    # --natdnspassdomainN: on unless turned off, as VirtualBox's NAT settings have it
+    # (DNSPassDomain, "historically" true)
+    dns_pass_domain: bool = True
     line: int = 0  # where its attachment was written, for errors found later
 
     @property

@@ -33,14 +33,12 @@ ADAPTER_OPTIONS = {
     "natdnsproxy": "dns_proxy", "nat-dns-proxy": "dns_proxy",
     "natdnshostresolver": "dns_host_resolver", "nat-dns-host-resolver": "dns_host_resolver",
     "nat-localhostreachable": "localhostreachable",
+    "natdnspassdomain": "dns_pass_domain", "nat-dns-pass-domain": "dns_pass_domain",
     # the adapter's hardware and tracing: nothing a packet's fate depends on here
     "nic-type": None, "nictype": None, "nic-speed": None, "nicspeed": None,
     "nic-trace": None, "nictrace": None, "nic-trace-file": None, "nictracefile": None,
     "nic-boot-prio": None, "nicbootprio": None, "nic-promisc": None, "nicpromisc": None,
 }
-# Passing the host's DNS domain to the guest changes what a guest's short names mean: refused
-# until the lab emulates it, rather than read and silently not done.
-NOT_YET = ("natdnspassdomain", "nat-dns-pass-domain")
 # modifyvm options about the machine, not its network: read, no effect
 MACHINE_OPTIONS = {"memory", "cpus", "vram", "ostype", "os-type", "name", "description",
                    "acpi", "ioapic", "boot1", "boot2", "boot3", "boot4", "audio",
@@ -54,11 +52,8 @@ RESERVED = {"inet", "r1", "pc1", "host1", "host2", "lan", "wan"}
 
 def adapter_slot(option, number):
     slot = int(number)
-    if not 1 <= slot <= 8:
-        raise ValueError("--%s: VirtualBox's adapters are 1-8" % option)
-    if slot > ADAPTERS:
-        raise ValueError("--%s: the lab emulates adapters 1-%d (the four VirtualBox's settings "
-                         "window shows)" % (option, ADAPTERS))
+    if not 1 <= slot <= ADAPTERS:
+        raise ValueError("--%s: VirtualBox's adapters are 1-%d" % (option, ADAPTERS))
     return slot
 
 
@@ -123,9 +118,6 @@ def set_option(vm, option, value, line):
     base, number = re.fullmatch(r"([a-z-]+?)-?(\d*)", option).groups()
     if option in MACHINE_OPTIONS or base in MACHINE_OPTIONS:
         return
-    if base in NOT_YET:
-        raise ValueError("--%s: the lab does not emulate passing the host's DNS domain yet"
-                         % option)
     if base not in ADAPTER_OPTIONS:
         raise ValueError("modifyvm: unknown option --%s" % option)
     if not number:
@@ -146,7 +138,7 @@ def set_option(vm, option, value, line):
         adapter.forwards.append(nat_rule(value))
     elif what == "natnet":
         adapter.nat_net = None if value == "default" else nat_net(option, value)
-    elif what in ("dns_proxy", "dns_host_resolver", "localhostreachable"):
+    elif what in ("dns_proxy", "dns_host_resolver", "localhostreachable", "dns_pass_domain"):
         setattr(adapter, what, on_off(option, value))
     elif what is not None:  # the network an attachment names
         adapter.network = value

@@ -1,4 +1,4 @@
-"""A lab built from a lab file (topos.labfile; docs/labfiles.md): VMs with up to four
+"""A lab built from a lab file (topos.labfile; docs/labfiles.md): VMs with up to eight
 adapters each, as the file's VBoxManage commands attach them.
 
     host-only   a switch per host-only interface, the host PC's vboxnetN on it, VirtualBox's
@@ -24,6 +24,7 @@ from controllers.engines import DEFAULT_ENGINE, ENGINES
 from controllers.port_forward import Forward
 from plan.addressing import (
     DPID_BRIDGE,
+    DPID_FILE_NAT_NETWORK,
     DPID_FILE_NETWORK,
     DPID_FILE_ROUTER,
     FILE_DHCP_MAC,
@@ -39,6 +40,7 @@ from plan.addressing import (
     pc_ip,
     pc_mac,
 )
+from plan.names import HOME_DOMAIN
 from topos.labfile.model import Model
 from topos.labfile.reader import read
 from topos.modes.mode import Mode
@@ -51,6 +53,16 @@ from topos.run.name_service import relays
 def dns_mode(adapter):
     """How a NAT adapter's name server answers (controllers.config.dns_mode)."""
     return config.dns_mode(adapter.dns_proxy, adapter.dns_host_resolver)
+
+
+def dns_domain(adapter):
+    """The domain a NAT adapter's DHCP passes its guest (option 15), or None. VirtualBox's
+    NAT passes the host's own (its resolv.conf's domain, else its first search domain): a
+    host PC's is the one r1's DHCP gives it. None with --natdnspassdomainN off, and none
+    with the host resolver: VirtualBox's NAT engine then passes no domain (slirp_init)."""
+    if adapter.dns_pass_domain and dns_mode(adapter) != config.DNS_HOST_RESOLVER:
+        return HOME_DOMAIN
+    return None
 
 
 @dataclass
@@ -96,7 +108,7 @@ class VboxLab(World):
             members = [(vm, a) for vm in host.vms.values() for a in vm.attached()
                        if a.kind == "natnetwork" and a.network == name and a.cable]
             boxes.append(NatBox(("natnetwork", pc, name), "nn%d-%d" % (index, k),
-                                DPID_FILE_ROUTER + 0x80 + 8 * index + k, network,
+                                DPID_FILE_NAT_NETWORK + 0x100 * index + k, network,
                                 str(network.network_address + 1), members, net.forwards,
                                 "NAT network %s (virtual router)" % name))
         for vm in host.vms.values():
@@ -293,14 +305,15 @@ class VboxLab(World):
 
     def names(self, pc, box):
         """A NAT's name service and loopback (docs/names.md): a NAT adapter's name server is
-        its own .3, answering as its switches say; a NAT network offers the host's."""
+        its own .3, answering as its switches say, and its DHCP passes the host's domain; a
+        NAT network offers the host's name server."""
         if box.key[0] != "nat":
             return dict(dns_servers=(R1_LAN_IP,))
         adapter = box.members[0][1]
         alias = config.nat_dns_ip(box.network)
         return dict(dns_servers=(alias,), dns_alias=alias,
                     dns_target=config.dns_target(dns_mode(adapter), pc_ip(pc)),
-                    host_loopback=adapter.localhostreachable)
+                    host_loopback=adapter.localhostreachable, dns_domain=dns_domain(adapter))
 
 
 MODE = Mode("lab", VboxLab, columns=())
