@@ -101,6 +101,14 @@ class RouterConfig:
     # --nat-localhostreachable on: TCP and UDP to the gateway's address reach the host PC's
     # loopback (127.0.0.1, the same port); off (VirtualBox 7's default), nothing answers
     host_loopback: bool = False
+    # Where the host's loopback stands to the guests (VirtualBox: plain NAT's gateway .2, a
+    # NAT network's --loopback-4 mapping): a forwarded connection from the host's 127.0.0.1
+    # comes from it, and with host_loopback on, the guests reach 127.0.0.1 there. None: the
+    # gateway's address
+    loopback_ip: Optional[str] = None
+    # The host PC's own networks besides the LAN (its host-only interfaces'): VirtualBox's
+    # NAT opens the host's sockets, so a VM reaches them as its host does (through it)
+    host_nets: Tuple[str, ...] = ()
     # The DNS domain DHCP passes (option 15): VirtualBox's plain NAT passes the host's with
     # --natdnspassdomain on; None passes none
     dns_domain: Optional[str] = None
@@ -111,8 +119,19 @@ class RouterConfig:
         if self.dns_alias:
             found.append(Alias(self.dns_alias, 53, *self.dns_target))
         if self.host_loopback:
-            found.append(Alias(self.gateway_ip, None, LOOPBACK, None))
+            found.append(Alias(self.loopback_address, None, LOOPBACK, None))
         return found
+
+    @property
+    def loopback_address(self):
+        return self.loopback_ip or self.gateway_ip
+
+    def for_host(self, address):
+        """Is `address` where the host PC's own stack takes a VM's packet (its LAN
+        address, or one of its own networks)?"""
+        ip = ipaddress.ip_address(address)
+        return address == self.outside_ip or any(ip in ipaddress.ip_network(n)
+                                                 for n in self.host_nets)
 
     def __post_init__(self):
         if self.engine not in ENGINES:
@@ -133,6 +152,7 @@ def parse(items):
         item["vm_ports"] = tuple(item.get("vm_ports", ()))
         item["ports"] = tuple(item.get("ports", (61000, 61999)))
         item["dns_servers"] = tuple(item.get("dns_servers", ()))
+        item["host_nets"] = tuple(item.get("host_nets", ()))
         item["dns_target"] = tuple(item["dns_target"]) if item.get("dns_target") else None
         router = RouterConfig(**item)
         routers[router.dpid] = router

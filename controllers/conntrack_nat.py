@@ -35,15 +35,20 @@ import ipaddress
 from dataclasses import replace
 
 from controllers.alias import LOOPBACK
+from controllers.conntrack_aliases import (
+    TRACKED_NEW,
+    alias_flows,
+    loopback_flows,
+    loopback_route,
+    state,
+)
 from controllers.nat_engine import NatEngine
 from controllers.router_flows import COOKIE_CONNTRACK, COOKIE_OWNER, ETH_IP
 from controllers.rules import (
     ALL_TABLES,
     CONTROLLER,
     CT_ESTABLISHED,
-    CT_NEW,
     CT_RELATED,
-    CT_TRACKED,
     TABLE,
     Conntrack,
     CtNat,
@@ -57,7 +62,6 @@ from controllers.rules import (
 )
 from controllers.session_flows import IP_PROTO, L4_FIELDS
 
-TRACKED_NEW = (CT_TRACKED | CT_NEW, CT_TRACKED | CT_NEW)
 FORWARDING = 2  # the table that forwards by (translated) destination
 ALIAS_ZONE = 0x8000  # | the router's datapath id: the zone of its aliases' translation
 # Its flows' cookies (controllers.router_flows.COOKIE_CONNTRACK | what | which): the standing
@@ -68,10 +72,6 @@ EVERY_BIT = 2**64 - 1
 
 def cookie(what, which=0):
     return COOKIE_CONNTRACK | what << 48 | which
-
-
-def state(bit):
-    return (CT_TRACKED | bit, CT_TRACKED | bit)
 
 
 class ConntrackNat(NatEngine):
@@ -135,8 +135,8 @@ class ConntrackNat(NatEngine):
         rules += [Flow(20, dict(ip, ipv4_src=c.gateway_ip, ipv4_dst=host),
                        (SetField("eth_src", c.gateway_mac), SetField("eth_dst", c.outside_mac),
                         DecTtl(), Output(c.host_port)), table_id=2)
-                  for host in self.host_addresses()]
-        rules += self.alias_flows()
+                  for host in self.host_destinations()]
+        rules += alias_flows(c, self.zone, self.alias_zone) + [loopback_route(c)]
         for f in c.forwards:  # from the LAN to host1's address, from host1 to the gateway's
             for port, address in f.entries(c):
                 match = dict(ip, in_port=port, ipv4_dst=address, ip_proto=IP_PROTO[f.proto],
@@ -147,49 +147,14 @@ class ConntrackNat(NatEngine):
                     table_id=1))
         return rules
 
-    def alias_flows(self):
-        """Addresses that stand for another's (controllers.alias: VirtualBox's name server
-        at .3, the host's loopback at .2): a packet to one is first translated to its target
-        in a zone of its own (ALIAS_ZONE), then goes the way every packet of the VM goes
-        (the router's zone, table 1); the answer, back in table 2 with the VM's address
-        again, passes the alias zone once more, which gives it the alias's address. Tables:
-            3   new: ct(commit, nat(dst=the target)); any: on to table 4
-            4   ct(nat) in the router's zone, then table 1 as any VM's packet
-            2   (the answer) from a target to a VM, fresh from the router's zone: ct(nat) in
-                the alias zone, then table 2 again (now from the alias: the VM's flow)
-        The host's loopback is the host PC itself (host_addresses)."""
-        c, ip = self.cfg, {"eth_type": ETH_IP}
-        aliases = c.aliases()
-        if not aliases:
-            return []
-        inside = (str(self.inside.network_address), str(self.inside.netmask))
-        rules = [
-            Flow(10, ip, (GotoTable(4),), table_id=3),
-            Flow(10, ip, (Conntrack(self.zone, table=1, nat=CtNat()),), table_id=4),
-        ]
-        for a in aliases:
-            # any other packet to it (a ping): the controller, which answers
-            rules.append(Flow(31, dict(ip, ipv4_dst=a.address, eth_dst=c.gateway_mac),
-                              (Output(CONTROLLER),)))
-            for proto in ("udp", "tcp"):
-                src_f, dst_f = L4_FIELDS[proto]
-                on_port = {dst_f: a.port} if a.port else {}
-                ports = (a.target_port, a.target_port) if a.target_port else None
-                rules.append(Flow(20, dict(ip, ip_proto=IP_PROTO[proto], ct_state=TRACKED_NEW,
-                                           ipv4_dst=a.address, **on_port), (Conntrack(
-                    self.alias_zone, table=4, commit=True, nat=CtNat("dst", a.target, ports)),),
-                    table_id=3))
-                from_port = {src_f: a.target_port} if a.target_port else {}
-                rules.append(Flow(30, dict(ip, ip_proto=IP_PROTO[proto], ct_zone=self.zone,
-                                           ipv4_src=a.target, ipv4_dst=inside, **from_port),
-                                  (Conntrack(self.alias_zone, table=2, nat=CtNat()),),
-                                  table_id=2))
-        return rules
-
-    def host_addresses(self):
-        """Where the host PC itself is reached (with the gateway's address as the source):
-        its own address, and its loopback with localhostreachable."""
-        return [self.cfg.outside_ip] + ([LOOPBACK] if self.cfg.host_loopback else [])
+    def host_destinations(self):
+        """Where the host PC's stack takes a VM's packet (it sees the gateway's address as
+        the source): its own address, its own networks (host-only: it sends on), and its
+        loopback with localhostreachable. ipv4_dst values."""
+        c = self.cfg
+        nets = [(str(n.network_address), str(n.netmask))
+                for n in map(ipaddress.ip_network, c.host_nets)]
+        return [c.outside_ip] + nets + ([LOOPBACK] if c.host_loopback else [])
 
     def port_slice(self, port):
         """The outside ports of the VM on `port`: its own slice of the range."""
@@ -205,7 +170,13 @@ class ConntrackNat(NatEngine):
                           eth_dst=c.gateway_mac, ipv4_dst=a.address, ip_proto=IP_PROTO[proto],
                           **({L4_FIELDS[proto][1]: a.port} if a.port else {})),
                  (Conntrack(self.alias_zone, table=3, nat=CtNat()),))
-            for a in c.aliases() for proto in ("udp", "tcp")]
+            for a in c.aliases() if a.address != c.loopback_address for proto in ("udp", "tcp")]
+        # to the host's loopback address: the router's zone first (an answer to a forwarded
+        # connection from the host's 127.0.0.1 comes from there), then table 1
+        to_loopback = [Flow(33, dict(ip, in_port=port, eth_src=mac, ipv4_src=address,
+                                     eth_dst=c.gateway_mac, ipv4_dst=c.loopback_address),
+                            (Conntrack(self.zone, table=1, nat=CtNat()),))]
+        to_loopback += loopback_flows(c, port, self.alias_zone)
         # to host1 itself (hairpin; its loopback too, with localhostreachable): it sees the
         # gateway's address. Matched by the VM's port: a packet from the uplink may look the
         # same (another router's, in a row)
@@ -215,8 +186,8 @@ class ConntrackNat(NatEngine):
                  (Conntrack(self.zone, table=2, commit=True,
                             nat=CtNat("src", c.gateway_ip, self.port_slice(port))),),
                  table_id=1)
-            for host in self.host_addresses()]
-        return to_alias + to_host + [
+            for host in self.host_destinations()]
+        return to_alias + to_loopback + to_host + [
             Flow(25, dict(ip, in_port=port, eth_src=mac, ipv4_src=address,
                           eth_dst=c.gateway_mac), (Conntrack(self.zone, table=1, nat=CtNat()),)),
             Flow(20, dict(ip, in_port=port, ipv4_src=address, ct_state=TRACKED_NEW),

@@ -55,7 +55,8 @@ class VirtualRouter(Core):
             neighbours=self.neighbours.known, resolve=self.neighbours.resolve))
         self.dirty = False  # the state changed since take_state() (the engine's: its own flag)
         # where the router itself answers ARP and ping: its gateway, and its name server
-        self.own_addresses = {cfg.gateway_ip} | ({cfg.dns_alias} if cfg.dns_alias else set())
+        self.own_addresses = {cfg.gateway_ip, cfg.loopback_address} | (
+            {cfg.dns_alias} if cfg.dns_alias else set())
         self.aliases = cfg.aliases()
 
     @property
@@ -194,8 +195,9 @@ class VirtualRouter(Core):
         if ip.ttl <= 1:  # a router does not forward it, and says so (traceroute's first hop)
             error = packets.icmp_error(frame, c.gateway_mac, c.gateway_ip, ICMP_TIME_EXCEEDED)
             return [PacketOut(CONTROLLER, (Output(in_port),), error)]
-        if ip.dst == c.outside_ip:
-            # to the host PC itself: it sees the router (gateway address) as the source
+        if c.for_host(ip.dst):
+            # to the host PC itself, or through it to its own networks (VirtualBox's NAT is
+            # the host's sockets): it sees the router (gateway address) as the source
             way = Way(c.host_port, c.outside_mac, c.gateway_ip, c.gateway_mac)
         else:
             hop = ip.dst if dst in self.lan else c.lan_gateway

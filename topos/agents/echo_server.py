@@ -29,6 +29,7 @@ MAX_CONNECTIONS = 256  # beyond this the oldest connection is closed for the new
 MAX_LINE = 4096  # bytes kept of one request line; a longer line is answered in pieces
 IDLE = 60.0  # seconds a connection may stay silent before it is closed
 DATAGRAM = 65535
+IP_PKTINFO = getattr(sockets, "IP_PKTINFO", 8)  # Linux's value, where the module lacks it
 
 
 def answer(name, peer, request):
@@ -69,14 +70,24 @@ class EchoServer:
         s.bind(("0.0.0.0", port))
         if proto == "tcp":
             s.listen(128)
+        else:  # which local address a datagram came to: the answer comes from it
+            s.setsockopt(sockets.IPPROTO_IP, IP_PKTINFO, 1)
         s.setblocking(False)
         self.watch(s, READ, self.accept if proto == "tcp" else self.datagram)
 
     # --- UDP: one answer per datagram ---
     def datagram(self, s):
+        """The answer leaves from the address the datagram was sent to, as a client expects
+        (and a NAT on the way needs): a host with several addresses would otherwise answer
+        from the one its route back prefers."""
         try:
-            data, peer = s.recvfrom(DATAGRAM)
-            s.sendto(answer(self.name, peer, data), peer)
+            data, ancillary, _flags, peer = s.recvmsg(DATAGRAM, sockets.CMSG_SPACE(12))
+            info = [(level, kind, value) for level, kind, value in ancillary
+                    if (level, kind) == (sockets.IPPROTO_IP, IP_PKTINFO) and len(value) >= 12]
+            if info:  # struct in_pktinfo: ifindex, spec_dst (the local address), addr
+                info = [(sockets.IPPROTO_IP, IP_PKTINFO, b"\0" * 4 + info[0][2][4:8] +
+                         b"\0" * 4)]
+            s.sendmsg([answer(self.name, peer, data)], info, 0, peer)
         except OSError:  # e.g. an ICMP error from an earlier answer, or no route back
             pass
 

@@ -268,14 +268,14 @@ def check_isolated(lab, claim, peer, protocols):
 
 
 def check_port_forward(lab, claim):
-    """Claim 13: pc1 -> the VM's host PC at the outside port; claim 16: that host PC -> the
-    VM's gateway address at the outside port. Either must be answered by the VM's inside
-    port, over the forward's own protocol; one observation per forward."""
+    """Claim 13: pc1 -> the VM's host PC at the outside port; claim 16: that host PC -> its
+    own 127.0.0.1 at the outside port (a forward is a host socket, as in VirtualBox).
+    Either must be answered by the VM's inside port, over the forward's own protocol; one
+    observation per forward."""
     observations = []
     for proto, outside, vm, inside in lab.topo.forwards:
         pc = lab.topo.vms[vm]
-        client, address = ("pc1", lab.ip(pc)) if claim.number == 13 else (
-            pc, lab.topo.gateway_of(vm))
+        client, address = ("pc1", lab.ip(pc)) if claim.number == 13 else (pc, "127.0.0.1")
         result = exchange(lab.get(client), address, [proto], {proto: outside})[proto]
         observed = result.ok and ("by=%s" % vm) in result.detail
         detail = "%s->%s:%d: %s (forward %s:%d:%s:%d)" % (

@@ -39,7 +39,7 @@ CLAIMS = (
     Claim(13, "pc1 -> {forward} (a port forward)"),
     Claim(14, "the virtual router is the NAT type STUN expects (server on pc1)"),
     Claim(15, "r1 is the NAT type STUN expects (host1 to a server on inet)"),
-    Claim(16, "host1 -> {forward} at the gateway's address (the host reaching a port forward)"),
+    Claim(16, "host1 -> {forward} at 127.0.0.1 (the host reaching a port forward)"),
     Claim(17, "vm1 -> www.example.test by name (the name server its lease gave)"),
 )
 

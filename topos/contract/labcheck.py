@@ -3,8 +3,8 @@ proved in its lab with real ICMP, TCP and UDP exchanges, and the matrix they mak
 
 Sources: every VM, the host PCs, pc1 and inet. Destinations: every address a VM's adapters
 have, the host PCs' addresses (LAN and host-only), pc1, inet, and each port forward (over
-its own protocol; a host PC reaches its own forwards at the NAT's gateway address, as the
-lab's host PCs do: docs/labfiles.md). A TCP or UDP answer counts only when it comes from the
+its own protocol; a host PC asks its own forwards at 127.0.0.1, as VirtualBox's host
+does). A TCP or UDP answer counts only when it comes from the
 node meant (`by=NODE`): another node at the same address is no answer.
 """
 
@@ -57,7 +57,8 @@ def prove(lab, source, node, interface, key, protocols, own=frozenset()):
 def prove_forward(lab, source, host, forward, vm, key):
     model = lab.topo.model
     predicted = model.reach_forward(source, host, forward, vm, key)
-    address = lab.topo.gateway_of_network(key) if source == host else lab.ip(host)
+    # a host PC asks its own forward at 127.0.0.1, as `ssh -p 2222 127.0.0.1` does
+    address = "127.0.0.1" if source == host else lab.ip(host)
     r = exchange(lab.get(source), address, [forward.proto], {forward.proto:
                                                               forward.host_port})[forward.proto]
     answered = r.ok and "by=%s " % vm in r.detail + " "

@@ -225,13 +225,6 @@ class Model:
                               forward.guest_ip)
         if forward.host_ip == "127.0.0.1" and source != host:
             return Prediction(source, what, False, "bound to %s's loopback" % host)
-        hop = self.gateway(source)[0]
-        if self.nats.get(hop, (None,))[0] == host:
-            # VirtualBox's NAT would connect from the host's own sockets, and its forward
-            # would take it; the lab's NAT router hands it to the host PC, where nothing
-            # listens (docs/labfiles.md, where the lab differs)
-            return Prediction(source, what, False, "a VM behind its own host's NAT reaches "
-                              "the host's forwards in VirtualBox, not in the lab")
         to_host = self.reach_node(source, host) if source != host else None
         if to_host is not None and not to_host.reached:
             return Prediction(source, what, False, "%s: %s" % (host, to_host.reason))

@@ -200,7 +200,7 @@ class Nat(World):
                 self.vm_numbers[name] = number
 
     def gateway_of(self, vm):
-        """The gateway address `vm` sees (10.0.2.2): where its host PC finds the forwards."""
+        """The gateway address `vm` sees (10.0.2.2)."""
         net = self.nets["net" if self.per_vm else NET_OPTION[self.vms[vm]]]
         return gateway_ip(net)
 

@@ -123,10 +123,6 @@ class VboxLab(World):
                                             vm.name, a.slot)))
         return boxes
 
-    def gateway_of_network(self, key):
-        """The gateway address of a NAT (where its host PC reaches its forwards)."""
-        return next(b.gateway for boxes in self.nats.values() for b in boxes if b.key == key)
-
     @property
     def column(self):
         return "lab"  # no column of the contract: `vmnet check FILE` proves the model's own
@@ -295,13 +291,22 @@ class VboxLab(World):
                               for i, (vm, a) in enumerate(box.members)},
                     vm_ports=tuple(FIRST_VM_PORT + i for i in range(len(box.members))),
                     ports=(first + order * width, first + (order + 1) * width - 1),
-                    engine=self.options["engine"],
+                    engine=self.options["engine"], host_nets=self.host_nets(pc),
                     forwards=tuple(Forward(f.proto, f.host_port, f.guest_ip or guest,
                                            f.guest_port, from_lan=f.host_ip != "127.0.0.1")
                                    for f in box.forwards),
                     state_file="%s/natmap-%s.json" % (rundir, box.switch) if rundir else None,
                     **self.names(pc, box)))
         return result
+
+    def host_only(self, pc):
+        host = self.spec.hosts.get(pc)
+        return tuple(host.hostonly) if host else ()
+
+    def host_nets(self, pc):
+        """The host PC's host-only networks: its NAT VMs reach them as the host does."""
+        host = self.spec.hosts.get(pc)
+        return tuple(str(i.network()) for i in host.hostonly.values()) if host else ()
 
     def names(self, pc, box):
         """A NAT's name service and loopback (docs/names.md): a NAT adapter's name server is

@@ -31,12 +31,14 @@ from plan.addressing import (
     R1_WAN_IP,
     R1_WAN_MAC,
     lan_ip,
+    pc_ip,
     pc_mac,
     vm_mac,
 )
 from plan.names import HOME_DOMAIN, HOME_NAMES, HOST1_ONLY, ZONE
 from topos.run.dhcp import Dnsmasq, HomeDns, Reservation
 from topos.run.errors import LabError
+from topos.run.host_sockets import of_host
 from topos.run.links import host_link
 from topos.run.name_service import Nsd
 from topos.run.nodes import LabNode
@@ -72,6 +74,11 @@ class World(Topo):
         self.vms = {}  # VM name -> host PC name
         self.add_world()
         self.add_mode()
+        for pc in (n for n in ("host1", "host2") if n in self.nodes()):
+            sockets = of_host([r for r in self.routers(None) if r.outside_ip == pc_ip(pc)],
+                              host_only=self.host_only(pc))
+            if sockets:  # VirtualBox's NAT: the host's own sockets (topos.run.host_sockets)
+                self.nodeInfo(pc)["host_sockets"] = sockets
 
     max_vms = MAX_VMS  # per host PC
 
@@ -110,6 +117,10 @@ class World(Topo):
 
     def add_mode(self):
         raise NotImplementedError
+
+    def host_only(self, pc):
+        """The host PC's own networks' interfaces (host-only), where its NAT VMs reach."""
+        return ()
 
     # --- building blocks ---
     def switch(self, name, dpid):

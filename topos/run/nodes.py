@@ -56,12 +56,13 @@ class LabNode(Owned, Host):
     name_server: name servers run here (topos.run.name_service: Nsd, DnsRelay), a list
     loopback_from: interfaces whose packets may be for 127.0.0.1 (route_localnet): a host
                  PC whose VMs reach its loopback through VirtualBox's NAT
+    host_sockets: a host PC's NATs as its own sockets (topos.run.host_sockets.HostSockets)
     """
 
     def __init__(self, name, addresses=None, gateway=None, dhcp=(), dhcp_server=None,
                  forwarding=False, masquerade=None, role="", echo=True, echo_extra=(),
                  default_via=None, unplugged=(), unattached=(), resolver=(), hosts=(),
-                 name_server=(), loopback_from=(), **params):
+                 name_server=(), loopback_from=(), host_sockets=None, **params):
         self.addresses = dict(addresses or {})
         self.gateway = gateway
         self.dhcp = tuple(dhcp)
@@ -77,6 +78,7 @@ class LabNode(Owned, Host):
         self.resolver, self.hosts_extra = tuple(resolver), tuple(hosts)
         self.name_servers = list(name_server)
         self.loopback_from = tuple(loopback_from)
+        self.host_sockets = host_sockets
         self.processes = []
         super().__init__(name, **params)
 
@@ -107,6 +109,11 @@ class LabNode(Owned, Host):
             # an answer from 127.0.0.1 must not ask for its next hop's MAC as 127.0.0.1 (r1
             # would ignore that ARP request): ask with the card's own address
             self.sysctl("net.ipv4.conf.%s.arp_announce" % intf, 2)
+        if self.host_sockets:
+            for key, value in self.host_sockets.sysctls():
+                self.sysctl(key, value)
+            for rule in self.host_sockets.iptables():
+                self.check("iptables " + rule)
 
     def sysctl(self, key, value):
         self.check("sysctl -qw %s=%s" % (key, value))
