@@ -42,6 +42,28 @@ def test_the_host_resolver_answers_with_the_hosts_own_names(switched_lab):
     assert resolve(switched_lab.get("pc1"), HOST1_ONLY[0]) == []  # the LAN does not know it
 
 
+@pytest.mark.switch("natdnshostresolver=on")
+def test_the_host_resolver_answers_with_the_hosts_names_as_they_are_now(switched_lab):
+    """VirtualBox asks the host's resolver on every query: a name the host learns while the
+    lab runs resolves in the guest at once; a name it forgets is gone."""
+    vm1, host1 = switched_lab.get("vm1"), switched_lab.get("host1")
+    assert resolve(vm1, "late.vpn.test") == []
+    host1.cmd("echo '172.16.9.9 late.vpn.test' >> /etc/hosts")
+    until(lambda: resolve(vm1, "late.vpn.test") == ["172.16.9.9"], 5,
+          "a name added to host1's /etc/hosts to resolve in vm1")
+    # in place: /etc/hosts is a bind mount in the node, which a rename (sed -i) cannot replace
+    host1.cmd("grep -v late.vpn.test /etc/hosts > /tmp/vmnet-hosts-$$ && "
+              "cat /tmp/vmnet-hosts-$$ > /etc/hosts; rm -f /tmp/vmnet-hosts-$$")
+    until(lambda: resolve(vm1, "late.vpn.test") == [], 5,
+          "a name taken out of host1's /etc/hosts to stop resolving in vm1")
+
+
+@pytest.mark.switch("natdnsproxy=on")
+def test_the_dns_proxy_never_reads_the_hosts_file_even_when_it_changes(switched_lab):
+    switched_lab.get("host1").cmd("echo '172.16.9.9 late.vpn.test' >> /etc/hosts")
+    assert resolve(switched_lab.get("vm1"), "late.vpn.test") == []
+
+
 def loopback_service(lab):
     """A service bound to host1's 127.0.0.1 only (TCP and UDP), stopped after use."""
     host1 = lab.get("host1")

@@ -17,8 +17,9 @@ from plan.names import zone_file
 
 
 def etc_file(rundir, node, name):
-    """The run folder's copy of a node's /etc/`name` (resolv.conf, hosts)."""
-    return os.path.join(rundir, "etc", "%s.%s" % (node, name))
+    """The run folder's copy of a node's /etc/`name` (resolv.conf, hosts), in a folder of
+    the node's own (a host resolver watches the folder: DnsRelay)."""
+    return os.path.join(rundir, "etc", node, name)
 
 
 def resolv_conf(servers=(), search=None):
@@ -80,7 +81,12 @@ class DnsRelay:
     """VirtualBox's NAT engine answering DNS itself, as a process of the host PC: it relays
     each query to the name servers of the host PC's own resolv.conf. With `hosts` it is the
     host resolver (natdnshostresolver): the host PC's /etc/hosts answers first, as the host's
-    own resolver would; without, the DNS proxy (natdnsproxy) that only relays."""
+    own resolver would; without, the DNS proxy (natdnsproxy) that only relays.
+
+    VirtualBox's host resolver asks the host's resolver on every query: the relay reads the
+    host PC's hosts file again as soon as it changes (dnsmasq's --hostsdir watches the
+    node's own etc folder), re-reads resolv.conf when it changes (dnsmasq polls it), and
+    keeps no cache, so that what the host answers now is what the guest gets now."""
 
     address: str
     port: int
@@ -96,7 +102,10 @@ class DnsRelay:
             "--pid-file=%s.pid" % base, "--log-facility=%s.log" % base, "--log-queries",
             "--user=root",
         ]
-        return argv if self.hosts else argv + ["--no-hosts"]
+        if not self.hosts:
+            return argv + ["--no-hosts"]
+        hosts = os.path.dirname(etc_file(rundir, node, "hosts"))
+        return argv + ["--no-hosts", "--hostsdir=%s" % hosts, "--cache-size=0"]
 
     def listening(self):
         return ("udp", self.port), ("tcp", self.port)

@@ -193,7 +193,8 @@ class LabNode(Owned, Host):
             # a mount here would hide the machine's own files for as long as the lab runs
             raise LabError("%s shares the machine's mount namespace (is mnexec Mininet's?): "
                            "its resolv.conf cannot be its own" % self.name)
-        os.makedirs(os.path.join(rundir, "etc"), exist_ok=True)
+        os.makedirs(os.path.dirname(name_service.etc_file(rundir, self.name, "hosts")),
+                    exist_ok=True)
         for name, text in (("resolv.conf", name_service.resolv_conf(self.resolver)),
                            ("hosts", name_service.hosts_file(self.name, self.hosts_extra))):
             path = name_service.etc_file(rundir, self.name, name)
