@@ -17,7 +17,6 @@ from controllers.port_forward import Forward
 from plan.addressing import (
     DPID_ROUTER,
     DPID_VM_ROUTER,
-    FIRST_VM_OFFSET,
     FIRST_VM_PORT,
     GATEWAY_MAC,
     HOST_PCS,
@@ -25,11 +24,14 @@ from plan.addressing import (
     LAN,
     NAT_NETS,
     NAT_PORTS,
+    NATNET_FIRST_VM,
     PCS,
     R1_LAN_IP,
     UPLINK_PORT,
     gateway_ip,
     nat_vm_ip,
+    natnet_dhcp_ip,
+    natnet_loopback_ip,
     pc_ip,
     pc_mac,
     vm_mac,
@@ -109,6 +111,9 @@ class RouterConfig:
     # The host PC's own networks besides the LAN (its host-only interfaces'): VirtualBox's
     # NAT opens the host's sockets, so a VM reaches them as its host does (through it)
     host_nets: Tuple[str, ...] = ()
+    # The DHCP server's own address (its server identifier): plain NAT's is the gateway's,
+    # a NAT network's .3. None: the gateway's
+    dhcp_server_ip: Optional[str] = None
     # The DNS domain DHCP passes (option 15): VirtualBox's plain NAT passes the host's with
     # --natdnspassdomain on; None passes none
     dns_domain: Optional[str] = None
@@ -125,6 +130,10 @@ class RouterConfig:
     @property
     def loopback_address(self):
         return self.loopback_ip or self.gateway_ip
+
+    @property
+    def dhcp_server_address(self):
+        return self.dhcp_server_ip or self.gateway_ip
 
     def for_host(self, address):
         """Is `address` where the host PC's own stack takes a VM's packet (its LAN
@@ -173,7 +182,8 @@ def routers(vms, nets=None, forwards=(), ports=NAT_PORTS, idle_timeout=60, mappi
             state_dir=None, engine=DEFAULT_ENGINE, sessions=4096, sessions_total=16384,
             host_dns=(R1_LAN_IP,)):
     """The virtual routers of a NAT lab, one per host PC, from the addressing plan. As
-    VirtualBox's NAT Network, their DHCP offers the host PC's own name servers (`host_dns`).
+    VirtualBox's NAT Network: gateway .1, the host's 127.0.0.1 at .2, DHCP server .3, leases
+    from .4; their DHCP offers the host PC's own name servers (`host_dns`).
 
     vms:      {host PC: [VM numbers on it, in order]}
     nets:     {host PC: its VM network} (default: addressing.NAT_NETS)
@@ -184,13 +194,14 @@ def routers(vms, nets=None, forwards=(), ports=NAT_PORTS, idle_timeout=60, mappi
     for index, pc in enumerate(HOST_PCS, start=1):
         numbers = list(vms.get(pc, ()))
         net = nets[pc]
-        address = {n: nat_vm_ip(net, order) for order, n in enumerate(numbers)}
+        address = {n: nat_vm_ip(net, order, True) for order, n in enumerate(numbers)}
         result.append(RouterConfig(
             name=pc, dpid=DPID_ROUTER + index,
             outside_ip=pc_ip(pc), outside_mac=pc_mac(PCS[pc]),
-            inside_net=str(net), gateway_ip=gateway_ip(net),
-            dhcp_first=nat_vm_ip(net, 0),
-            dhcp_size=min(100, ipaddress.ip_network(net).num_addresses - FIRST_VM_OFFSET - 2),
+            inside_net=str(net), gateway_ip=gateway_ip(net, True),
+            loopback_ip=natnet_loopback_ip(net), host_loopback=True,
+            dhcp_server_ip=natnet_dhcp_ip(net), dhcp_first=nat_vm_ip(net, 0, True),
+            dhcp_size=min(100, ipaddress.ip_network(net).num_addresses - NATNET_FIRST_VM - 2),
             reserved={vm_mac(n): address[n] for n in numbers},
             attached={vm_mac(n): FIRST_VM_PORT + i for i, n in enumerate(numbers)},
             vm_ports=tuple(FIRST_VM_PORT + i for i in range(len(numbers))),

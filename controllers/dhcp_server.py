@@ -66,7 +66,7 @@ class DhcpServer:
         asked = options.get(OPT_REQUESTED)
         asked = socket.inet_ntoa(asked) if asked else None
         server = options.get(OPT_SERVER)
-        if server and socket.inet_ntoa(server) != self.cfg.gateway_ip:
+        if server and socket.inet_ntoa(server) != self.cfg.dhcp_server_address:
             if kind == REQUEST:
                 self.leases.release(mac, asked)  # the client chose another server
             return []
@@ -97,7 +97,8 @@ class DhcpServer:
 
     def reply(self, request, kind, ip, port):
         c = self.cfg
-        options = [(OPT_TYPE, bytes([kind])), (OPT_SERVER, socket.inet_aton(c.gateway_ip))]
+        options = [(OPT_TYPE, bytes([kind])),
+                   (OPT_SERVER, socket.inet_aton(c.dhcp_server_address))]
         if kind != NAK:
             options += [(OPT_LEASE, c.lease_time.to_bytes(4, "big")),
                         (OPT_MASK, socket.inet_aton(self.netmask)),
@@ -106,7 +107,7 @@ class DhcpServer:
                 options.append((OPT_DNS, b"".join(socket.inet_aton(s) for s in c.dns_servers)))
             if c.dns_domain:  # the guest's search domain (VirtualBox's --natdnspassdomain)
                 options.append((OPT_DOMAIN, c.dns_domain.encode("ascii")))
-        frame = packets.dhcp_reply(request, options, ip, c.gateway_ip, c.gateway_mac)
+        frame = packets.dhcp_reply(request, options, ip, c.dhcp_server_address, c.gateway_mac)
         return PacketOut(CONTROLLER, (Output(port),), frame)
 
     # --- time, and memory across a controller restart ---

@@ -55,7 +55,8 @@ class VirtualRouter(Core):
             neighbours=self.neighbours.known, resolve=self.neighbours.resolve))
         self.dirty = False  # the state changed since take_state() (the engine's: its own flag)
         # where the router itself answers ARP and ping: its gateway, and its name server
-        self.own_addresses = {cfg.gateway_ip, cfg.loopback_address} | (
+        self.own_addresses = {cfg.gateway_ip, cfg.loopback_address,
+                              cfg.dhcp_server_address} | (
             {cfg.dns_alias} if cfg.dns_alias else set())
         self.aliases = cfg.aliases()
 

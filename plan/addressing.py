@@ -62,13 +62,33 @@ TAKEN = {"LAN": LAN, "WAN": WAN}  # what a VM network may not overlap
 DPID_VM_ROUTER = 0x300  # + the VM's number
 
 
-def gateway_ip(net):
-    return str(ipaddress.ip_network(net).network_address + GATEWAY_OFFSET)
+# VirtualBox's NAT Network numbers its network otherwise (NATNetworkImpl.cpp): gateway .1,
+# the host's 127.0.0.1 mapped at .2 (--loopback-4 127.0.0.1=2), DHCP server .3, leases .4 up
+NATNET_GATEWAY, NATNET_LOOPBACK, NATNET_DHCP, NATNET_FIRST_VM = 1, 2, 3, 4
 
 
-def nat_vm_ip(net, order):
-    """The address of the `order`-th VM (from 0) behind a virtual router."""
-    return str(ipaddress.ip_network(net).network_address + FIRST_VM_OFFSET + order)
+def _host(net, offset):
+    return str(ipaddress.ip_network(net).network_address + offset)
+
+
+def gateway_ip(net, natnetwork=False):
+    """The NAT's gateway: plain NAT's .2, a NAT network's .1."""
+    return _host(net, NATNET_GATEWAY if natnetwork else GATEWAY_OFFSET)
+
+
+def nat_vm_ip(net, order, natnetwork=False):
+    """The address of the `order`-th VM (from 0) behind a virtual router: plain NAT's .15
+    upwards, a NAT network's .4 upwards."""
+    return _host(net, (NATNET_FIRST_VM if natnetwork else FIRST_VM_OFFSET) + order)
+
+
+def natnet_loopback_ip(net, offset=NATNET_LOOPBACK):
+    """Where a NAT network maps the host's 127.0.0.1 (--loopback-4 127.0.0.1=OFFSET)."""
+    return _host(net, offset)
+
+
+def natnet_dhcp_ip(net):
+    return _host(net, NATNET_DHCP)
 
 
 # --- internal networks: one per host PC, with VBoxManage dhcpserver's kind of server ---

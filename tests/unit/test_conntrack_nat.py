@@ -8,8 +8,8 @@ from dataclasses import replace
 
 import pytest
 from flowtable import FlowTable
+from routers import plain_routers
 
-from controllers.config import default_routers
 from controllers.frame import read
 from controllers.router_flows import COOKIE_CONNTRACK, COOKIE_OWNER
 from controllers.rules import CONTROLLER, TABLE, Flow, Output, PacketOut, SetField
@@ -74,7 +74,7 @@ def learn(router, ip, mac, now=1.0):
 
 @pytest.fixture
 def router():
-    r = VirtualRouter(default_routers("conntrack")[0])
+    r = VirtualRouter(plain_routers("conntrack")[0])
     r.table = FlowTable()
     r.table.apply(r.connected())
     leased(r, VM1_MAC, VM1_PORT)
@@ -150,7 +150,7 @@ def test_a_packet_the_tracker_could_not_translate_goes_nowhere(router):
 def racing():
     """vm1 leased and r1 known, vm1's flows sent but not in the switch yet: its first
     packets raced them (the table-miss sends them to the controller)."""
-    r = VirtualRouter(default_routers("conntrack")[0])
+    r = VirtualRouter(plain_routers("conntrack")[0])
     r.table = FlowTable()
     r.table.apply(r.connected())
     leased(r, VM1_MAC, VM1_PORT)  # the rules of the DHCP answers, vm1's flows among them, lost
@@ -216,7 +216,7 @@ def test_a_lan_or_host_packet_that_reaches_the_controller_passes_across_untransl
 def test_a_forward_bound_to_the_hosts_loopback_takes_the_host_and_not_the_lan(engine):
     from dataclasses import replace
 
-    cfg = default_routers(engine)[0]
+    cfg = plain_routers(engine)[0]
     cfg = replace(cfg, forwards=tuple(replace(f, from_lan=False) for f in cfg.forwards))
     r = VirtualRouter(cfg)
     r.table = FlowTable()

@@ -24,7 +24,7 @@ def test_the_drawing_names_every_node_and_its_addresses(mode):
 def test_nat_shows_the_virtual_router_and_reserved_vm_addresses():
     text = diagram.dot(topology("nat"))
     assert "virtual router (OpenFlow NAT, DHCP)" in text
-    assert "eth0 10.0.2.15 (DHCP)" in text and 'cluster_host1' in text
+    assert "eth0 10.0.2.4 (DHCP)" in text and 'cluster_host1' in text
 
 
 def test_plain_nat_draws_each_vms_router_inside_its_host_pc():

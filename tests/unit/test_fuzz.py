@@ -25,11 +25,11 @@ from flowtable import FlowTable, fields_of
 pytest.importorskip("os_ken", reason="needs os-ken's packet library to build valid frames")
 
 from os_ken.lib.packet import arp, dhcp, ethernet, icmp, ipv4, tcp, udp  # noqa: E402
+from routers import plain_routers  # noqa: E402
 
 from controllers import dhcp_server, learning, neighbours  # noqa: E402
 from controllers.boundary import Drops, Malformed, handle  # noqa: E402
 from controllers.checksum import complete  # noqa: E402
-from controllers.config import default_routers  # noqa: E402
 from controllers.engines import ENGINES  # noqa: E402
 from controllers.frame import read  # noqa: E402
 from controllers.learning import LearningSwitch  # noqa: E402
@@ -196,7 +196,7 @@ def mutate(frame, rng):
 
 
 def ready_router(engine="openflow"):
-    router = VirtualRouter(default_routers(engine)[0])
+    router = VirtualRouter(plain_routers(engine)[0])
     drops, now = Drops("test"), 100.0
     router.connected()
     router.adopt([], now)

@@ -79,9 +79,9 @@ def test_a_dhcp_flood_of_invented_clients_from_one_port_gets_nothing(router):
 def test_a_port_with_no_known_adapter_keeps_the_first_mac_it_hears():
     from dataclasses import replace
 
-    from controllers.config import default_routers
+    from routers import plain_routers
 
-    cfg = replace(default_routers()[0], attached={})  # a controller started for another lab
+    cfg = replace(plain_routers()[0], attached={})  # a controller started for another lab
     r = virtual_router.VirtualRouter(cfg)
     r.connected()
     assert leased(r, VM2_MAC, VM2_PORT) == "10.0.2.16"  # its reservation
@@ -206,7 +206,7 @@ def as_switch_holds(rules):
 
 
 def test_a_restarted_controller_takes_over_the_switchs_sessions_and_reuses_nothing(router):
-    from controllers.config import default_routers
+    from routers import plain_routers
 
     leased(router, VM1_MAC, VM1_PORT)
     knows_r1(router)
@@ -214,7 +214,7 @@ def test_a_restarted_controller_takes_over_the_switchs_sessions_and_reuses_nothi
     (old,) = router.engine.nat.sessions.values()
     state = router.state(2)
 
-    fresh = virtual_router.VirtualRouter(default_routers()[0])  # the controller restarted
+    fresh = virtual_router.VirtualRouter(plain_routers()[0])  # the controller restarted
     fresh.restore(state, 3)
     fresh.connected()
     knows_r1(fresh, 3)

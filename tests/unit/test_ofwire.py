@@ -2,9 +2,9 @@
 framework's message classes would send, rule by rule (the transaction id aside)."""
 
 import pytest
+from routers import plain_routers
 
 from controllers import ofwire, session_flows
-from controllers.config import default_routers
 from controllers.nat_table import NatTable
 from controllers.openflow import encode, framework_message
 from controllers.openflow_nat import standing_flows
@@ -33,7 +33,7 @@ def without_xid(raw):
 
 
 def session_rules(proto):
-    cfg = default_routers()[0]
+    cfg = plain_routers()[0]
     nat = NatTable(cfg.ports, cfg.forwards)
     session = nat.session(proto, "10.0.2.15", 40000, "192.168.1.20", 7001, now=0)
     way = Way(cfg.uplink_port, "02:00:c0:a8:01:14", cfg.outside_ip, cfg.outside_mac)
@@ -49,7 +49,7 @@ SYN = bytes.fromhex("525400123502080027000001080045000028000100004006f7cd0a00020
     PacketOut(10, (Output(TABLE),), SYN),
     PacketOut(0xFFFFFFFD, (Output(10),), SYN),
     DeleteFlows({"in_port": 3}),
-] + [r for r in base_flows(default_routers()[0]) + standing_flows(default_routers()[0])
+] + [r for r in base_flows(plain_routers()[0]) + standing_flows(plain_routers()[0])
       if ofwire.packable(r)],
     ids=lambda r: type(r).__name__)
 def test_our_bytes_are_the_frameworks(rule):
@@ -57,7 +57,7 @@ def test_our_bytes_are_the_frameworks(rule):
 
 
 def test_what_it_does_not_know_is_left_to_the_framework():
-    router = VirtualRouter(default_routers("conntrack")[0])
+    router = VirtualRouter(plain_routers("conntrack")[0])
     rules = [r for r in router.connected() if not isinstance(r, PacketOut)]
     left = [r for r in rules if not ofwire.packable(r)]
     assert left, "connection-tracking flows are the framework's"

@@ -105,11 +105,14 @@ def test_the_default_nat_lab_is_what_a_hand_started_controller_assumes():
 def test_nat_port_forwards_and_vm_addresses():
     topo = topology("nat", "vms=3", "pf=tcp:2222:vm1:22+udp:5353:vm4:53")
     host1, host2 = topo.routers("/run")
-    assert host1.reserved == {"08:00:27:00:00:01": "10.0.2.15", "08:00:27:00:00:02": "10.0.2.16",
-                              "08:00:27:00:00:03": "10.0.2.17"}
+    # a NAT network's numbers (VirtualBox's NATNetworkImpl.cpp): leases from .4
+    assert host1.reserved == {"08:00:27:00:00:01": "10.0.2.4", "08:00:27:00:00:02": "10.0.2.5",
+                              "08:00:27:00:00:03": "10.0.2.6"}
+    assert (host1.gateway_ip, host1.loopback_address, host1.dhcp_server_address,
+            host1.host_loopback) == ("10.0.2.1", "10.0.2.2", "10.0.2.3", True)
     assert [(f.proto, f.outside_port, f.inside_ip, f.inside_port) for f in host1.forwards] == [
-        ("tcp", 2222, "10.0.2.15", 22)]
-    assert [(f.proto, f.inside_ip) for f in host2.forwards] == [("udp", "10.0.3.15")]
+        ("tcp", 2222, "10.0.2.4", 22)]
+    assert [(f.proto, f.inside_ip) for f in host2.forwards] == [("udp", "10.0.3.4")]
     assert topo.nodeInfo("vm4")["echo_extra"] == [("udp", 53)]
 
 

@@ -75,7 +75,10 @@ def test_a_nat_network_is_one_router_for_its_vms_and_bridged_vms_join_the_hosts_
     topo = lab("nat-network.lab")
     host1 = next(r for r in topo.routers(None) if r.name == "nn1-0")
     assert (host1.inside_net, host1.gateway_ip) == ("10.0.2.0/24", "10.0.2.1")
-    assert sorted(host1.reserved.values()) == ["10.0.2.15", "10.0.2.16"]
+    # numbered as VirtualBox numbers a NAT network: gateway .1, loopback .2, DHCP .3, leases .4
+    assert sorted(host1.reserved.values()) == ["10.0.2.4", "10.0.2.5"]
+    assert (host1.gateway_ip, host1.loopback_address, host1.dhcp_server_address) == (
+        "10.0.2.1", "10.0.2.2", "10.0.2.3")
     assert host1.vm_ports == (10, 11)
     (forward,) = host1.forwards
     assert (forward.outside_port, forward.inside_ip, forward.inside_port) == (

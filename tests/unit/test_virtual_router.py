@@ -7,8 +7,8 @@ import socket
 
 import pytest
 from flowtable import FlowTable
+from routers import plain_routers
 
-from controllers.config import default_routers
 from controllers.frame import read
 from controllers.packets import build as frame
 from controllers.rules import (
@@ -83,7 +83,7 @@ def leased(router, mac, port, now=0):
 
 @pytest.fixture
 def router():
-    cfg = default_routers()[0]
+    cfg = plain_routers()[0]
     r = VirtualRouter(cfg)
     r.table = FlowTable()
     r.table.apply(r.connected())
@@ -92,7 +92,7 @@ def router():
 
 
 def test_connect_installs_pass_through_for_the_host_pc_and_asks_for_r1():
-    r = VirtualRouter(default_routers()[0])
+    r = VirtualRouter(plain_routers()[0])
     table = FlowTable()
     rules = r.connected()
     table.apply(rules)
@@ -123,7 +123,7 @@ def test_dhcp_gives_vms_their_addresses_with_the_gateway(router):
 def test_dhcp_passes_a_dns_domain_in_offer_and_ack_only_when_given():
     import dataclasses
 
-    plain = default_routers()[0]
+    plain = plain_routers()[0]
     passing = VirtualRouter(dataclasses.replace(plain, dns_domain="home.arpa"))
     offer, ip = dhcp_reply(passing.packet_in(VM1_PORT, read(dhcp_frame(VM1_MAC, 1)), 0))
     ack, _ = dhcp_reply(passing.packet_in(VM1_PORT, read(dhcp_frame(VM1_MAC, 3, ip)), 0))
@@ -370,7 +370,7 @@ def test_a_router_gets_the_nat_engine_its_configuration_names_and_no_other():
     from controllers.engines import ENGINES
 
     for name, engine in ENGINES.items():
-        assert type(VirtualRouter(default_routers(name)[0]).engine) is engine
+        assert type(VirtualRouter(plain_routers(name)[0]).engine) is engine
         assert engine.stun_type, "%s: the contract's claim 14 needs its STUN type" % name
     with pytest.raises(ValueError, match="no NAT engine"):
-        replace(default_routers()[0], engine="kernel")
+        replace(plain_routers()[0], engine="kernel")

@@ -8,6 +8,7 @@ import pytest
 pytest.importorskip("os_ken", reason="os-ken's packet library builds the test frames")
 
 from flowtable import FlowTable  # noqa: E402
+from routers import plain, plain_routers  # noqa: E402
 from test_conntrack_nat import raw, where  # noqa: E402
 from test_guest_rules import syn  # noqa: E402
 from test_virtual_router import (  # noqa: E402
@@ -27,7 +28,6 @@ from test_virtual_router import (  # noqa: E402
 
 from controllers import checksum, neighbours, ofwire, openflow  # noqa: E402
 from controllers.boundary import handle  # noqa: E402
-from controllers.config import default_routers  # noqa: E402
 from controllers.frame import read  # noqa: E402
 from controllers.learning import LearningSwitch  # noqa: E402
 from controllers.router_flows import COOKIE_CONNTRACK, COOKIE_LEARNED, COOKIE_OWNER  # noqa: E402
@@ -58,7 +58,7 @@ def three_vms(engine):
     """host1's router with three VMs on its NAT network (nat,vms=3), vm1 and vm2 leased."""
     from controllers import config
 
-    r = VirtualRouter(config.routers({"host1": [1, 2, 3]}, engine=engine)[0])
+    r = VirtualRouter(plain(config.routers({"host1": [1, 2, 3]}, engine=engine)[0]))
     r.table = FlowTable()
     r.table.apply(r.connected())
     r.table.apply(r.adopt([], 0))
@@ -350,5 +350,5 @@ def test_a_vm_cannot_tell_another_that_the_gateway_is_at_its_mac(engine):
 
 
 def test_a_default_router_knows_every_vm_ports_adapter():
-    for cfg in default_routers():
+    for cfg in plain_routers():
         assert sorted(cfg.attached.values()) == sorted(cfg.vm_ports)

@@ -185,7 +185,7 @@ class Model:
     def address(self, node, key):
         """A VM's address on a network: fixed, else its lease (VirtualBox's DHCP hands out
         from the bottom of its range in the order the VMs were made; a NAT adapter's guest
-        is .15, a NAT network's are .15 upward)."""
+        is .15, a NAT network's are .4 upward)."""
         vm = self.spec.vm(node)
         interface = dict(self.members[node]).get(key)
         fixed = vm.guest.interfaces.get(interface) if vm else None
@@ -204,8 +204,8 @@ class Model:
         if key[0] == "nat":
             vm = self.spec.vm(key[1])
             return vm.adapters[key[2]].nat_network().network_address + 15
-        if key[0] == "natnetwork":
-            return ipaddress.ip_network(host.natnetworks[key[2]].network).network_address + 15
+        if key[0] == "natnetwork":  # VirtualBox's NAT network: .1 gateway, .2 loopback, .3 DHCP
+            return ipaddress.ip_network(host.natnetworks[key[2]].network).network_address + 4
         for vm in self.spec.vms():  # a router guest's own DHCP server
             for interface, (first, _last) in vm.guest.dhcp_servers.items():
                 if self.network_of(vm.name, interface) == key:

@@ -125,6 +125,7 @@ class NatNetwork:
     dhcp: bool = False
     enabled: bool = True
     forwards: List[Forward] = field(default_factory=list)
+    loopback: int = 2  # the host's 127.0.0.1 at .2 (--loopback-4 127.0.0.1=2, the default)
 
     def gateway(self):
         return str(ipaddress.ip_network(self.network).network_address + 1)

@@ -200,9 +200,21 @@ def natnetwork(host, sub, rest, line):
             net.enabled = option == "enable"
         elif option == "port-forward-4":
             net.forwards.append(natnetwork_rule(value))
+        elif option == "loopback-4":
+            net.loopback = loopback_mapping(value)
         elif option not in ("netname", "network", "ipv6"):
             raise ValueError("natnetwork %s: unknown option --%s" % (sub, option))
     return net
+
+
+def loopback_mapping(value):
+    """--loopback-4 127.0.0.1=OFFSET: where the NAT network shows the host's loopback (the
+    lab maps the host's 127.0.0.1 only, VirtualBox's one default mapping)."""
+    address_text, _, offset = value.partition("=")
+    if address_text != "127.0.0.1" or not offset.isdigit() or not 1 < int(offset) < 255:
+        raise ValueError("--loopback-4 %s: write 127.0.0.1=OFFSET, OFFSET from 2 to 254 (the "
+                         "lab maps the host's 127.0.0.1 only)" % value)
+    return int(offset)
 
 
 # dhcpserver's options: each spelling -> the field it sets

@@ -7,9 +7,11 @@ NAT Network (the default): one virtual router per host PC, shared by its VMs.
                             | lan-vr-host1 (patch)
      port 1 (uplink) +---[vr-host1]---+ ports 10, 11...     the virtual router (controller rules)
                      |  port 2         \\
-          host1 eth0 192.168.1.10    vm1 10.0.2.15, vm2 10.0.2.16   (gateway 10.0.2.2)
+          host1 eth0 192.168.1.10    vm1 10.0.2.4, vm2 10.0.2.5   (gateway 10.0.2.1)
 
-host2 likewise on 10.0.3.0/24 with vm3. The VMs share host1's address: the router
+numbered as VirtualBox numbers a NAT network: gateway .1, the host's 127.0.0.1 at .2, the
+DHCP server .3, leases from .4. host2 likewise on 10.0.3.0/24 with vm3. The VMs share
+host1's address: the router
 maps each inside (address, port) to an outside port of 192.168.1.10, so the LAN
 only ever sees host1. A port forward (pf=tcp:2222:vm1:22) opens one way in.
 
@@ -178,7 +180,9 @@ class Nat(World):
                         "vr-%s" % name)]
         self.node(name, dhcp=["eth0"], role="host PC (runs the virtual router)",
                   name_server=relays(pc_ip(name), [self.dns]),
-                  loopback_from=["eth0"] if self.localhostreachable else [])
+                  # a NAT network maps the host's 127.0.0.1 at .2 always; plain NAT's gateway
+                  # reaches it with localhostreachable
+                  loopback_from=["eth0"] if self.localhostreachable or not self.per_vm else [])
         self.plug(name, "eth0", routers[-1][0], mac, port=HOST_PORT)
         before, before_name = lan, "lan"
         for router, router_name in routers:
@@ -200,9 +204,9 @@ class Nat(World):
                 self.vm_numbers[name] = number
 
     def gateway_of(self, vm):
-        """The gateway address `vm` sees (10.0.2.2)."""
+        """The gateway address `vm` sees (plain NAT's 10.0.2.2, a NAT network's 10.0.2.1)."""
         net = self.nets["net" if self.per_vm else NET_OPTION[self.vms[vm]]]
-        return gateway_ip(net)
+        return gateway_ip(net, natnetwork=not self.per_vm)
 
     def routers(self, rundir):
         vms = {pc: list(self.numbers_on(pc)) for pc in HOST_PCS}

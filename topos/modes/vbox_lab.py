@@ -37,6 +37,9 @@ from plan.addressing import (
     PCS,
     R1_LAN_IP,
     UPLINK_PORT,
+    nat_vm_ip,
+    natnet_dhcp_ip,
+    natnet_loopback_ip,
     pc_ip,
     pc_mac,
 )
@@ -146,7 +149,8 @@ class VboxLab(World):
         adapters = [a for vm in host.vms.values() for a in vm.attached() if a.kind == "nat"]
         self.node(name, dhcp=["eth0"], addresses=addresses, dhcp_server=servers,
                   role="host PC", name_server=relays(pc_ip(name), [dns_mode(a) for a in adapters]),
-                  loopback_from=["eth0"] if any(a.localhostreachable for a in adapters) else [])
+                  loopback_from=["eth0"] if host.natnetworks or any(
+                      a.localhostreachable for a in adapters) else [])
         before = lan
         if any(a.kind == "bridged" for vm in host.vms.values() for a in vm.attached()):
             # the host's card becomes a port of its bridge, the bridged VMs' other ports
@@ -280,7 +284,7 @@ class VboxLab(World):
             for order, box in enumerate(boxes):
                 address = {self.mac(vm, a): self.model.address(vm.name, box.key)
                            for vm, a in box.members}
-                guest = str(box.network.network_address + 15)
+                guest = nat_vm_ip(box.network, 0, natnetwork=box.key[0] == "natnetwork")
                 result.append(config.RouterConfig(
                     name=box.switch, dpid=box.dpid,
                     outside_ip=pc_ip(pc), outside_mac=pc_mac(PCS[pc]),
@@ -300,8 +304,7 @@ class VboxLab(World):
         return result
 
     def host_only(self, pc):
-        host = self.spec.hosts.get(pc)
-        return tuple(host.hostonly) if host else ()
+        return tuple(self.spec.hosts[pc].hostonly) if pc in self.spec.hosts else ()
 
     def host_nets(self, pc):
         """The host PC's host-only networks: its NAT VMs reach them as the host does."""
@@ -312,8 +315,11 @@ class VboxLab(World):
         """A NAT's name service and loopback (docs/names.md): a NAT adapter's name server is
         its own .3, answering as its switches say, and its DHCP passes the host's domain; a
         NAT network offers the host's name server."""
-        if box.key[0] != "nat":
-            return dict(dns_servers=(R1_LAN_IP,))
+        if box.key[0] != "nat":  # a NAT network: the host's 127.0.0.1 mapped, DHCP at .3
+            net = self.spec.hosts[pc].natnetworks[box.key[2]]
+            return dict(dns_servers=(R1_LAN_IP,), host_loopback=True,
+                        loopback_ip=natnet_loopback_ip(box.network, net.loopback),
+                        dhcp_server_ip=natnet_dhcp_ip(box.network))
         adapter = box.members[0][1]
         alias = config.nat_dns_ip(box.network)
         return dict(dns_servers=(alias,), dns_alias=alias,
