@@ -82,7 +82,7 @@ def test_a_nat_network_is_one_router_for_its_vms_and_bridged_vms_join_the_hosts_
     assert host1.vm_ports == (10, 11)
     (forward,) = host1.forwards
     assert (forward.outside_port, forward.inside_ip, forward.inside_port) == (
-        2222, "10.0.2.15", 22)
+        2222, "10.0.2.4", 22)
     bridged = {(a, b) for a, b, _ in lab("bridged.lab").links(withInfo=True)}
     assert {("vm1", "br0-host1"), ("vm3", "br0-host2"), ("host1", "br0-host1")} <= bridged
 
