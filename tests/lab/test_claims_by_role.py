@@ -17,7 +17,7 @@ MN = ["mn", "--custom", os.path.join(ROOT, "topos", "vmnet.py")]
     ("nat,vms=3,pf=udp:5353:vm2:53", "nat: 38 of 38 checks hold",
      "pc1 -> host1:5353 reaches vm2:53 (a port forward)                  udp"),
     ("nat,per_vm=yes,vms=1", "nat: 32 of 32 checks hold (1 not applicable in this lab)",
-     "host1 -> 10.0.2.2:2222 reaches vm1:22 (a port forward)"),
+     "host1 -> 127.0.0.1:2222 reaches vm1:22 (a port forward)"),
     ("bridged,vms=1,vms2=2", "bridged: 32 of 32 checks hold (1 not applicable in this lab)",
      "vm1 -> vm2 (a VM on host2)"),
 ])

@@ -52,5 +52,5 @@ def test_natmap_shows_the_trackers_entries_and_each_vm_its_own_ports(lab):
     rows = [r for r in natmap_rows(lab) if r["router"] == "host1" and r["proto"] == "tcp"
             and not r["forward"]]
     ports = {r["inside"].split(":")[0]: r["outside_port"] for r in rows}
-    assert 61000 <= ports["10.0.2.15"] <= 61499 and 61500 <= ports["10.0.2.16"] <= 61999, rows
+    assert 61000 <= ports["10.0.2.4"] <= 61499 and 61500 <= ports["10.0.2.5"] <= 61999, rows
 

@@ -121,7 +121,7 @@ def test_dhcp_release_in_another_vms_name_and_a_flood_change_no_lease(lab):
     release = dhcp.dhcp(op=1, chaddr=vm_mac(1), ciaddr=lab.ip("vm1"), xid=7,
                         options=dhcp.options(option_list=[dhcp.option(tag=53, value=b"\x07")]))
     frames = [build(ethernet.ethernet(dst=GATEWAY_MAC, src=src),
-                    ipv4.ipv4(src=lab.ip("vm1"), dst="10.0.2.2", proto=17),
+                    ipv4.ipv4(src=lab.ip("vm1"), dst="10.0.2.3", proto=17),  # the DHCP server
                     udp.udp(src_port=68, dst_port=67), release)
               for src in (vm_mac(2), vm_mac(1))]
     flood = [build(ethernet.ethernet(dst="ff:ff:ff:ff:ff:ff", src=mac),
@@ -148,7 +148,7 @@ def test_a_spoofed_arp_for_r1_does_not_redirect_the_internet(lab):
 
 def test_the_virtual_router_is_a_hop_with_a_ttl(lab):
     out = lab.get("vm1").cmd("ping -n -c1 -W2 -t1 %s" % INET_IP)
-    assert "From 10.0.2.2" in out and "Time to live exceeded" in out, out
+    assert "From 10.0.2.1" in out and "Time to live exceeded" in out, out  # the gateway
     out = lab.get("vm1").cmd("ping -n -c1 -W2 -t2 %s" % INET_IP)
     assert "From 192.168.1.1" in out and "Time to live exceeded" in out, out
 

@@ -168,8 +168,8 @@ def test_vmnet_run_through_a_scripted_cli_session():
     said = result.stdout + result.stderr  # Mininet prints node output through its logger
     assert result.returncode == 0, said
     assert "1 received" in said
-    assert re.search(r"host1\s+icmp\s+10\.0\.2\.15:\d+\s+61\d\d\d", said)  # the ping's mapping
-    assert "10.0.2.2       vm1     eth0      10.0.2.15" in said
+    assert re.search(r"host1\s+icmp\s+10\.0\.2\.4:\d+\s+61\d\d\d", said)  # the ping's mapping
+    assert re.search(r"10\.0\.2\.[13]\s+vm1\s+eth0\s+10\.0\.2\.4", said), said
     assert not {"wan", "lan", "vr-host1", "vr-host2"} & bridges()
 
 

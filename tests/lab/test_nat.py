@@ -26,9 +26,10 @@ def test_claim(lab, claim):
 
 
 def test_vms_lease_from_the_virtual_router(lab):
-    assert (lab.lease("vm1")["ip"], lab.lease("vm2")["ip"]) == ("10.0.2.15", "10.0.2.16")
-    assert lab.lease("vm1")["router"] == "10.0.2.2" and lab.lease("vm1")["server"] == "10.0.2.2"
-    assert lab.lease("vm3")["ip"] == "10.0.3.15" and lab.lease("vm3")["router"] == "10.0.3.2"
+    # VirtualBox's NAT Network numbers: gateway .1, DHCP server .3, leases from .4
+    assert (lab.lease("vm1")["ip"], lab.lease("vm2")["ip"]) == ("10.0.2.4", "10.0.2.5")
+    assert lab.lease("vm1")["router"] == "10.0.2.1" and lab.lease("vm1")["server"] == "10.0.2.3"
+    assert lab.lease("vm3")["ip"] == "10.0.3.4" and lab.lease("vm3")["router"] == "10.0.3.1"
     assert lab.lease("host1")["ip"] == "192.168.1.10"  # host1's own stack: r1's DHCP, untouched
 
 
@@ -97,14 +98,14 @@ def test_natmap_shows_each_mapping(lab):
     assert probe.tcp(lab.get("vm2"), lab.ip("pc1")).ok
 
     def mine():  # the controller writes its table for natmap a few times a second
-        return [r for r in natmap_rows(lab) if r["inside"].startswith("10.0.2.16:")
+        return [r for r in natmap_rows(lab) if r["inside"].startswith("10.0.2.5:")
                 and r["proto"] == "tcp" and r["remote"] == "%s:7001" % lab.ip("pc1")]
 
     rows = until(mine, 5, "vm2's mapping in natmap")
     assert all(61000 <= r["outside_port"] <= 61999 for r in rows)
     rows = natmap_rows(lab)
-    assert any(r["forward"] and r["inside"] == "10.0.2.15:22" for r in rows)
-    assert "NAT: new mapping tcp 10.0.2.16:" in open("%s/controller.log" % lab.rundir).read()
+    assert any(r["forward"] and r["inside"] == "10.0.2.4:22" for r in rows)
+    assert "NAT: new mapping tcp 10.0.2.5:" in open("%s/controller.log" % lab.rundir).read()
 
 
 def test_trace_shows_the_virtual_router_and_r1_rewrite_the_source(lab):
@@ -113,12 +114,12 @@ def test_trace_shows_the_virtual_router_and_r1_rewrite_the_source(lab):
     request, reply, result = trace(lab, "vm1", "203.0.113.10", "tcp")
     assert result.ok
     by_place = {h.where: h.seen for h in request}
-    assert by_place["vm1:eth0"].src_ip == "10.0.2.15"
+    assert by_place["vm1:eth0"].src_ip == "10.0.2.4"
     assert by_place["r1:eth1"].src_ip == "192.168.1.10"  # the virtual router's NAT
     assert 61000 <= by_place["r1:eth1"].src_port <= 61999
     assert by_place["inet:eth0"].src_ip == "203.0.113.1"  # r1's NAT: two in a row
     assert [h.where for h in reply][-1] == "vm1:eth0"
-    assert reply[-1].seen.dst_ip == "10.0.2.15"
+    assert reply[-1].seen.dst_ip == "10.0.2.4"
 
 
 def test_a_session_whose_flows_the_switch_lost_ends_at_the_audit(lab):
@@ -127,7 +128,7 @@ def test_a_session_whose_flows_the_switch_lost_ends_at_the_audit(lab):
     assert probe.tcp(lab.get("vm2"), lab.ip("pc1")).ok
 
     def mine():
-        return [r for r in natmap_rows(lab) if r["inside"].startswith("10.0.2.16:")
+        return [r for r in natmap_rows(lab) if r["inside"].startswith("10.0.2.5:")
                 and r["proto"] == "tcp" and r["remote"] == "%s:7001" % lab.ip("pc1")]
 
     cookie = until(mine, 5, "vm2's session in natmap")[0]["cookie"]

@@ -60,11 +60,12 @@ def test_ipv6_frames_with_the_gateways_mac_freeze_nothing(lab):
 
 
 def release(mac, ip):
-    """A DHCPRELEASE of `ip` by `mac`, to the gateway (10.0.2.2), as a client sends it."""
+    """A DHCPRELEASE of `ip` by `mac`, to the NAT network's DHCP server (10.0.2.3), as a
+    client sends it."""
     options = dhcp.options(option_list=[dhcp.option(tag=53, value=b"\x07"),
-                                        dhcp.option(tag=54, value=bytes([10, 0, 2, 2]))])
+                                        dhcp.option(tag=54, value=bytes([10, 0, 2, 3]))])
     return build(ethernet.ethernet(dst=GATEWAY_MAC, src=mac),
-                 ipv4.ipv4(src=ip, dst="10.0.2.2", proto=17), udp.udp(src_port=68, dst_port=67),
+                 ipv4.ipv4(src=ip, dst="10.0.2.3", proto=17), udp.udp(src_port=68, dst_port=67),
                  dhcp.dhcp(op=1, chaddr=mac, xid=27, ciaddr=ip, options=options))
 
 

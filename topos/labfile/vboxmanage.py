@@ -39,6 +39,9 @@ ADAPTER_OPTIONS = {
     "nic-trace": None, "nictrace": None, "nic-trace-file": None, "nictracefile": None,
     "nic-boot-prio": None, "nicbootprio": None, "nic-promisc": None, "nicpromisc": None,
 }
+# VirtualBox's options the lab knows and does not build yet: refused, saying so
+NOT_YET = {"nattftpprefix", "nattftpfile", "nattftpserver", "nat-tftp-prefix", "nat-tftp-file",
+           "nat-tftp-server"}
 # modifyvm options about the machine, not its network: read, no effect
 MACHINE_OPTIONS = {"memory", "cpus", "vram", "ostype", "os-type", "name", "description",
                    "acpi", "ioapic", "boot1", "boot2", "boot3", "boot4", "audio",
@@ -118,6 +121,9 @@ def set_option(vm, option, value, line):
     base, number = re.fullmatch(r"([a-z-]+?)-?(\d*)", option).groups()
     if option in MACHINE_OPTIONS or base in MACHINE_OPTIONS:
         return
+    if base in NOT_YET:
+        raise ValueError("--%s: the plain NAT's TFTP server is not built in the lab yet "
+                         "(docs/virtualbox.md, where the lab differs)" % option)
     if base not in ADAPTER_OPTIONS:
         raise ValueError("modifyvm: unknown option --%s" % option)
     if not number:
