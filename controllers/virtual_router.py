@@ -36,6 +36,8 @@ from controllers.rules import CONTROLLER, Output, PacketOut
 from controllers.session_flows import PROTO_NAME, Way
 from controllers.vm_ports import VmPorts
 
+ASK_EVERY = 2.0  # seconds between ARP requests for a forward's guest address nobody holds
+
 
 class VirtualRouter(Core):
     parses_headers = True
@@ -59,6 +61,7 @@ class VirtualRouter(Core):
                               cfg.dhcp_server_address} | (
             {cfg.dns_alias} if cfg.dns_alias else set())
         self.aliases = cfg.aliases()
+        self.asked = {}  # a forward's guest address -> when it was last asked for (ARP)
 
     @property
     def reads_flow_table(self):
@@ -77,7 +80,24 @@ class VirtualRouter(Core):
         """Expiry, ARP retries, and the engine's flows for what changed."""
         rules = self.engine.tick(now)
         self.dhcp.tick(now)
-        return rules + self.neighbours.retry(now) + self.engine.after(now)
+        return (rules + self.neighbours.retry(now) + self.ask_forwarded(now)
+                + self.engine.after(now))
+
+    def ask_forwarded(self, now):
+        """ARP on the VMs' side for a port forward's guest address nobody holds yet (a
+        static guest that has sent nothing, as VirtualBox's NAT asks): its answer tells the
+        gate where it is (controllers.vm_ports), before a client's first packet needs it.
+        Asked again every ASK_EVERY seconds while unanswered."""
+        c, rules = self.cfg, []
+        # a reserved address is a DHCP client's: its lease will say where it is
+        for address in sorted({f.inside_ip for f in c.forwards} - set(c.reserved.values())):
+            if self.ports.owner(address, now) != (None, None) or (
+                    now < self.asked.get(address, -ASK_EVERY) + ASK_EVERY):
+                continue
+            self.asked[address] = now
+            frame = packets.arp_request(c.gateway_mac, c.gateway_ip, address)
+            rules.append(PacketOut(CONTROLLER, tuple(Output(p) for p in c.vm_ports), frame))
+        return rules
 
     def packet_in(self, in_port, frame, now):
         """One frame (controllers.frame.Frame: the boundary read its headers). A frame from
@@ -160,6 +180,8 @@ class VirtualRouter(Core):
                 c = self.cfg  # the gateway, and VirtualBox's name server at .3: one MAC
                 frame = packets.arp_reply(c.gateway_mac, arp.dst_ip, arp.src_mac, arp.src_ip)
                 return [PacketOut(CONTROLLER, (Output(in_port),), frame)]
+            if arp.opcode == 2 and frame.dst == self.cfg.gateway_mac:
+                return []  # an answer to the router (ask_forwarded): the gate has heard it
             return self.switch.packet_in(in_port, frame, now)
         ip = frame.ip
         if frame.udp and frame.udp.dst_port == 67:

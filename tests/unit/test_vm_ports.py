@@ -352,3 +352,32 @@ def test_a_vm_cannot_tell_another_that_the_gateway_is_at_its_mac(engine):
 def test_a_default_router_knows_every_vm_ports_adapter():
     for cfg in plain_routers():
         assert sorted(cfg.attached.values()) == sorted(cfg.vm_ports)
+
+
+# --- issue 28, 4: a forward to a static guest that has sent nothing ---
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_the_router_asks_for_a_forwards_static_guest_and_its_answer_places_it(engine):
+    """A forward to 10.0.2.50, where vm3 (no lease) sits with a fixed address and has sent
+    nothing: the router asks on the VMs' ports (as VirtualBox's NAT does), vm3's ARP answer
+    tells the gate where it is, and the forward's first SYN from the LAN reaches vm3."""
+    from dataclasses import replace
+
+    from controllers import config
+    from controllers.port_forward import Forward
+
+    cfg = plain(config.routers({"host1": [1, 2, 3]}, engine=engine)[0])
+    r = VirtualRouter(replace(cfg, forwards=(Forward("tcp", 8081, "10.0.2.50", 80),)))
+    r.table = FlowTable()
+    r.table.apply(r.connected() + r.adopt([], 0))
+    def asks(now):  # who has 10.0.2.50? on the VMs' ports
+        return [{a.port for a in x.actions} for x in r.tick(now) if isinstance(x, PacketOut)
+                and x.data[12:14] == b"\x08\x06" and x.data[38:42] == bytes([10, 0, 2, 50])]
+
+    assert asks(1.0) == [{VM1_PORT, VM2_PORT, 12}]
+    assert asks(1.5) == []  # not again at once
+    assert asks(3.5) == [{VM1_PORT, VM2_PORT, 12}]  # again while unanswered
+    answer = read(arp_frame(2, VM3_MAC, "10.0.2.50", "10.0.2.2", GW_MAC))
+    assert not [x for x in r.packet_in(12, answer, 4.0) if isinstance(x, PacketOut)]
+    assert r.ports.owner("10.0.2.50", 4.0) == (VM3_MAC, 12)
+    assert asks(6.0) == []  # known: asked no more
