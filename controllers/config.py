@@ -44,6 +44,11 @@ DNS_PROXY = "proxy"  # --natdnsproxy on: the NAT engine relays them itself
 DNS_HOST_RESOLVER = "hostresolver"  # --natdnshostresolver on: the host's resolver answers
 # Where a host PC's DNS relay listens (topos.run.name_service.DnsRelay), one per way
 RELAY_PORTS = {DNS_PROXY: 5301, DNS_HOST_RESOLVER: 5302}
+TFTP_PORT, TFTP_OFFSET = 69, 4  # plain NAT's TFTP server: 10.0.2.4:69 (slirp's CTL_TFTP)
+
+
+def tftp_ip(net):
+    return str(ipaddress.ip_network(net).network_address + TFTP_OFFSET)
 
 
 def dns_mode(proxy, host_resolver):
@@ -114,6 +119,12 @@ class RouterConfig:
     # The DHCP server's own address (its server identifier): plain NAT's is the gateway's,
     # a NAT network's .3. None: the gateway's
     dhcp_server_ip: Optional[str] = None
+    # Plain NAT's TFTP server at .4 (`tftp_ip`): UDP to its port 69 goes to `tftp_target`
+    # (address, port), the host PC's TFTP server; DHCP names `boot_file` (VirtualBox's
+    # --nattftpfileN, by default VMNAME.pxe) with .4 as the next server. None: no TFTP
+    tftp_ip: Optional[str] = None
+    tftp_target: Optional[Tuple[str, int]] = None
+    boot_file: Optional[str] = None
     # The DNS domain DHCP passes (option 15): VirtualBox's plain NAT passes the host's with
     # --natdnspassdomain on; None passes none
     dns_domain: Optional[str] = None
@@ -125,6 +136,8 @@ class RouterConfig:
             found.append(Alias(self.dns_alias, 53, *self.dns_target))
         if self.host_loopback:
             found.append(Alias(self.loopback_address, None, LOOPBACK, None))
+        if self.tftp_ip:
+            found.append(Alias(self.tftp_ip, TFTP_PORT, *self.tftp_target))
         return found
 
     @property
@@ -163,6 +176,7 @@ def parse(items):
         item["dns_servers"] = tuple(item.get("dns_servers", ()))
         item["host_nets"] = tuple(item.get("host_nets", ()))
         item["dns_target"] = tuple(item["dns_target"]) if item.get("dns_target") else None
+        item["tftp_target"] = tuple(item["tftp_target"]) if item.get("tftp_target") else None
         router = RouterConfig(**item)
         routers[router.dpid] = router
     return routers
@@ -249,6 +263,8 @@ def vm_routers(vms, net=NAT_NETS["host1"], forwards=(), ports=NAT_PORTS, idle_ti
                 else None,
                 dns_servers=(nat_dns_ip(net),), dns_alias=nat_dns_ip(net),
                 dns_target=dns_target(dns, pc_ip(pc)), host_loopback=localhostreachable,
+                tftp_ip=tftp_ip(net), tftp_target=(pc_ip(pc), TFTP_PORT),
+                boot_file="%s.pxe" % name,
             ))
     return result
 

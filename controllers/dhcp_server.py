@@ -107,7 +107,9 @@ class DhcpServer:
                 options.append((OPT_DNS, b"".join(socket.inet_aton(s) for s in c.dns_servers)))
             if c.dns_domain:  # the guest's search domain (VirtualBox's --natdnspassdomain)
                 options.append((OPT_DOMAIN, c.dns_domain.encode("ascii")))
-        frame = packets.dhcp_reply(request, options, ip, c.dhcp_server_address, c.gateway_mac)
+        boot = kind != NAK and c.boot_file  # PXE: VirtualBox's --nattftpfileN, from its .4
+        frame = packets.dhcp_reply(request, options, ip, c.dhcp_server_address, c.gateway_mac,
+                                   c.tftp_ip if boot else None, c.boot_file if boot else "")
         return PacketOut(CONTROLLER, (Output(port),), frame)
 
     # --- time, and memory across a controller restart ---

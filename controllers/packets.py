@@ -68,12 +68,14 @@ def arp_reply(src_mac, src_ip, dst_mac, dst_ip):
                             dst_ip=dst_ip))
 
 
-def dhcp_reply(request, options, yiaddr, server_ip, server_mac):
-    """A DHCP answer (OFFER, ACK, NAK: `options` say which) to `request`, broadcast on its link."""
+def dhcp_reply(request, options, yiaddr, server_ip, server_mac, next_server=None, boot_file=""):
+    """A DHCP answer (OFFER, ACK, NAK: `options` say which) to `request`, broadcast on its link.
+    A boot file goes in BOOTP's `file` field, and its TFTP server in `siaddr` (`next_server`),
+    as VirtualBox's NAT sends them."""
     L = lib()
     reply = L.dhcp.dhcp(
         op=2, chaddr=request.chaddr, xid=request.xid, flags=request.flags,
-        yiaddr=yiaddr, siaddr=server_ip, hlen=6,
+        yiaddr=yiaddr, siaddr=next_server or server_ip, hlen=6, boot_file=boot_file,
         options=L.dhcp.options(option_list=[L.dhcp.option(tag=t, value=v)
                                             for t, v in options]))
     return build(L.ethernet.ethernet(dst=request.chaddr, src=server_mac, ethertype=ETH_IP),

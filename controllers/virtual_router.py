@@ -59,7 +59,8 @@ class VirtualRouter(Core):
         # where the router itself answers ARP and ping: its gateway, and its name server
         self.own_addresses = {cfg.gateway_ip, cfg.loopback_address,
                               cfg.dhcp_server_address} | (
-            {cfg.dns_alias} if cfg.dns_alias else set())
+            {cfg.dns_alias} if cfg.dns_alias else set()) | (
+            {cfg.tftp_ip} if cfg.tftp_ip else set())
         self.aliases = cfg.aliases()
         self.asked = {}  # a forward's guest address -> when it was last asked for (ARP)
 

@@ -100,8 +100,10 @@ def test_a_router_guest_says_what_it_does_in_its_own_terms():
 MISTAKES = [
     # (what is written after HEAD, the line the error names, what it says)
     ("VBoxManage modifyvm web --nic1 nat --bogus1 x\n", 3, "unknown option --bogus1"),
-    ("VBoxManage modifyvm web --nic1 nat --nattftpfile1 web.pxe\n", 3,
-     "--nattftpfile1: the plain NAT's TFTP server is not built in the lab yet"),
+    ("VBoxManage modifyvm web --nic1 nat --nattftpprefix1 /srv/tftp\n", 3,
+     "--nattftpprefix1: the lab's TFTP server is host1's own at .4"),
+    ("VBoxManage modifyvm web --nic1 nat --nattftpfile1 ../etc/passwd\n", 3,
+     "a file name in the TFTP folder"),
     ("VBoxManage natnetwork add --netname n --network 10.9.0.0/24 --loopback-4 127.0.0.2=2\n",
      3, "--loopback-4 127.0.0.2=2: write 127.0.0.1=OFFSET"),
     ("VBoxManage modifyvm web --nic1 wifi\n", 3, "the lab's adapter kinds are"),

@@ -136,6 +136,33 @@ def test_dhcp_passes_a_dns_domain_in_offer_and_ack_only_when_given():
     assert 15 not in offer
 
 
+def test_plain_nats_dhcp_names_the_boot_file_and_its_tftp_server_at_dot_4():
+    """VirtualBox's PXE with NAT: BOOTP's `file` is VMNAME.pxe, `siaddr` the TFTP server .4;
+    the router answers ARP there, and UDP to .4:69 is the host PC's TFTP server's."""
+    from controllers.config import default_vm_routers
+
+    cfg = default_vm_routers()[0]  # vm1's plain NAT
+    r = VirtualRouter(cfg)
+    (out,) = packet_outs(r.packet_in(FIRST_PORT, read(dhcp_frame(cfg_mac(cfg), 1)), 0))
+    offer = parse(out.data).get_protocol(dhcp.dhcp)
+    assert (offer.boot_file.rstrip("\x00"), offer.siaddr) == ("vm1.pxe", "10.0.2.4")
+    assert {o.tag: o.value for o in offer.options.option_list}[54] == socket.inet_aton(
+        "10.0.2.2")  # the DHCP server itself stays the gateway
+    (a,) = [x.target_of(69) for x in cfg.aliases() if x.address == "10.0.2.4"]
+    assert a == ("192.168.1.10", 69)
+    (reply,) = packet_outs(r.packet_in(FIRST_PORT, read(arp_frame(
+        1, cfg_mac(cfg), "10.0.2.15", "10.0.2.4")), 0))
+    assert parse(reply.data).get_protocol(arp.arp).src_ip == "10.0.2.4"
+
+
+def cfg_mac(cfg):
+    (mac,) = cfg.attached
+    return mac
+
+
+FIRST_PORT = 10
+
+
 def test_arp_for_the_gateway_is_answered(router):
     (reply,) = packet_outs(router.packet_in(VM1_PORT, read(arp_frame(1, VM1_MAC, "10.0.2.15",
                                                                   "10.0.2.2")), 0))

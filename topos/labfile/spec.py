@@ -60,6 +60,7 @@ class Adapter:
     # --natdnspassdomainN: on unless turned off, as VirtualBox's NAT settings have it
     # (DNSPassDomain, "historically" true)
     dns_pass_domain: bool = True
+    tftp_file: Optional[str] = None  # --nattftpfileN: the boot file DHCP names (VMNAME.pxe)
     line: int = 0  # where its attachment was written, for errors found later
 
     @property

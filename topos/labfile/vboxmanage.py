@@ -33,6 +33,7 @@ ADAPTER_OPTIONS = {
     "natdnsproxy": "dns_proxy", "nat-dns-proxy": "dns_proxy",
     "natdnshostresolver": "dns_host_resolver", "nat-dns-host-resolver": "dns_host_resolver",
     "nat-localhostreachable": "localhostreachable",
+    "nattftpfile": "tftp_file", "nat-tftp-file": "tftp_file",
     "natdnspassdomain": "dns_pass_domain", "nat-dns-pass-domain": "dns_pass_domain",
     # the adapter's hardware and tracing: nothing a packet's fate depends on here
     "nic-type": None, "nictype": None, "nic-speed": None, "nicspeed": None,
@@ -40,8 +41,7 @@ ADAPTER_OPTIONS = {
     "nic-boot-prio": None, "nicbootprio": None, "nic-promisc": None, "nicpromisc": None,
 }
 # VirtualBox's options the lab knows and does not build yet: refused, saying so
-NOT_YET = {"nattftpprefix", "nattftpfile", "nattftpserver", "nat-tftp-prefix", "nat-tftp-file",
-           "nat-tftp-server"}
+NOT_YET = {"nattftpprefix", "nattftpserver", "nat-tftp-prefix", "nat-tftp-server"}
 # modifyvm options about the machine, not its network: read, no effect
 MACHINE_OPTIONS = {"memory", "cpus", "vram", "ostype", "os-type", "name", "description",
                    "acpi", "ioapic", "boot1", "boot2", "boot3", "boot4", "audio",
@@ -122,8 +122,8 @@ def set_option(vm, option, value, line):
     if option in MACHINE_OPTIONS or base in MACHINE_OPTIONS:
         return
     if base in NOT_YET:
-        raise ValueError("--%s: the plain NAT's TFTP server is not built in the lab yet "
-                         "(docs/virtualbox.md, where the lab differs)" % option)
+        raise ValueError("--%s: the lab's TFTP server is host1's own at .4, its folder in the "
+                         "run folder (docs/virtualbox.md, where the lab differs)" % option)
     if base not in ADAPTER_OPTIONS:
         raise ValueError("modifyvm: unknown option --%s" % option)
     if not number:
@@ -146,6 +146,10 @@ def set_option(vm, option, value, line):
         adapter.nat_net = None if value == "default" else nat_net(option, value)
     elif what in ("dns_proxy", "dns_host_resolver", "localhostreachable", "dns_pass_domain"):
         setattr(adapter, what, on_off(option, value))
+    elif what == "tftp_file":
+        if not value or "/" in value or value.startswith("."):
+            raise ValueError("--%s %r: a file name in the TFTP folder" % (option, value))
+        adapter.tftp_file = value
     elif what is not None:  # the network an attachment names
         adapter.network = value
 

@@ -49,6 +49,7 @@ from topos.modes.mode import FORWARD, IPERF_PORT, MINUS, PLUS, BenchPath, Column
 from topos.modes.world import World, whole_number
 from topos.run.errors import LabError
 from topos.run.name_service import relays
+from topos.run.tftp import TftpServer
 
 MAX_VMS_PER_VM = 10  # plain NAT: a host PC's own traffic crosses every router in the row
 NET_OPTION = {"host1": "net", "host2": "net2"}  # the parameter naming each PC's VM network
@@ -178,8 +179,10 @@ class Nat(World):
         else:
             routers = [(self.switch("vr-%s" % name, DPID_ROUTER + int(name[-1])),
                         "vr-%s" % name)]
+        tftp = TftpServer(pc_ip(name), tuple("vm%d.pxe" % n for n in self.numbers_on(name)))
         self.node(name, dhcp=["eth0"], role="host PC (runs the virtual router)",
                   name_server=relays(pc_ip(name), [self.dns]),
+                  tftp_server=tftp if self.per_vm else None,
                   # a NAT network maps the host's 127.0.0.1 at .2 always; plain NAT's gateway
                   # reaches it with localhostreachable
                   loopback_from=["eth0"] if self.localhostreachable or not self.per_vm else [])

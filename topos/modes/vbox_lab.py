@@ -35,37 +35,20 @@ from plan.addressing import (
     HOST_PORT,
     NAT_PORTS,
     PCS,
-    R1_LAN_IP,
     UPLINK_PORT,
     nat_vm_ip,
-    natnet_dhcp_ip,
-    natnet_loopback_ip,
     pc_ip,
     pc_mac,
 )
-from plan.names import HOME_DOMAIN
 from topos.labfile.model import Model
 from topos.labfile.reader import read
 from topos.modes.mode import Mode
+from topos.modes.vbox_nat import boot_file, dns_mode, nat_services
 from topos.modes.world import World
 from topos.run.dhcp import Dnsmasq, Reservation
 from topos.run.errors import LabError
 from topos.run.name_service import relays
-
-
-def dns_mode(adapter):
-    """How a NAT adapter's name server answers (controllers.config.dns_mode)."""
-    return config.dns_mode(adapter.dns_proxy, adapter.dns_host_resolver)
-
-
-def dns_domain(adapter):
-    """The domain a NAT adapter's DHCP passes its guest (option 15), or None. VirtualBox's
-    NAT passes the host's own (its resolv.conf's domain, else its first search domain): a
-    host PC's is the one r1's DHCP gives it. None with --natdnspassdomainN off, and none
-    with the host resolver: VirtualBox's NAT engine then passes no domain (slirp_init)."""
-    if adapter.dns_pass_domain and dns_mode(adapter) != config.DNS_HOST_RESOLVER:
-        return HOME_DOMAIN
-    return None
+from topos.run.tftp import TftpServer
 
 
 @dataclass
@@ -147,8 +130,11 @@ class VboxLab(World):
             if server:
                 servers.append(server)
         adapters = [a for vm in host.vms.values() for a in vm.attached() if a.kind == "nat"]
+        boot = tuple(boot_file(vm, a) for vm in host.vms.values() for a in vm.attached()
+                     if a.kind == "nat")
         self.node(name, dhcp=["eth0"], addresses=addresses, dhcp_server=servers,
                   role="host PC", name_server=relays(pc_ip(name), [dns_mode(a) for a in adapters]),
+                  tftp_server=TftpServer(pc_ip(name), boot) if boot else None,
                   loopback_from=["eth0"] if host.natnetworks or any(
                       a.localhostreachable for a in adapters) else [])
         before = lan
@@ -300,7 +286,7 @@ class VboxLab(World):
                                            f.guest_port, from_lan=f.host_ip != "127.0.0.1")
                                    for f in box.forwards),
                     state_file="%s/natmap-%s.json" % (rundir, box.switch) if rundir else None,
-                    **self.names(pc, box)))
+                    **nat_services(self.spec, pc, box)))
         return result
 
     def host_only(self, pc):
@@ -310,21 +296,6 @@ class VboxLab(World):
         """The host PC's host-only networks: its NAT VMs reach them as the host does."""
         host = self.spec.hosts.get(pc)
         return tuple(str(i.network()) for i in host.hostonly.values()) if host else ()
-
-    def names(self, pc, box):
-        """A NAT's name service and loopback (docs/names.md): a NAT adapter's name server is
-        its own .3, answering as its switches say, and its DHCP passes the host's domain; a
-        NAT network offers the host's name server."""
-        if box.key[0] != "nat":  # a NAT network: the host's 127.0.0.1 mapped, DHCP at .3
-            net = self.spec.hosts[pc].natnetworks[box.key[2]]
-            return dict(dns_servers=(R1_LAN_IP,), host_loopback=True,
-                        loopback_ip=natnet_loopback_ip(box.network, net.loopback),
-                        dhcp_server_ip=natnet_dhcp_ip(box.network))
-        adapter = box.members[0][1]
-        alias = config.nat_dns_ip(box.network)
-        return dict(dns_servers=(alias,), dns_alias=alias,
-                    dns_target=config.dns_target(dns_mode(adapter), pc_ip(pc)),
-                    host_loopback=adapter.localhostreachable, dns_domain=dns_domain(adapter))
 
 
 MODE = Mode("lab", VboxLab, columns=())

@@ -57,12 +57,14 @@ class LabNode(Owned, Host):
     loopback_from: interfaces whose packets may be for 127.0.0.1 (route_localnet): a host
                  PC whose VMs reach its loopback through VirtualBox's NAT
     host_sockets: a host PC's NATs as its own sockets (topos.run.host_sockets.HostSockets)
+    tftp_server: a host PC's TFTP server for its plain NATs' .4 (topos.run.tftp.TftpServer)
     """
 
     def __init__(self, name, addresses=None, gateway=None, dhcp=(), dhcp_server=None,
                  forwarding=False, masquerade=None, role="", echo=True, echo_extra=(),
                  default_via=None, unplugged=(), unattached=(), resolver=(), hosts=(),
-                 name_server=(), loopback_from=(), host_sockets=None, **params):
+                 name_server=(), loopback_from=(), host_sockets=None, tftp_server=None,
+                 **params):
         self.addresses = dict(addresses or {})
         self.gateway = gateway
         self.dhcp = tuple(dhcp)
@@ -77,6 +79,7 @@ class LabNode(Owned, Host):
         self.echo_server = None  # the process answering on every echo port
         self.resolver, self.hosts_extra = tuple(resolver), tuple(hosts)
         self.name_servers = list(name_server)
+        self.tftp_server = tftp_server
         self.loopback_from = tuple(loopback_from)
         self.host_sockets = host_sockets
         self.processes = []
@@ -203,13 +206,15 @@ class LabNode(Owned, Host):
             self.check("mount --bind %s /etc/%s" % (path, name))
 
     def start_name_servers(self, rundir):
-        for server in self.name_servers:
+        for server in self.name_servers + ([self.tftp_server] if self.tftp_server else []):
             self.spawn(server.argv(rundir, self.name),
                        os.path.join(rundir, "%s-%s.out" % (self.name, type(server).__name__)))
 
     def services(self):
         """(proto, port) of every server this node runs but the echo server's."""
-        return [p for s in self.dhcp_servers + self.name_servers for p in s.listening()]
+        servers = self.dhcp_servers + self.name_servers + (
+            [self.tftp_server] if self.tftp_server else [])
+        return [p for s in servers for p in s.listening()]
 
     # --- services that need the switches up (the lab calls them in order) ---
     def start_dhcp_server(self, rundir):
