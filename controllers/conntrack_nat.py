@@ -111,9 +111,10 @@ class ConntrackNat(NatEngine):
                  (Conntrack(self.zone, table=1, nat=CtNat()),)),
             Flow(25, dict(ip, in_port=c.host_port, ipv4_dst=c.gateway_ip),
                  (Conntrack(self.zone, table=1, nat=CtNat()),)),
-            # VMs pinging their gateway, or sending to each other through it: the controller
-            Flow(30, dict(ip, ipv4_dst=c.gateway_ip, eth_dst=c.gateway_mac),
-                 (Output(CONTROLLER),)),
+            # VMs pinging their gateway (or a NAT network's DHCP server, .3, where a renewal
+            # or a release goes too), or sending to each other through it: the controller
+            *(Flow(30, dict(ip, ipv4_dst=a, eth_dst=c.gateway_mac), (Output(CONTROLLER),))
+              for a in sorted({c.gateway_ip, c.dhcp_server_address})),
             Flow(30, dict(ip, ipv4_dst=(c.inside_net.split("/")[0], str(self.inside.netmask)),
                           eth_dst=c.gateway_mac), ()),
             # table 1: after the lookup
