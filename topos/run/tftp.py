@@ -33,7 +33,9 @@ class TftpServer:
                 f.write("vmnetlab boot file %s, served by %s's TFTP folder\n" % (name, node))
         base = os.path.join(rundir, "%s-tftp" % node)
         return ["dnsmasq", "--keep-in-foreground", "--conf-file=/dev/null", "--port=0",
-                "--listen-address=%s" % self.address, "--bind-interfaces", "--enable-tftp",
+                # --bind-dynamic, not --bind-interfaces: with the latter dnsmasq 2.89/2.90's
+                # single-port TFTP fails every answer ("Network is unreachable")
+                "--listen-address=%s" % self.address, "--bind-dynamic", "--enable-tftp",
                 "--tftp-root=%s" % root, "--tftp-single-port", "--tftp-secure",
                 "--pid-file=%s.pid" % base, "--log-facility=%s.log" % base, "--user=root"]
 
