@@ -38,6 +38,7 @@ packages=(
   iperf3 socat                  # traffic: throughput, TCP/UDP probes
   stun-client stun-server       # what kind of NAT each one is (RFC 3489 classes)
   dnsmasq-base udhcpc           # DHCP server and client in the lab's nodes (dnsmasq: r1's DNS)
+  busybox                       # its tftp: a guest's PXE fetch (udhcpc needs it too)
   nsd dnsutils dnsperf          # inet's authoritative name server; dig; DNS queries/s
   iptables                      # r1's masquerade and firewall, in r1's namespace only
   iputils-ping ethtool tcpdump iproute2 procps
