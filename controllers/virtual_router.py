@@ -56,11 +56,11 @@ class VirtualRouter(Core):
             owner=self.ports.owner, vms=self.ports.vms, neighbour=self.neighbours.get,
             neighbours=self.neighbours.known, resolve=self.neighbours.resolve))
         self.dirty = False  # the state changed since take_state() (the engine's: its own flag)
-        # where the router itself answers ARP and ping: its gateway, and its name server
-        self.own_addresses = {cfg.gateway_ip, cfg.loopback_address,
-                              cfg.dhcp_server_address} | (
-            {cfg.dns_alias} if cfg.dns_alias else set()) | (
-            {cfg.tftp_ip} if cfg.tftp_ip else set())
+        # where the router itself answers ARP and ping: its gateway, the host's loopback, its
+        # DHCP server (a NAT network's .3), name server and TFTP server (plain NAT's .3, .4)
+        self.own_addresses = {a for a in (cfg.gateway_ip, cfg.loopback_address,
+                                          cfg.dhcp_server_address, cfg.dns_alias, cfg.tftp_ip)
+                              if a}
         self.aliases = cfg.aliases()
         self.asked = {}  # a forward's guest address -> when it was last asked for (ARP)
 

@@ -22,6 +22,7 @@ from mininet.topo import Topo
 from plan.addressing import (
     DPID_LAN,
     DPID_WAN,
+    HOST_PCS,
     INET_IP,
     INET_MAC,
     LAN_POOL,
@@ -74,7 +75,7 @@ class World(Topo):
         self.vms = {}  # VM name -> host PC name
         self.add_world()
         self.add_mode()
-        for pc in (n for n in ("host1", "host2") if n in self.nodes()):
+        for pc in (n for n in HOST_PCS if n in self.nodes()):
             sockets = of_host([r for r in self.routers(None) if r.outside_ip == pc_ip(pc)],
                               host_only=self.host_only(pc))
             if sockets:  # VirtualBox's NAT: the host's own sockets (topos.run.host_sockets)
