@@ -33,7 +33,7 @@ def parse_forward(text):
         raise ValueError("port forward %r: protocol must be tcp or udp, not %r" % (text, proto))
     ports = []
     for value in (outside, inside):
-        if not value.isdigit() or not 1 <= int(value) <= 65535:
+        if not (value.isascii() and value.isdigit()) or not 1 <= int(value) <= 65535:
             raise ValueError("port forward %r: port %r is not in 1-65535" % (text, value))
         ports.append(int(value))
     if not vm:

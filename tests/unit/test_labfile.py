@@ -146,7 +146,8 @@ MISTAKES = [
     ("VBoxManage modifyvm web --nic1 nat --natpf1 a,tcp,,80,,80\nVBoxManage createvm --name b"
      "\nVBoxManage modifyvm b --nic1 nat --natpf1 c,tcp,,80,,8080\n", 5,
      "tcp port 80 of host1 is forwarded already (by web's adapter 1)"),
-    ("VBoxManage modifyvm web --nic1 nat --natpf1 'ssh,tcp,,22,,22\n", 3, "unclosed quote"),
+    ("VBoxManage modifyvm web --nic1 nat --natpf1 'ssh,tcp,,22,,22\n", 3,
+     "a ' quote is never closed"),
     ("VBoxManage modifyvm web --nic1\n", 3, "--nic1 needs a value"),
     ("[guest web]\neth3 address 10.0.0.5/24\n", 4, "eth3: web has no adapter"),
     ("VBoxManage modifyvm web --nic1 nat\n[guest web]\neth0 address 10.0.2.9/24 gateway "

@@ -16,65 +16,71 @@ the file, the line and what is wrong.
 """
 
 import ipaddress
-import shlex
+import os
+import stat
 
 from plan.addressing import FILE_VMS, HOST_PCS, TAKEN
-from topos.labfile import vbox_values, vboxmanage
-from topos.labfile.spec import GuestInterface, HostPc, LabFileError, LabSpec
+from topos.labfile import vbox_values, vboxmanage, words
+from topos.labfile.spec import GuestInterface, HostPc, LabFileError, LabSpec, shown
 
 DEFAULT_INTNET = "intnet"  # VirtualBox's name for an internal network left unnamed
 
 
-def logical_lines(text):
-    """(line number, words) for each command: comments dropped, a trailing backslash
-    continues a line, words split as a shell splits them."""
-    pending, start = "", None
-    for number, raw in enumerate(text.splitlines(), start=1):
-        line = raw.rstrip()
-        start = start or number
-        if line.endswith("\\"):
-            pending += line[:-1] + " "
-            continue
-        line, pending = pending + line, ""
-        try:
-            words = shlex.split(line, comments=True)
-        except ValueError as e:  # an unclosed quote
-            yield start, e
-        else:
-            if words:
-                yield start, words
-        start = None
+MAX_BYTES = 1 << 20  # a lab file is a page of commands: more is refused unread
+MAX_LINE = 8192  # characters in one command, continuation lines joined
 
 
 def read(path):
+    """The lab file at `path`, checked: only a regular file (a FIFO or a device would wait
+    or never end), at most MAX_BYTES, UTF-8."""
     try:
-        with open(path, encoding="utf-8") as f:
-            text = f.read()
+        info = os.stat(path)
+        if not stat.S_ISREG(info.st_mode):
+            raise LabFileError(path, 0, "not a regular file (a lab file is a text file)")
+        if info.st_size > MAX_BYTES:
+            raise LabFileError(path, 0, "%d bytes: a lab file is at most %d" % (
+                info.st_size, MAX_BYTES))
+        with open(path, "rb") as f:
+            data = f.read(MAX_BYTES + 1)
     except OSError as e:
         raise LabFileError(path, 0, "cannot be read (%s)" % e.strerror) from None
-    return parse(text, path)
+    if len(data) > MAX_BYTES:  # it grew since
+        raise LabFileError(path, 0, "more than %d bytes: a lab file is at most that" % MAX_BYTES)
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as e:
+        raise LabFileError(path, data.count(b"\n", 0, e.start) + 1,
+                           "byte 0x%02x is not UTF-8 (a lab file is UTF-8 text)" % data[e.start]
+                           ) from None
+    return parse(text.removeprefix("\ufeff"), path)  # an editor's byte-order mark: no word
 
 
 def parse(text, path="<lab file>"):
     spec = LabSpec(path)
     section = None  # ("host", HostPc) or ("guest", Vm)
-    for number, words in logical_lines(text):
+    try:
+        lines = words.commands(text)
+    except ValueError as e:  # "line N: ..."
+        number, _, reason = str(e).partition(": ")
+        raise LabFileError(path, int(number.split()[1]), reason) from None
+    names = {}  # VM name -> its VM: one name across the host PCs
+    for number, words_ in lines:
         try:
-            if isinstance(words, ValueError):
-                raise ValueError("unclosed quote (%s)" % words)
-            if words[0].startswith("["):
-                section = open_section(spec, " ".join(words), number)
+            if sum(len(w) + 1 for w in words_) > MAX_LINE:
+                raise ValueError("a command of over %d characters" % MAX_LINE)
+            if words_[0].startswith("["):
+                section = open_section(spec, " ".join(words_), number)
             elif section is None:
                 raise ValueError("a line before any [host1], [host2] or [guest NAME] section")
             elif section[0] == "host":
-                if words[0] not in ("VBoxManage", "vboxmanage"):
-                    raise ValueError("a host PC's section holds VBoxManage commands, not %r"
-                                     % words[0])
-                made = vboxmanage.apply(section[1], words[1:], number)
-                if words[1:2] == ["createvm"]:
-                    unique_vm_name(spec, made)
+                if words_[0] not in ("VBoxManage", "vboxmanage"):
+                    raise ValueError("a host PC's section holds VBoxManage commands, not %s"
+                                     % shown(words_[0]))
+                made = vboxmanage.apply(section[1], words_[1:], number)
+                if words_[1:2] == ["createvm"]:
+                    unique_vm_name(names, made)
             else:
-                guest_line(section[1], words, number)
+                guest_line(section[1], words_, number)
         except ValueError as e:
             raise LabFileError(path, number, str(e)) from None
     check(spec)
@@ -97,12 +103,16 @@ def open_section(spec, text, number):
     raise ValueError("%s: a section is [%s] or [guest NAME]" % (text, "], [".join(HOST_PCS)))
 
 
-def unique_vm_name(spec, vm):
-    """A node of the lab has one name across the host PCs."""
-    other = next((o for o in spec.vms() if o.name == vm.name and o.host != vm.host), None)
-    if other:
+def unique_vm_name(names, vm):
+    """A node of the lab has one name across the host PCs; the lab builds FILE_VMS VMs at
+    most, refused at the first one too many (before the file is read further)."""
+    other = names.setdefault(vm.name, vm)
+    if other is not vm and other.host != vm.host:
         raise ValueError("createvm --name %s: %s has a VM of that name (line %d)" % (
             vm.name, other.host, other.line))
+    if len(names) > FILE_VMS:
+        raise ValueError("more than %d VMs: the lab numbers a lab file's VMs in one byte "
+                         "of their MACs" % FILE_VMS)
 
 
 def guest_line(vm, words, number):
@@ -151,9 +161,6 @@ def check(spec):
     forwards on one host port, more VMs than the lab numbers."""
     if not spec.vms():
         raise LabFileError(spec.path, 0, "no VM: createvm --name NAME in a [host1] section")
-    if len(spec.vms()) > FILE_VMS:
-        raise LabFileError(spec.path, spec.vms()[FILE_VMS].line, "more than %d VMs: the lab "
-                           "numbers a lab file's VMs in one byte of their MACs" % FILE_VMS)
     for host in spec.hosts.values():
         networks(spec, host)
         taken = {}

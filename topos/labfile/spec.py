@@ -22,10 +22,25 @@ KINDS = ("none", "null", "nat", "natnetwork", "bridged", "intnet", "hostonly")
 VBOX_MAC_PREFIX = "08:00:27"  # VirtualBox's own OUI: its adapters' MACs by default
 
 
+SHOWN = 80  # characters of a word an error message shows
+
+
+def shown(text, limit=SHOWN):
+    """`text` as a message may show it: quoted, control characters escaped (an ESC from a
+    file never reaches the terminal raw), and cut after `limit` characters."""
+    cut = text[:limit]
+    escaped = "".join(c if c.isprintable() else "\\x%02x" % ord(c) if ord(c) < 256
+                      else "\\u%04x" % ord(c) for c in cut)
+    return "'%s'%s" % (escaped, "... (%d characters)" % len(text) if len(text) > limit else "")
+
+
 class LabFileError(LabError):
-    """A lab file's mistake: the file, the line and what is wrong."""
+    """A lab file's mistake: the file, the line and what is wrong, on one line whatever the
+    file holds (control characters escaped)."""
 
     def __init__(self, path, line, message):
+        message = "".join(c if c.isprintable() else "\\x%02x" % ord(c) if ord(c) < 256
+                          else "\\u%04x" % ord(c) for c in message)
         super().__init__("%s:%s: %s" % (path, line, message))
         self.path, self.line, self.reason = path, line, message
 

@@ -5,7 +5,7 @@ addresses and port-forward rules. Each mistake is a ValueError saying what is wr
 import ipaddress
 import re
 
-from topos.labfile.spec import Forward
+from topos.labfile.spec import Forward, shown
 
 MAC = re.compile(r"^[0-9a-fA-F]{12}$")
 
@@ -16,7 +16,7 @@ def options(tokens, flags=()):
     while rest:
         token = rest.pop(0)
         if not token.startswith("--"):
-            raise ValueError("%r is not an option (options start with --)" % token)
+            raise ValueError("%s is not an option (options start with --)" % shown(token))
         name, sep, value = token[2:].partition("=")
         if not sep and name not in flags:
             if not rest:
@@ -40,7 +40,7 @@ def address(name, value):
 
 
 def port(text, what):
-    if not text.isdigit() or not 1 <= int(text) <= 65535:
+    if not (text.isascii() and text.isdigit()) or not 1 <= int(text) <= 65535:
         raise ValueError("%s %r is not a port (1-65535)" % (what, text))
     return int(text)
 
@@ -96,7 +96,7 @@ def nat_net(option, value):
     head, sep, prefix = value.partition("/")
     octets = head.split(".")
     try:
-        if len(octets) < 4 and all(o.isdigit() for o in octets):
+        if len(octets) < 4 and all(o.isascii() and o.isdigit() for o in octets):
             head = ".".join(octets + ["0"] * (4 - len(octets)))
         net = ipaddress.ip_network("%s/%s" % (head, prefix if sep else 24), strict=False)
     except ValueError:

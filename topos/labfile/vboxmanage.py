@@ -118,7 +118,10 @@ def modifyvm(host, rest, line):
 
 
 def set_option(vm, option, value, line):
-    base, number = re.fullmatch(r"([a-z-]+?)-?(\d*)", option).groups()
+    named = re.fullmatch(r"([a-z-]+?)-?([0-9]*)", option, re.ASCII)
+    if named is None:  # --nic_1, --1, --é: no option of VBoxManage's
+        raise ValueError("modifyvm: unknown option --%s" % option)
+    base, number = named.groups()
     if option in MACHINE_OPTIONS or base in MACHINE_OPTIONS:
         return
     if base in NOT_YET:
@@ -160,6 +163,10 @@ def hostonlyif(host, sub, rest, line):
             raise ValueError("hostonlyif create takes no options")
         name = "vboxnet%d" % len(host.hostonly)
         # VirtualBox gives a new interface the next /24 from 192.168.56.0 and the host .1
+        # (netif.h's getDefaultIPv4Address); past 192.168.255.0 there is none
+        if 56 + len(host.hostonly) > 255:
+            raise ValueError("hostonlyif create: %s would be past 192.168.255.1 (VirtualBox "
+                             "numbers vboxnetN 192.168.(56+N).1)" % name)
         host.hostonly[name] = HostOnlyInterface(name, line, "192.168.%d.1" % (56 + len(
             host.hostonly)))
         return host.hostonly[name]
@@ -221,7 +228,8 @@ def loopback_mapping(value):
     """--loopback-4 127.0.0.1=OFFSET: where the NAT network shows the host's loopback (the
     lab maps the host's 127.0.0.1 only, VirtualBox's one default mapping)."""
     address_text, _, offset = value.partition("=")
-    if address_text != "127.0.0.1" or not offset.isdigit() or not 1 < int(offset) < 255:
+    digits = offset.isascii() and offset.isdigit()
+    if address_text != "127.0.0.1" or not digits or not 1 < int(offset) < 255:
         raise ValueError("--loopback-4 %s: write 127.0.0.1=OFFSET, OFFSET from 2 to 254 (the "
                          "lab maps the host's 127.0.0.1 only)" % value)
     return int(offset)
