@@ -151,3 +151,13 @@ def test_the_reader_fuzzed_gives_a_spec_or_one_line_error_quickly():
             assert isinstance(result, LabSpec)
         slowest = max(slowest, time.monotonic() - start)
     assert slowest < 1.0, slowest
+
+
+def test_both_spellings_and_the_protocols_case_are_read_as_vboxmanage_reads_them():
+    spec = parse("[host1]\nVBoxManage natnetwork add --netname n --network 10.9.0.0/24\n"
+                 "VBoxManage createvm --name web --register\n"
+                 "VBoxManage modifyvm web --nic1 natnetwork --natnetwork1 n --nic2 nat "
+                 "--natlocalhostreachable2 on --natpf2 ssh,TCP,,2222,,22\n")
+    web = spec.vm("web")
+    assert web.adapters[1].network == "n" and web.adapters[2].localhostreachable
+    assert web.adapters[2].forwards[0].proto == "tcp"

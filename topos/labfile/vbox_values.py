@@ -70,6 +70,8 @@ def natnetwork_rule(text):
 
 def forward(parts, text):
     name, proto, host_ip, host_port, guest_ip, guest_port = (p.strip() for p in parts)
+    # VBoxManage compares the protocol ignoring case (RTStrICmp in VBoxManageModifyVM.cpp)
+    proto = proto.lower() if proto.isascii() else proto
     if proto not in ("tcp", "udp"):
         raise ValueError("port forward %r: the protocol is tcp or udp, not %r" % (text, proto))
     for ip in (host_ip, guest_ip):

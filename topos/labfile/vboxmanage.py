@@ -29,10 +29,12 @@ ADAPTER_OPTIONS = {
     "mac-address": "mac", "macaddress": "mac", "nat-pf": "natpf", "natpf": "natpf",
     "host-only-adapter": "hostonly", "hostonlyadapter": "hostonly", "intnet": "intnet",
     "bridge-adapter": "bridged", "bridgeadapter": "bridged", "nat-network": "natnetwork",
+    "natnetwork": "natnetwork",
     "nat-net": "natnet", "natnet": "natnet",
     "natdnsproxy": "dns_proxy", "nat-dns-proxy": "dns_proxy",
     "natdnshostresolver": "dns_host_resolver", "nat-dns-host-resolver": "dns_host_resolver",
     "nat-localhostreachable": "localhostreachable",
+    "natlocalhostreachable": "localhostreachable",
     "nattftpfile": "tftp_file", "nat-tftp-file": "tftp_file",
     "natdnspassdomain": "dns_pass_domain", "nat-dns-pass-domain": "dns_pass_domain",
     # the adapter's hardware and tracing: nothing a packet's fate depends on here
