@@ -25,13 +25,17 @@ VBOX_MAC_PREFIX = "08:00:27"  # VirtualBox's own OUI: its adapters' MACs by defa
 SHOWN = 80  # characters of a word an error message shows
 
 
+def escaped(text):
+    """`text` with every character a terminal would act on written out (an ESC from a file
+    never reaches the terminal raw)."""
+    return "".join(c if c.isprintable() else "\\x%02x" % ord(c) if ord(c) < 256
+                   else "\\u%04x" % ord(c) for c in text)
+
+
 def shown(text, limit=SHOWN):
-    """`text` as a message may show it: quoted, control characters escaped (an ESC from a
-    file never reaches the terminal raw), and cut after `limit` characters."""
-    cut = text[:limit]
-    escaped = "".join(c if c.isprintable() else "\\x%02x" % ord(c) if ord(c) < 256
-                      else "\\u%04x" % ord(c) for c in cut)
-    return "'%s'%s" % (escaped, "... (%d characters)" % len(text) if len(text) > limit else "")
+    """`text` as a message may show it: quoted, escaped, cut after `limit` characters."""
+    more = "... (%d characters)" % len(text) if len(text) > limit else ""
+    return "'%s'%s" % (escaped(text[:limit]), more)
 
 
 class LabFileError(LabError):
@@ -39,8 +43,7 @@ class LabFileError(LabError):
     file holds (control characters escaped)."""
 
     def __init__(self, path, line, message):
-        message = "".join(c if c.isprintable() else "\\x%02x" % ord(c) if ord(c) < 256
-                          else "\\u%04x" % ord(c) for c in message)
+        message = escaped(message)
         super().__init__("%s:%s: %s" % (path, line, message))
         self.path, self.line, self.reason = path, line, message
 

@@ -206,15 +206,17 @@ class LabNode(Owned, Host):
             self.check("mount --bind %s /etc/%s" % (path, name))
 
     def start_name_servers(self, rundir):
-        for server in self.name_servers + ([self.tftp_server] if self.tftp_server else []):
+        for server in self.servers():
             self.spawn(server.argv(rundir, self.name),
                        os.path.join(rundir, "%s-%s.out" % (self.name, type(server).__name__)))
 
     def services(self):
         """(proto, port) of every server this node runs but the echo server's."""
-        servers = self.dhcp_servers + self.name_servers + (
-            [self.tftp_server] if self.tftp_server else [])
-        return [p for s in servers for p in s.listening()]
+        return [p for s in self.dhcp_servers + self.servers() for p in s.listening()]
+
+    def servers(self):
+        """The servers started with the name servers: those, and a host PC's TFTP server."""
+        return self.name_servers + ([self.tftp_server] if self.tftp_server else [])
 
     # --- services that need the switches up (the lab calls them in order) ---
     def start_dhcp_server(self, rundir):
