@@ -52,7 +52,9 @@ def read(path):
         raise LabFileError(path, data.count(b"\n", 0, e.start) + 1,
                            "byte 0x%02x is not UTF-8 (a lab file is UTF-8 text)" % data[e.start]
                            ) from None
-    return parse(text.removeprefix("\ufeff"), path)  # an editor's byte-order mark: no word
+    if text.startswith("\ufeff"):  # an editor's byte-order mark: no word (no removeprefix on 3.8)
+        text = text[1:]
+    return parse(text, path)
 
 
 def parse(text, path="<lab file>"):
