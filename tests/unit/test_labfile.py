@@ -99,14 +99,14 @@ def test_a_router_guest_says_what_it_does_in_its_own_terms():
 
 MISTAKES = [
     # (what is written after HEAD, the line the error names, what it says)
-    ("VBoxManage modifyvm web --nic1 nat --bogus1 x\n", 3, "unknown option --bogus1"),
+    ("VBoxManage modifyvm web --nic1 nat --bogus1 x\n", 3, "modifyvm: Unknown option: --bogus1"),
     ("VBoxManage modifyvm web --nic1 nat --nattftpprefix1 /srv/tftp\n", 3,
      "--nattftpprefix1: the lab's TFTP server is host1's own at .4"),
     ("VBoxManage modifyvm web --nic1 nat --nattftpfile1 ../etc/passwd\n", 3,
      "a file name in the TFTP folder"),
     ("VBoxManage natnetwork add --netname n --network 10.9.0.0/24 --loopback-4 127.0.0.2=2\n",
      3, "--loopback-4 127.0.0.2=2: write 127.0.0.1=OFFSET"),
-    ("VBoxManage modifyvm web --nic1 wifi\n", 3, "the lab's adapter kinds are"),
+    ("VBoxManage modifyvm web --nic1 wifi\n", 3, "Invalid type 'wifi' specified for NIC 1"),
     ("VBoxManage modifyvm web --nic9 nat\n", 3, "VirtualBox's adapters are 1-8"),
     ("VBoxManage modifyvm web --nic1 nat --natpf1 ssh,tcp,,70000,,22\n", 3,
      "host port '70000' is not a port"),
@@ -120,7 +120,7 @@ MISTAKES = [
      "VirtualBox's adapters are 1-8"),
     ("VBoxManage modifyvm web --nic1 nat --natdnspassdomain1 yes\n", 3, "write on or off"),
     ("VBoxManage modifyvm web --nic1 nat --natdnsproxy1 yes\n", 3, "write on or off"),
-    ("VBoxManage modifyvm webb --nic1 nat\n", 3, "modifyvm webb: no VM of that name"),
+    ("VBoxManage modifyvm webb --nic1 nat\n", 3, "Could not find a registered machine named 'webb'"),
     ("VBoxManage modifyvm web --nic2 hostonly --host-only-adapter2 vboxnet3\n", 3,
      "host-only interface 'vboxnet3' does not exist on host1"),
     ("VBoxManage modifyvm web --nic1 natnetwork --nat-network1 nope\n", 3,
@@ -132,19 +132,20 @@ MISTAKES = [
     ("VBoxManage createvm --name web\n", 3, "host1 has a VM of that name (line 2)"),
     ("VBoxManage createvm --name Web1\n", 3, "a lowercase letter"),
     ("VBoxManage createvm --name pc1\n", 3, "none of"),
-    ("VBoxManage controlvm web poweroff\n", 3, "not a command the lab reads"),
+    ("VBoxManage controlvm web poweroff\n", 3, "Invalid command 'controlvm'"),
     ("VBoxManage hostonlyif ipconfig vboxnet0 --ip 192.168.56.1\n", 3, "no such interface"),
-    ("VBoxManage hostonlyif create\nVBoxManage hostonlyif ipconfig vboxnet0 --ip 192.168.1.5"
-     "\n", 3, "overlaps LAN"),
+    ("networks.conf * 192.168.0.0/16\nVBoxManage hostonlyif create\nVBoxManage hostonlyif "
+     "ipconfig vboxnet0 --ip 192.168.1.5\n", 4, "overlaps LAN"),
     ("VBoxManage hostonlyif create\nVBoxManage hostonlyif ipconfig vboxnet0 --ip 300.1.1.1\n",
      4, "not an IPv4 address"),
     ("VBoxManage natnetwork add --netname n --network 10.5.0.0/24\n"
      "VBoxManage natnetwork add --netname n --network 10.6.0.0/24\n", 4,
      "host1 has a NAT network of that name (line 3)"),
-    ("VBoxManage dhcpserver add --interface vboxnet0 --server-ip 10.0.0.1 --lower-ip 10.0.0.9 "
-     "--upper-ip 10.0.0.5 --enable\n", 3, "lowest first"),
+    ("VBoxManage hostonlyif create\nVBoxManage dhcpserver add --interface vboxnet0 --server-ip "
+     "192.168.56.2 --netmask 255.255.255.0 --lower-ip 192.168.56.9 --upper-ip 192.168.56.5 "
+     "--enable\n", 4, "lowest first"),
     ("VBoxManage modifyvm web --nic1 nat --natpf1 a,tcp,,80,,80\nVBoxManage createvm --name b"
-     "\nVBoxManage modifyvm b --nic1 nat --natpf1 c,tcp,,80,,8080\n", 5,
+     " --register\nVBoxManage modifyvm b --nic1 nat --natpf1 c,tcp,,80,,8080\n", 5,
      "tcp port 80 of host1 is forwarded already (by web's adapter 1)"),
     ("VBoxManage modifyvm web --nic1 nat --natpf1 'ssh,tcp,,22,,22\n", 3,
      "a ' quote is never closed"),
@@ -156,6 +157,49 @@ MISTAKES = [
      "a guest's line is"),
     ("[guest nobody]\n", 3, "[guest nobody]: no VM of that name"),
     ("[host3]\n", 3, "a section is [host1], [host2]"),
+    # VBoxManage's own rules (VBoxManage.cpp, getopt.cpp, VBoxManageModifyVM.cpp, Main)
+    ("VBoxManage CreateVM --name b --register\n", 3, "Invalid command 'CreateVM'"),
+    ("VBoxManage modifyvm web --NIC1 nat\n", 3, "Unknown option: --NIC1"),
+    ("VBoxManage modifyvm web --nic-1 nat\n", 3, "Unknown option: --nic-1"),
+    ("VBoxManage modifyvm web --nic1 nat --natpf1 Ssh,tcp,,22,,22 --natpf1 Ssh,tcp,,23,,23\n",
+     3, "'Ssh': A NAT rule of this name already exists"),
+    ("VBoxManage modifyvm web --natpf1 a,tcp,,22,,22 --natpf1 b,tcp,,22,,23\n", 3,
+     "A NAT rule for this host port and this host IP already exists (a)"),
+    ("VBoxManage modifyvm web --memory abc\n", 3, "--memory: Invalid argument format: abc"),
+    ("VBoxManage modifyvm web --cpus -3\n", 3, "--cpus: Invalid argument format: -3"),
+    ("VBoxManage modifyvm web --cpus 0\n", 3, "Invalid virtual CPU count: 0 (must be in range"),
+    ("VBoxManage modifyvm web --nictype1 bogus\n", 3,
+     "Invalid NIC type 'bogus' specified for NIC 1"),
+    ("VBoxManage modifyvm web --nicpromisc1 all\n", 3, "Unknown promiscuous mode policy 'all'"),
+    ("VBoxManage modifyvm web --boot1 usb\n", 3, "Invalid boot device 'usb'"),
+    ("VBoxManage modifyvm web --boot5 net\n", 3, "Invalid boot position: 5"),
+    ("VBoxManage modifyvm web --acpi yes\n", 3, "--acpi: Invalid argument format: yes"),
+    ("VBoxManage modifyvm web --nic1 generic\n", 3, "not an attachment the lab builds"),
+    ("VBoxManage createvm --name b\nVBoxManage modifyvm b --nic1 nat\n", 4,
+     "Could not find a registered machine named 'b' (its createvm has no --register)"),
+    ("VBoxManage startvm nobody\n", 3, "Could not find a registered machine named 'nobody'"),
+    ("VBoxManage hostonlyif create\nVBoxManage dhcpserver add --interface vboxnet0 --server-ip "
+     "192.168.56.2 --netmask 255.255.255.0 --lower-ip 192.168.56.9 --upper-ip 192.168.56.19 "
+     "--enable\nVBoxManage dhcpserver add --interface vboxnet0 --server-ip 192.168.56.2 "
+     "--netmask 255.255.255.0 --lower-ip 192.168.56.9 --upper-ip 192.168.56.19\n", 5,
+     "DHCP server already exists (line 4)"),
+    ("VBoxManage dhcpserver add --interface vboxnet7 --server-ip 192.168.63.2 --netmask "
+     "255.255.255.0 --lower-ip 192.168.63.9 --upper-ip 192.168.63.19\n", 3,
+     "Could not find interface 'vboxnet7'"),
+    ("VBoxManage dhcpserver add --network intnet --server-ip 10.9.0.2 --lower-ip 10.9.0.9 "
+     "--upper-ip 10.9.0.19\n", 3, "Missing required option: --netmask"),
+    ("VBoxManage natnetwork add --netname n --network 10.5.0.7/24\n", 3,
+     "the specified address is longer than the specified prefix (10.5.0.0/24)"),
+    ("VBoxManage hostonlyif create\nVBoxManage hostonlyif ipconfig vboxnet0 --ip 10.7.0.1\n", 4,
+     "E_ACCESSDENIED (permission denied: /etc/vbox/networks.conf allows 192.168.56.0/21"),
+    ("networks.conf 10.0.0.0/8\n", 3, "write `networks.conf * RANGE ...`"),
+    ("networks.conf * 10.0.0.0/33\n", 3, "networks.conf: invalid network '10.0.0.0/33'"),
+    # what cannot be: refused with the reason, before anything is built
+    ("VBoxManage modifyvm web --nic1 nat --natnet1 192.168.1.0/24\n", 3,
+     "web adapter 1: --natnet1 192.168.1.0/24 overlaps LAN (192.168.1.0/24)"),
+    ("VBoxManage hostonlyif create\nVBoxManage modifyvm web --nic1 hostonly "
+     "--hostonlyadapter1 vboxnet0\n[guest web]\neth0 address 10.9.9.9/24\n", 5,
+     "[guest web] eth0 address 10.9.9.9/24 is not on vboxnet0's network 192.168.56.0/24"),
 ]
 
 

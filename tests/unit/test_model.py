@@ -96,7 +96,7 @@ def test_a_router_guest_puts_three_nats_in_a_row_and_lets_nothing_in():
 
 
 def test_an_unplugged_cable_and_an_adapter_not_attached_reach_nothing():
-    spec = parse("[host1]\nVBoxManage createvm --name a\nVBoxManage createvm --name b\n"
+    spec = parse("[host1]\nVBoxManage createvm --name a --register\nVBoxManage createvm --name b --register\n"
                  "VBoxManage modifyvm a --nic1 nat --cable-connected1 off\n"
                  "VBoxManage modifyvm b --nic1 null\n")
     model = Model(spec)
@@ -106,7 +106,7 @@ def test_an_unplugged_cable_and_an_adapter_not_attached_reach_nothing():
 
 
 def test_a_host_only_network_without_dhcp_leaves_a_guest_without_an_address():
-    spec = parse("[host1]\nVBoxManage hostonlyif create\nVBoxManage createvm --name a\n"
+    spec = parse("[host1]\nVBoxManage hostonlyif create\nVBoxManage createvm --name a --register\n"
                  "VBoxManage modifyvm a --nic1 hostonly --host-only-adapter1 vboxnet0\n")
     p = Model(spec).reach_node("host1", "a")
     assert not p.reached and "no address on host-only vboxnet0 of host1" in p.reason
@@ -115,9 +115,16 @@ def test_a_host_only_network_without_dhcp_leaves_a_guest_without_an_address():
 def test_vmnet_predict_answers_every_question_of_a_file_with_its_reason(capsys):
     cli = pytest.importorskip("topos.tools.cli", reason="the vmnet command needs Mininet")
     assert cli.main(["predict", os.path.join(ROOT, "labs", "vagrant.lab")]) == 0
-    lines = capsys.readouterr().out.splitlines()
-    assert "host1    -> web eth1       yes  same network: host-only vboxnet0 of host1" in lines
-    assert "pc1      -> host1:2222/tcp no   bound to host1's loopback" in lines
-    assert "pc1      -> host1:8080/tcp yes  port forward of web's NAT adapter 1" in lines
+    head, columns, *rows = capsys.readouterr().out.splitlines()
+    assert head.endswith("vagrant.lab: 1 VMs on host1; 36 answers, 19 reached")
+    assert columns.split() == ["FROM", "TO", "ADDRESS", "REACHED", "WHY"]
+    cells = [row.split(None, 5) for row in rows]
+    assert ["host1", "web", "eth1", "192.168.56.10", "yes",
+            "same network: host-only vboxnet0 of host1"] in cells
+    assert ["pc1", "host1:2222/tcp", "127.0.0.1:2222", "no", "bound to host1's loopback"] in [
+        c[:4] + [" ".join(c[4:])] for c in cells]
+    # aligned: every row's ADDRESS starts under the header's
+    assert {row.index(c[2] if c[1].count(":") else c[3]) for row, c in zip(rows, cells)} == {
+        columns.index("ADDRESS")}
     # every source to each of the 7 addresses but its own, and to both forwards but the VM
-    assert len(lines) == len(set(lines)) == 36
+    assert len(rows) == len(set(rows)) == 36

@@ -49,9 +49,9 @@ def test_host_only_dhcp_reserves_the_models_addresses(tmp_path):
 
 def test_a_cable_out_and_an_adapter_attached_to_nothing(tmp_path):
     topo = lab("cables.lab", "[host1]\nVBoxManage hostonlyif create\n"
-               "VBoxManage dhcpserver add --interface vboxnet0 --server-ip 192.168.56.100 "
+               "VBoxManage dhcpserver add --interface vboxnet0 --server-ip 192.168.56.100 --netmask 255.255.255.0 "
                "--lower-ip 192.168.56.101 --upper-ip 192.168.56.110 --enable\n"
-               "VBoxManage createvm --name a\nVBoxManage modifyvm a --nic1 nat "
+               "VBoxManage createvm --name a --register\nVBoxManage modifyvm a --nic1 nat "
                "--nic2 hostonly --host-only-adapter2 vboxnet0 --cable-connected2 off "
                "--nic3 null\n", tmp_path)
     info = topo.nodeInfo("a")
@@ -105,8 +105,8 @@ def test_the_diagram_labels_each_card_with_its_kind():
 
 def test_a_nat_adapters_dns_switches_and_loopback_are_its_routers(tmp_path):
     topo = lab("names.lab", "[host1]\nVBoxManage natnetwork add --netname nn --network "
-               "10.40.0.0/24 --enable\nVBoxManage createvm --name a\nVBoxManage createvm "
-               "--name b\nVBoxManage modifyvm a --nic1 nat --natdnshostresolver1 on "
+               "10.40.0.0/24 --enable\nVBoxManage createvm --name a --register\nVBoxManage createvm "
+               "--name b --register\nVBoxManage modifyvm a --nic1 nat --natdnshostresolver1 on "
                "--nat-localhostreachable1=on --nic2 natnetwork --nat-network2 nn\n"
                "VBoxManage modifyvm b --nic1 nat --nat-dns-proxy1 on\n", tmp_path)
     routers = {r.name: r for r in topo.routers(None)}
@@ -131,15 +131,15 @@ def test_adapters_five_to_eight_are_built_apart_and_predicted(tmp_path):
 
     spare = "".join("VBoxManage createvm --name v%d\n" % n for n in range(2, 16))
     topo = lab("eight.lab", "[host1]\nVBoxManage hostonlyif create\n"
-               "VBoxManage dhcpserver add --interface vboxnet0 --server-ip 192.168.56.100 "
+               "VBoxManage dhcpserver add --interface vboxnet0 --server-ip 192.168.56.100 --netmask 255.255.255.0 "
                "--lower-ip 192.168.56.101 --upper-ip 192.168.56.110 --enable\n"
                "VBoxManage natnetwork add --netname nn --network 10.40.0.0/24 --enable\n"
-               "VBoxManage createvm --name v1\n"
+               "VBoxManage createvm --name v1 --register\n"
                "VBoxManage modifyvm v1 --nic1 natnetwork --nat-network1 nn\n" + spare +
-               "VBoxManage createvm --name web\n"  # the 16th VM
+               "VBoxManage createvm --name web --register\n"  # the 16th VM
                "VBoxManage modifyvm web --nic6 hostonly --host-only-adapter6 vboxnet0 "
                "--nic8 nat --natpf8 ssh,tcp,,2222,,22\n"
-               "[host2]\nVBoxManage createvm --name far\n"
+               "[host2]\nVBoxManage createvm --name far --register\n"
                "VBoxManage modifyvm far --nic5 nat --nic7 null --nic8 nat\n", tmp_path)
     links = {(a, b): info for a, b, info in topo.links(withInfo=True)}
     assert links[("web", "host1-vbox0")]["intfName1"] == "eth5"
@@ -182,7 +182,7 @@ def test_adapters_five_to_eight_are_built_apart_and_predicted(tmp_path):
 
 def test_a_nat_adapters_dhcp_passes_the_hosts_domain_as_virtualbox_does(tmp_path):
     topo = lab("domain.lab", "[host1]\nVBoxManage natnetwork add --netname nn --network "
-               "10.40.0.0/24 --enable\nVBoxManage createvm --name a\n"
+               "10.40.0.0/24 --enable\nVBoxManage createvm --name a --register\n"
                "VBoxManage modifyvm a --nic1 nat --nic2 nat --natdnspassdomain2 off "
                "--nic3 nat --natdnsproxy3 on --nic4 nat --natdnshostresolver4 on "
                "--nic5 natnetwork --nat-network5 nn\n", tmp_path)

@@ -14,11 +14,10 @@ first, and a later default route is refused). A NAT sends on as the host PC or r
 belongs to, and lets in only replies and forwards; a host PC does not forward.
 """
 
-import ipaddress
 from dataclasses import dataclass
 from typing import Optional
 
-from topos.labfile.spec import GuestInterface
+from topos.labfile.leases import leases
 
 LAN, WAN = ("lan",), ("wan",)
 WORLD = {  # node -> [(network, interface)]; r1 is the LAN's gateway and the WAN's edge
@@ -62,10 +61,14 @@ class Model:
                          self.dhcp_on(host, interface=name))
                 self.members[host.name].append((key, name))
             for name, net in host.natnetworks.items():
-                gateway = "natnet:%s:%s" % (host.name, name)
-                self.add(("natnetwork", host.name, name), "NAT network %s of %s" % (
-                    name, host.name), gateway, net.dhcp)
-                self.nats[gateway] = (host.name, "NAT network %s" % name)
+                # a disabled NAT network: VirtualBox starts neither its gateway nor its
+                # DHCP server; its VMs share a switch, as on an internal network
+                gateway = "natnet:%s:%s" % (host.name, name) if net.enabled else None
+                self.add(("natnetwork", host.name, name), "NAT network %s of %s%s" % (
+                    name, host.name, "" if net.enabled else " (disabled)"), gateway,
+                    net.dhcp and net.enabled)
+                if gateway:
+                    self.nats[gateway] = (host.name, "NAT network %s" % name)
             for vm in host.vms.values():
                 self.members[vm.name] = []
                 for adapter in vm.attached():
@@ -76,6 +79,7 @@ class Model:
                 if key:
                     net = self.networks[key]
                     self.networks[key] = Network(key, net.label, vm.name, True)
+        self.leases, self.short = leases(spec, self)
 
     def add(self, key, label, gateway, dhcp):
         self.networks.setdefault(key, Network(key, label, gateway, dhcp))
@@ -108,12 +112,16 @@ class Model:
 
     def addressed(self, node, key):
         """Has `node` an address on network `key` (a fixed one, or one DHCP hands out)?"""
-        vm = self.spec.vm(node)
-        if vm is None:
-            return True  # the world's nodes and the host PCs' own interfaces
-        interface = next(i for k, i in self.members[node] if k == key)
-        fixed = vm.guest.interfaces.get(interface)
-        return bool(fixed and fixed.address) or self.networks[key].dhcp
+        return self.spec.vm(node) is None or self.address(node, key) is not None
+
+    def unaddressed(self, node, key):
+        """Why a VM has no address on network `key`."""
+        span, left = self.short.get(key, (None, ()))
+        if node in left:
+            return "no address on %s (its DHCP pool %s-%s is used up: its %d addresses " \
+                "went to the VMs made before)" % (self.networks[key].label, span[0], span[1],
+                                                   int(span[1]) - int(span[0]) + 1)
+        return "no address on %s (no DHCP there, none fixed)" % self.networks[key].label
 
     def networks_of(self, node):
         return [k for k, _i in self.members.get(node, ()) if self.addressed(node, k)]
@@ -132,7 +140,7 @@ class Model:
             if fixed and fixed.address:
                 if fixed.gateway:
                     return self.gateway_named(key, fixed.gateway), key
-            elif self.networks[key].gateway and self.networks[key].dhcp:
+            elif self.networks[key].gateway and self.addressed(node, key):
                 return self.networks[key].gateway, key
         return None, None
 
@@ -169,8 +177,10 @@ class Model:
         for host in self.spec.hosts.values():
             for vm in host.vms.values():
                 for adapter in vm.attached():
-                    for f in adapter.forwards:
-                        found.append((host.name, f, vm.name, ("nat", vm.name, adapter.slot)))
+                    key = ("nat", vm.name, adapter.slot)
+                    for f in adapter.forwards:  # to the guest's address, or one it names
+                        named = not f.guest_ip or f.guest_ip == self.address(vm.name, key)
+                        found.append((host.name, f, vm.name if named else None, key))
             for name, net in host.natnetworks.items():
                 key = ("natnetwork", host.name, name)
                 for f in net.forwards:
@@ -183,43 +193,21 @@ class Model:
                      if k == key and self.address(node, key) == address), None)
 
     def address(self, node, key):
-        """A VM's address on a network: fixed, else its lease (VirtualBox's DHCP hands out
-        from the bottom of its range in the order the VMs were made; a NAT adapter's guest
-        is .15, a NAT network's are .4 upward)."""
+        """A VM's address on a network: fixed, else its lease (topos.labfile.leases)."""
         vm = self.spec.vm(node)
-        interface = dict(self.members[node]).get(key)
+        interface = dict(self.members.get(node, ())).get(key)
         fixed = vm.guest.interfaces.get(interface) if vm else None
         if fixed and fixed.address:
             return fixed.address.split("/")[0]
-        leased = [n for n, nets in self.members.items() if self.spec.vm(n) and any(
-            k == key and not (self.spec.vm(n).guest.interfaces.get(i) or GuestInterface())
-            .address for k, i in nets)]
-        first = self.first_lease(key)
-        if first is None or node not in leased:
-            return None
-        return str(first + leased.index(node))
-
-    def first_lease(self, key):
-        host = self.spec.hosts.get(key[1]) if len(key) > 2 else None
-        if key[0] == "nat":
-            vm = self.spec.vm(key[1])
-            return vm.adapters[key[2]].nat_network().network_address + 15
-        if key[0] == "natnetwork":  # VirtualBox's NAT network: .1 gateway, .2 loopback, .3 DHCP
-            return ipaddress.ip_network(host.natnetworks[key[2]].network).network_address + 4
-        for vm in self.spec.vms():  # a router guest's own DHCP server
-            for interface, (first, _last) in vm.guest.dhcp_servers.items():
-                if self.network_of(vm.name, interface) == key:
-                    return ipaddress.IPv4Address(first)
-        wanted = {"hostonly": ("interface", key[2]), "intnet": ("network", key[2])}.get(key[0])
-        for server in host.dhcp_servers if host and wanted else ():
-            if getattr(server, wanted[0]) == wanted[1] and server.enabled:
-                return ipaddress.IPv4Address(server.lower)
-        return None
+        return self.leases.get(key, {}).get(node)
 
     def reach_forward(self, source, host, forward, vm, key):
         """A connection from `source` to the host PC's forwarded port."""
         what = "%s:%d (%s) -> %s:%d" % (host, forward.host_port, forward.proto, vm,
                                         forward.guest_port)
+        if key[0] == "natnetwork" and not self.networks[key].gateway:
+            return Prediction(source, what, False, "%s: VirtualBox runs no NAT for it" %
+                              self.networks[key].label)
         if vm is None:
             return Prediction(source, what, False, "the forward names %s, which no VM has" %
                               forward.guest_ip)
@@ -247,10 +235,13 @@ class Model:
             return result(False, "no way within %d hops (a routing loop?)" % MAX_HOPS)
         label = self.networks[key].label
         if key in dict(self.members.get(target, ())) and not self.addressed(target, key):
-            return result(False, "%s has no address on %s (no DHCP there, none fixed)" % (
-                target, label))
+            return result(False, "%s has %s" % (target, self.unaddressed(
+                target, key)))
         if source == target:
             return result(True, "its own address")
+        if key in dict(self.members.get(source, ())) and not self.addressed(source, key):
+            return result(False, "%s has %s" % (source, self.unaddressed(
+                source, key)))
         if key in self.networks_of(source):
             if self.masquerades(target, key):
                 return result(False, "%s lets nothing new in on %s (it masquerades out of it)"

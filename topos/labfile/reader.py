@@ -74,10 +74,12 @@ def parse(text, path="<lab file>"):
                 section = open_section(spec, " ".join(words_), number)
             elif section is None:
                 raise ValueError("a line before any [host1], [host2] or [guest NAME] section")
+            elif section[0] == "host" and words_[0] == "networks.conf":
+                vboxmanage.networks_conf(section[1], words_[1:])
             elif section[0] == "host":
                 if words_[0] not in ("VBoxManage", "vboxmanage"):
-                    raise ValueError("a host PC's section holds VBoxManage commands, not %s"
-                                     % shown(words_[0]))
+                    raise ValueError("a host PC's section holds VBoxManage commands (and "
+                                     "networks.conf lines), not %s" % shown(words_[0]))
                 made = vboxmanage.apply(section[1], words_[1:], number)
                 if words_[1:2] == ["createvm"]:
                     unique_vm_name(names, made)
@@ -231,6 +233,36 @@ def check_adapter(spec, host, vm, adapter):
     if kind == "bridged" and adapter.network not in ("", "eth0"):
         fail("%s has one network card to bridge to, eth0, not %r" % (host.name,
                                                                      adapter.network))
+    if kind == "nat":
+        for name, net in TAKEN.items():
+            if adapter.nat_network().overlaps(net):
+                fail("--natnet%d %s overlaps %s (%s): its guest could not reach that network "
+                     "through the NAT" % (adapter.slot, adapter.nat_network(), name, net))
+    fixed = vm.guest.interfaces.get(adapter.interface)
+    subnet = network_of_kind(host, adapter)
+    if fixed and fixed.address and subnet and ipaddress.ip_interface(
+            fixed.address).ip not in subnet:
+        raise LabFileError(spec.path, vm.guest.line, "[guest %s] %s address %s is not on %s's "
+                           "network %s: nothing there would answer it" % (
+                               vm.name, adapter.interface, fixed.address,
+                               adapter.network or kind, subnet))
+
+
+def network_of_kind(host, adapter):
+    """The subnet an adapter's network has, where VirtualBox (or the LAN) fixes one."""
+    kind = adapter.kind
+    if kind == "hostonly":
+        return host.hostonly[adapter.network].network()
+    if kind == "natnetwork":
+        return ipaddress.ip_network(host.natnetworks[adapter.network].network)
+    if kind == "nat":
+        return adapter.nat_network()
+    if kind == "bridged":
+        return TAKEN["LAN"]
+    server = next((s for s in host.dhcp_servers if kind == "intnet" and
+                   s.network == adapter.network), None)
+    return ipaddress.ip_network("%s/%s" % (server.server_ip, server.netmask),
+                                strict=False) if server else None
 
 
 def claim_port(spec, host, taken, forward, line, owner):

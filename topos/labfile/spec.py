@@ -19,6 +19,10 @@ ADAPTERS = 8
 # What an adapter may be attached to, in VBoxManage's words (--nicN). `none` is no adapter;
 # `null` an adapter attached to nothing (VirtualBox's "Not attached").
 KINDS = ("none", "null", "nat", "natnetwork", "bridged", "intnet", "hostonly")
+# VBoxManage's other words for --nicN (VBoxManageModifyVM.cpp): hostif is bridged's old name;
+# the rest are VirtualBox's, not built by the lab
+VBOX_KINDS = {"hostif": "bridged", "generic": None, "hostonlynet": None, "cloud": None}
+HOST_ALLOWED = ("192.168.56.0/21",)  # VirtualBox's range for host-only networks, no networks.conf
 VBOX_MAC_PREFIX = "08:00:27"  # VirtualBox's own OUI: its adapters' MACs by default
 
 
@@ -114,6 +118,7 @@ class Vm:
     name: str
     host: str
     line: int
+    registered: bool = True  # createvm --register: modifyvm and startvm find it
     adapters: Dict[int, Adapter] = field(default_factory=dict)
     guest: Guest = field(default_factory=Guest)
 
@@ -167,6 +172,9 @@ class VboxDhcpServer:
 @dataclass
 class HostPc:
     name: str
+    # /etc/vbox/networks.conf's "* RANGE ..." (VirtualBox 6.1.28 on): the ranges a host-only
+    # interface's address may be in; without the file, VirtualBox's 192.168.56.0/21
+    allowed: Tuple[str, ...] = HOST_ALLOWED
     hostonly: Dict[str, HostOnlyInterface] = field(default_factory=dict)
     natnetworks: Dict[str, NatNetwork] = field(default_factory=dict)
     dhcp_servers: List[VboxDhcpServer] = field(default_factory=list)
@@ -182,4 +190,6 @@ class LabSpec:
         return [vm for host in self.hosts.values() for vm in host.vms.values()]
 
     def vm(self, name):
-        return next((vm for vm in self.vms() if vm.name == name), None)
+        """The VM of that name (one name across the host PCs): a lookup per host PC, as the
+        model asks it for every node of every answer."""
+        return next((host.vms[name] for host in self.hosts.values() if name in host.vms), None)

@@ -10,19 +10,28 @@ from topos.labfile.spec import Forward, shown
 MAC = re.compile(r"^[0-9a-fA-F]{12}$")
 
 
+SEPARATOR = re.compile("[=:]")
+
+
 def options(tokens, flags=()):
-    """[(name, value)] from ['--a', 'x', '--b=y', '--enable']: `flags` take no value."""
+    """[(name, value)] from ['--a', 'x', '--b=y', '--c:z', '--enable']: `flags` take no
+    value. As RTGetOpt reads them: names match in their case, and a value follows the name
+    as the next word or after = or :."""
     found, rest = [], list(tokens)
     while rest:
         token = rest.pop(0)
         if not token.startswith("--"):
             raise ValueError("%s is not an option (options start with --)" % shown(token))
-        name, sep, value = token[2:].partition("=")
-        if not sep and name not in flags:
-            if not rest:
-                raise ValueError("--%s needs a value" % name)
-            value = rest.pop(0)
-        found.append((name.lower(), value))
+        joined = SEPARATOR.search(token, 2)
+        if joined:
+            name, value = token[2:joined.start()], token[joined.end():]
+        else:
+            name, value = token[2:], ""
+            if name not in flags:
+                if not rest:
+                    raise ValueError("--%s needs a value" % name)
+                value = rest.pop(0)
+        found.append((name, value))
     return found
 
 

@@ -90,6 +90,8 @@ class VboxLab(World):
             return []
         index, boxes = HOST_PCS.index(pc) + 1, []
         for k, (name, net) in enumerate(host.natnetworks.items()):
+            if not net.enabled:
+                continue  # VirtualBox runs no NAT for it: a plain switch (add_mode)
             network = ipaddress.ip_network(net.network)
             members = [(vm, a) for vm in host.vms.values() for a in vm.attached()
                        if a.kind == "natnetwork" and a.network == name and a.cable]
@@ -206,6 +208,12 @@ class VboxLab(World):
                               addresses={"eth0": "%s/%d" % (first.server_ip, prefix)},
                               dhcp_server=server)
                     self.plug(node, "eth0", switch, FILE_DHCP_MAC % (index, n))
+            for k, (name, net) in enumerate(host.natnetworks.items()):
+                if not net.enabled:
+                    switch = self.switch("nn%d-%d" % (index, k),
+                                         DPID_FILE_NAT_NETWORK + 0x100 * index + k)
+                    switches[("natnetwork", pc, name)] = switch
+                    self.switch_roles[switch] = "NAT network %s (disabled: no NAT)" % name
             for vm in host.vms.values():
                 self.add_file_vm(pc, vm, switches)
 
@@ -226,7 +234,7 @@ class VboxLab(World):
                 addresses[intf] = fixed.address
                 if fixed.gateway and not (default_via or gateway):
                     gateway = fixed.gateway
-            elif key and self.model.networks[key].dhcp:
+            elif key and self.model.address(vm.name, key):  # a lease (a pool used up: none)
                 dhcp.append(intf)
                 if self.model.networks[key].gateway and not (default_via or gateway):
                     default_via = intf  # the lowest adapter with a gateway (docs/labfiles.md)
@@ -254,7 +262,8 @@ class VboxLab(World):
             if key in boxes:
                 self.plug(vm.name, adapter.interface, boxes[key].switch, self.mac(vm, adapter),
                           port=ports[(id(vm), adapter.slot)])
-            elif adapter.kind in ("hostonly", "intnet", "bridged"):
+            elif adapter.kind in ("hostonly", "intnet", "bridged") or (
+                    adapter.kind == "natnetwork" and adapter.cable):  # a disabled one's switch
                 switch = switches[key or (adapter.kind, pc, adapter.network) if
                                   adapter.kind != "bridged" else ("lan",)]
                 self.plug(vm.name, adapter.interface, switch, self.mac(vm, adapter))

@@ -5,7 +5,7 @@
     vmnet trace MODE SRC DST            one exchange at every interface it crosses
     vmnet diagram MODE -o FILE          the lab drawn (svg or png)
     vmnet table [--json]                VirtualBox's table of modes, every cell measured
-    vmnet predict FILE                  what a lab file lets reach what, and why (no lab)
+    vmnet predict FILE [--json|--all]   what a lab file lets reach what, and why (no lab)
     vmnet bench [MODE|all] [--seconds N] [--json]   figures next to same-run baselines
     vmnet clean                         undo labs whose process died, and only those
 
@@ -119,9 +119,13 @@ def check_lab_file(args, mode, params):
 
 
 def cmd_predict(args):
-    from topos.labfile.predict import predict
+    """Exit 0 with the answers when the file is valid; 2 with its one-line error when not."""
+    from topos.labfile.predict import predict, predict_json
 
-    print(predict(args.file))
+    if args.json:
+        print(json.dumps(predict_json(args.file), indent=1))
+    else:
+        print(predict(args.file, every=args.all))
     return 0
 
 
@@ -279,6 +283,10 @@ def parser():
     p_ = sub.add_parser("predict", help="what a lab file lets reach what, and why, without "
                         "building it")
     p_.add_argument("file", help="a lab file (labs/*.lab; docs/labfiles.md)")
+    p_.add_argument("--json", action="store_true", help="every answer, as JSON")
+    p_.add_argument("--all", action="store_true",
+                    help="every row even for a large lab (else a line per source past %d)" %
+                    2000)
     p_.set_defaults(run=cmd_predict)
     k = sub.add_parser("clean", help="undo labs whose process died (kill -9, OOM, closed SSH)")
     k.set_defaults(run=cmd_clean)
