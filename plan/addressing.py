@@ -103,7 +103,8 @@ def internal_net(pc_index):
 
 # --- lab files (topos/labfile): VMs with adapters, as VirtualBox has them ---
 FILE_VMS = 255  # a lab file's VMs at most: a VM's number is one byte of its MACs
-DPID_FILE_NETWORK = 0x500  # + the network's number: host-only and internal networks
+DPID_FILE_NETWORK = 0x10000  # * the host PC's number + the network's: its switched networks
+FILE_SHARED = 0x100  # the network's number past the host-only interfaces': internal, ...
 DPID_FILE_ROUTER = 0x600  # + 8 * the VM's number + the adapter (1-8): a NAT adapter's router
 # + 0x100 * the host PC's number + the NAT network's: a NAT network's router, above every
 # NAT adapter's (the last VM's adapter 8 is 0x600 + 8 * 255 + 8 = 0xe00)

@@ -96,7 +96,8 @@ def test_a_router_guest_puts_three_nats_in_a_row_and_lets_nothing_in():
 
 
 def test_an_unplugged_cable_and_an_adapter_not_attached_reach_nothing():
-    spec = parse("[host1]\nVBoxManage createvm --name a --register\nVBoxManage createvm --name b --register\n"
+    spec = parse("[host1]\nVBoxManage createvm --name a --register\n"
+                 "VBoxManage createvm --name b --register\n"
                  "VBoxManage modifyvm a --nic1 nat --cable-connected1 off\n"
                  "VBoxManage modifyvm b --nic1 null\n")
     model = Model(spec)

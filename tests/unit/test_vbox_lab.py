@@ -49,7 +49,8 @@ def test_host_only_dhcp_reserves_the_models_addresses(tmp_path):
 
 def test_a_cable_out_and_an_adapter_attached_to_nothing(tmp_path):
     topo = lab("cables.lab", "[host1]\nVBoxManage hostonlyif create\n"
-               "VBoxManage dhcpserver add --interface vboxnet0 --server-ip 192.168.56.100 --netmask 255.255.255.0 "
+               "VBoxManage dhcpserver add --interface vboxnet0 --server-ip 192.168.56.100 "
+               "--netmask 255.255.255.0 "
                "--lower-ip 192.168.56.101 --upper-ip 192.168.56.110 --enable\n"
                "VBoxManage createvm --name a --register\nVBoxManage modifyvm a --nic1 nat "
                "--nic2 hostonly --host-only-adapter2 vboxnet0 --cable-connected2 off "
@@ -105,7 +106,8 @@ def test_the_diagram_labels_each_card_with_its_kind():
 
 def test_a_nat_adapters_dns_switches_and_loopback_are_its_routers(tmp_path):
     topo = lab("names.lab", "[host1]\nVBoxManage natnetwork add --netname nn --network "
-               "10.40.0.0/24 --enable\nVBoxManage createvm --name a --register\nVBoxManage createvm "
+               "10.40.0.0/24 --enable\nVBoxManage createvm --name a --register\n"
+               "VBoxManage createvm "
                "--name b --register\nVBoxManage modifyvm a --nic1 nat --natdnshostresolver1 on "
                "--nat-localhostreachable1=on --nic2 natnetwork --nat-network2 nn\n"
                "VBoxManage modifyvm b --nic1 nat --nat-dns-proxy1 on\n", tmp_path)
@@ -131,7 +133,8 @@ def test_adapters_five_to_eight_are_built_apart_and_predicted(tmp_path):
 
     spare = "".join("VBoxManage createvm --name v%d\n" % n for n in range(2, 16))
     topo = lab("eight.lab", "[host1]\nVBoxManage hostonlyif create\n"
-               "VBoxManage dhcpserver add --interface vboxnet0 --server-ip 192.168.56.100 --netmask 255.255.255.0 "
+               "VBoxManage dhcpserver add --interface vboxnet0 --server-ip 192.168.56.100 "
+               "--netmask 255.255.255.0 "
                "--lower-ip 192.168.56.101 --upper-ip 192.168.56.110 --enable\n"
                "VBoxManage natnetwork add --netname nn --network 10.40.0.0/24 --enable\n"
                "VBoxManage createvm --name v1 --register\n"

@@ -17,7 +17,8 @@ belongs to, and lets in only replies and forwards; a host PC does not forward.
 from dataclasses import dataclass
 from typing import Optional
 
-from topos.labfile.leases import leases
+from topos.labfile.kinds import KINDS, NOTHING, OWN, THE_LAN
+from topos.labfile.pools import leases
 
 LAN, WAN = ("lan",), ("wan",)
 WORLD = {  # node -> [(network, interface)]; r1 is the LAN's gateway and the WAN's edge
@@ -55,10 +56,11 @@ class Model:
         self.members = {node: list(nets) for node, nets in WORLD.items()}
         self.nats = {}  # NAT gateway node -> (host PC, what it is)
         for host in spec.hosts.values():
-            for name in host.hostonly:
+            hostonly = KINDS["hostonly"]
+            for name in host.hostonly:  # the host PC's own interface on it
                 key = ("hostonly", host.name, name)
-                self.add(key, "host-only %s of %s" % (name, host.name), None,
-                         self.dhcp_on(host, interface=name))
+                self.add(key, hostonly.label % {"network": name, "host": host.name}, None,
+                         hostonly.dhcp(host, name))
                 self.members[host.name].append((key, name))
             for name, net in host.natnetworks.items():
                 # a disabled NAT network: VirtualBox starts neither its gateway nor its
@@ -84,27 +86,22 @@ class Model:
     def add(self, key, label, gateway, dhcp):
         self.networks.setdefault(key, Network(key, label, gateway, dhcp))
 
-    def dhcp_on(self, host, interface="", network=""):
-        return any(s.enabled and s.interface == interface and s.network == network
-                   for s in host.dhcp_servers)
-
     def attach(self, host, vm, adapter):
-        interface = adapter.interface
-        if adapter.kind == "null" or not adapter.cable:
+        """An adapter on its network, as its kind (topos.labfile.kinds) keys it."""
+        kind = KINDS[adapter.kind]
+        if kind.scope == NOTHING or not adapter.cable:
             return  # an adapter with no network, or its cable out: nothing passes
-        if adapter.kind == "nat":
+        if kind.scope == OWN:  # a NAT adapter: its VM alone with its NAT engine
             key, gateway = ("nat", vm.name, adapter.slot), "nat:%s:%d" % (vm.name, adapter.slot)
             self.add(key, "%s's NAT adapter %d" % (vm.name, adapter.slot), gateway, True)
             self.nats[gateway] = (host.name, "%s's NAT adapter %d" % (vm.name, adapter.slot))
-        elif adapter.kind == "bridged":
+        elif kind.scope == THE_LAN:
             key = LAN
-        elif adapter.kind == "intnet":
-            key = ("intnet", host.name, adapter.network)
-            self.add(key, "internal network %s of %s" % (adapter.network, host.name), None,
-                     self.dhcp_on(host, network=adapter.network))
         else:
-            key = (adapter.kind, host.name, adapter.network)
-        self.members[vm.name].append((key, interface))
+            key = (kind.name, host.name, adapter.network)
+            self.add(key, kind.label % {"network": adapter.network, "host": host.name}, None,
+                     kind.dhcp(host, adapter.network))
+        self.members[vm.name].append((key, adapter.interface))
 
     # --- what a node has ---
     def network_of(self, node, interface):
@@ -193,7 +190,7 @@ class Model:
                      if k == key and self.address(node, key) == address), None)
 
     def address(self, node, key):
-        """A VM's address on a network: fixed, else its lease (topos.labfile.leases)."""
+        """A VM's address on a network: fixed, else its lease (topos.labfile.pools)."""
         vm = self.spec.vm(node)
         interface = dict(self.members.get(node, ())).get(key)
         fixed = vm.guest.interfaces.get(interface) if vm else None

@@ -20,11 +20,9 @@ import os
 import stat
 
 from plan.addressing import FILE_VMS, HOST_PCS, TAKEN
-from topos.labfile import vbox_values, vboxmanage, words
+from topos.labfile import vbox_networks, vbox_values, vboxmanage, words
+from topos.labfile.kinds import KINDS, OWN
 from topos.labfile.spec import GuestInterface, HostPc, LabFileError, LabSpec, shown
-
-DEFAULT_INTNET = "intnet"  # VirtualBox's name for an internal network left unnamed
-
 
 MAX_BYTES = 1 << 20  # a lab file is a page of commands: more is refused unread
 MAX_LINE = 8192  # characters in one command, continuation lines joined
@@ -75,7 +73,7 @@ def parse(text, path="<lab file>"):
             elif section is None:
                 raise ValueError("a line before any [host1], [host2] or [guest NAME] section")
             elif section[0] == "host" and words_[0] == "networks.conf":
-                vboxmanage.networks_conf(section[1], words_[1:])
+                vbox_networks.networks_conf(section[1], words_[1:])
             elif section[0] == "host":
                 if words_[0] not in ("VBoxManage", "vboxmanage"):
                     raise ValueError("a host PC's section holds VBoxManage commands (and "
@@ -218,51 +216,24 @@ def check_adapter(spec, host, vm, adapter):
         raise LabFileError(spec.path, adapter.line, "%s adapter %d: %s" % (
             vm.name, adapter.slot, message))
 
-    kind = adapter.kind
-    if adapter.forwards and kind != "nat":
+    kind = KINDS[adapter.kind]
+    if adapter.forwards and kind.name != "nat":
         fail("port forwards (--natpf%d) need --nic%d nat" % (adapter.slot, adapter.slot))
-    if kind == "hostonly" and adapter.network not in host.hostonly:
-        fail("host-only interface %r does not exist on %s (%s)" % (
-            adapter.network, host.name, ", ".join(host.hostonly) or "hostonlyif create makes "
-            "vboxnet0"))
-    if kind == "natnetwork" and adapter.network not in host.natnetworks:
-        fail("NAT network %r does not exist on %s (natnetwork add --netname ...)" % (
-            adapter.network, host.name))
-    if kind == "intnet":
-        adapter.network = adapter.network or DEFAULT_INTNET
-    if kind == "bridged" and adapter.network not in ("", "eth0"):
-        fail("%s has one network card to bridge to, eth0, not %r" % (host.name,
-                                                                     adapter.network))
-    if kind == "nat":
-        for name, net in TAKEN.items():
-            if adapter.nat_network().overlaps(net):
-                fail("--natnet%d %s overlaps %s (%s): its guest could not reach that network "
-                     "through the NAT" % (adapter.slot, adapter.nat_network(), name, net))
+    if kind.networks is not None and adapter.network not in kind.networks(host):
+        fail("%s %r does not exist on %s (%s)" % (kind.what, adapter.network, host.name,
+                                                  kind.made_by))
+    subnet = kind.subnet(host, adapter)
+    for name, net in TAKEN.items() if kind.scope == OWN else ():
+        if subnet.overlaps(net):
+            fail("--natnet%d %s overlaps %s (%s): its guest could not reach that network "
+                 "through the NAT" % (adapter.slot, subnet, name, net))
     fixed = vm.guest.interfaces.get(adapter.interface)
-    subnet = network_of_kind(host, adapter)
     if fixed and fixed.address and subnet and ipaddress.ip_interface(
             fixed.address).ip not in subnet:
         raise LabFileError(spec.path, vm.guest.line, "[guest %s] %s address %s is not on %s's "
                            "network %s: nothing there would answer it" % (
                                vm.name, adapter.interface, fixed.address,
-                               adapter.network or kind, subnet))
-
-
-def network_of_kind(host, adapter):
-    """The subnet an adapter's network has, where VirtualBox (or the LAN) fixes one."""
-    kind = adapter.kind
-    if kind == "hostonly":
-        return host.hostonly[adapter.network].network()
-    if kind == "natnetwork":
-        return ipaddress.ip_network(host.natnetworks[adapter.network].network)
-    if kind == "nat":
-        return adapter.nat_network()
-    if kind == "bridged":
-        return TAKEN["LAN"]
-    server = next((s for s in host.dhcp_servers if kind == "intnet" and
-                   s.network == adapter.network), None)
-    return ipaddress.ip_network("%s/%s" % (server.server_ip, server.netmask),
-                                strict=False) if server else None
+                               adapter.network or kind.name, subnet))
 
 
 def claim_port(spec, host, taken, forward, line, owner):

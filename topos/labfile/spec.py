@@ -11,17 +11,13 @@ import ipaddress
 from dataclasses import dataclass, field
 from typing import Dict, List, Optional, Tuple
 
+from topos.labfile.kinds import KINDS
 from topos.run.errors import LabError
 
 # nic1-nic8 (eth0-eth7): the adapters VBoxManage configures with the default chipset (PIIX3;
 # its settings window shows the first four, ICH9's 36 are not emulated)
 ADAPTERS = 8
-# What an adapter may be attached to, in VBoxManage's words (--nicN). `none` is no adapter;
-# `null` an adapter attached to nothing (VirtualBox's "Not attached").
-KINDS = ("none", "null", "nat", "natnetwork", "bridged", "intnet", "hostonly")
-# VBoxManage's other words for --nicN (VBoxManageModifyVM.cpp): hostif is bridged's old name;
-# the rest are VirtualBox's, not built by the lab
-VBOX_KINDS = {"hostif": "bridged", "generic": None, "hostonlynet": None, "cloud": None}
+# What an adapter may be attached to is declared in topos.labfile.kinds.
 HOST_ALLOWED = ("192.168.56.0/21",)  # VirtualBox's range for host-only networks, no networks.conf
 VBOX_MAC_PREFIX = "08:00:27"  # VirtualBox's own OUI: its adapters' MACs by default
 
@@ -68,8 +64,10 @@ class Forward:
 @dataclass
 class Adapter:
     slot: int  # 1-8: --nicN; the guest sees it as eth(N-1)
-    kind: str = "none"
-    network: str = ""  # the host-only interface, internal or NAT network, or host NIC
+    kind: str = "none"  # a name of topos.labfile.kinds.KINDS
+    # the network each kind's option named (--intnetN, --host-only-adapterN, ...): VirtualBox
+    # keeps one per kind, the one of the adapter's kind is used
+    named: Dict[str, str] = field(default_factory=dict)
     cable: bool = True
     mac: Optional[str] = None  # None: the lab gives one with VirtualBox's prefix
     forwards: List[Forward] = field(default_factory=list)  # of a NAT adapter
@@ -88,6 +86,11 @@ class Adapter:
     @property
     def interface(self):
         return "eth%d" % (self.slot - 1)
+
+    @property
+    def network(self):
+        """The host-only interface, internal or NAT network or host card it is attached to."""
+        return self.named.get(self.kind) or KINDS[self.kind].default_network
 
     def nat_network(self):
         """A NAT adapter's network: 10.0.(N+1).0/24 unless --natnetN moved it."""

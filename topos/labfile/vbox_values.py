@@ -123,3 +123,17 @@ def netmask(value):
     except ValueError:
         raise ValueError("--netmask %s: not a netmask" % value) from None
     return value
+
+
+def add_rule(forwards, rule):
+    """A port forward, refused as VirtualBox's NAT engine refuses it (NATEngineImpl.cpp,
+    NATNetworkImpl.cpp: addRedirect, addPortForwardRule)."""
+    for other in forwards:
+        if other.name == rule.name:
+            raise ValueError("port forward %s: A NAT rule of this name already exists" % shown(
+                rule.name))
+        if (other.proto, other.host_ip, other.host_port) == (rule.proto, rule.host_ip,
+                                                             rule.host_port):
+            raise ValueError("port forward %s: A NAT rule for this host port and this host IP "
+                             "already exists (%s)" % (shown(rule.name), other.name))
+    forwards.append(rule)

@@ -29,6 +29,7 @@ from plan.addressing import (
     DPID_FILE_ROUTER,
     FILE_DHCP_MAC,
     FILE_HOST_MAC,
+    FILE_SHARED,
     FILE_VM_MAC,
     FIRST_VM_PORT,
     HOST_PCS,
@@ -40,7 +41,8 @@ from plan.addressing import (
     pc_ip,
     pc_mac,
 )
-from topos.labfile.model import Model
+from topos.labfile.kinds import KINDS, NOTHING, OWN, SHARED, THE_LAN
+from topos.labfile.model import LAN, Model
 from topos.labfile.reader import read
 from topos.modes.mode import Mode
 from topos.modes.vbox_nat import boot_file, dns_mode, nat_services
@@ -140,7 +142,8 @@ class VboxLab(World):
                   loopback_from=["eth0"] if host.natnetworks or any(
                       a.localhostreachable for a in adapters) else [])
         before = lan
-        if any(a.kind == "bridged" for vm in host.vms.values() for a in vm.attached()):
+        if any(KINDS[a.kind].scope == THE_LAN for vm in host.vms.values()
+               for a in vm.attached()):
             # the host's card becomes a port of its bridge, the bridged VMs' other ports
             before = self.switch("br0-%s" % name, DPID_BRIDGE + index)
             self.switch_roles[before] = "bridge br0 (learning switch)"
@@ -158,8 +161,7 @@ class VboxLab(World):
         self.plug(name, "eth0", before, mac,
                   port=HOST_PORT if self.nats[name] else None)
         for n, ifname in enumerate(host.hostonly):
-            switch = self.switch("%s-vbox%d" % (name, n),
-                                 DPID_FILE_NETWORK + 16 * index + n)
+            switch = self.switch("%s-vbox%d" % (name, n), DPID_FILE_NETWORK * index + n)
             self.switch_roles[switch] = "host-only network (%s)" % ifname
             self.plug(name, ifname, switch, FILE_HOST_MAC % (index, n))
 
@@ -189,43 +191,52 @@ class VboxLab(World):
     # --- the networks and the VMs ---
     def add_mode(self):
         for pc, host in self.spec.hosts.items():
-            index = HOST_PCS.index(pc) + 1
-            intnets = sorted({a.network for vm in host.vms.values() for a in vm.attached()
-                              if a.kind == "intnet"})
             switches = {("hostonly", pc, i): "%s-vbox%d" % (pc, n)
                         for n, i in enumerate(host.hostonly)}
-            switches[("lan",)] = "br0-%s" % pc
-            for n, name in enumerate(intnets):
-                switch = self.switch("%s-int%d" % (pc, n), DPID_FILE_NETWORK + 16 * index + 8 + n)
-                switches[("intnet", pc, name)] = switch
-                self.switch_roles[switch] = "internal network %s" % name
-                server = self.vbox_dhcp(host, ("intnet", pc, name), network=name)
-                if server:
-                    node = "dhcp%d%d" % (index, n)
-                    first = next(s for s in host.dhcp_servers if s.network == name)
-                    prefix = ipaddress.ip_network("0.0.0.0/%s" % first.netmask).prefixlen
-                    self.node(node, role="VirtualBox's DHCP server of %s" % name, echo=False,
-                              addresses={"eth0": "%s/%d" % (first.server_ip, prefix)},
-                              dhcp_server=server)
-                    self.plug(node, "eth0", switch, FILE_DHCP_MAC % (index, n))
-            for k, (name, net) in enumerate(host.natnetworks.items()):
-                if not net.enabled:
-                    switch = self.switch("nn%d-%d" % (index, k),
-                                         DPID_FILE_NAT_NETWORK + 0x100 * index + k)
-                    switches[("natnetwork", pc, name)] = switch
-                    self.switch_roles[switch] = "NAT network %s (disabled: no NAT)" % name
+            switches[LAN] = "br0-%s" % pc
+            for key in self.switched(pc, host):
+                switches[key] = self.shared_network(pc, host, key, len(switches) - 1 - len(
+                    host.hostonly))
             for vm in host.vms.values():
                 self.add_file_vm(pc, vm, switches)
+
+    def switched(self, pc, host):
+        """The networks of a host PC's VMs that are a switch of their own: each a kind's
+        network (topos.labfile.kinds) no NAT router and no host-only interface is, in the
+        order the VMs name them."""
+        routed = {box.key for box in self.nats[pc]}
+        keys = [(a.kind, pc, a.network) for vm in host.vms.values() for a in vm.attached()
+                if KINDS[a.kind].scope == SHARED and a.kind != "hostonly"]
+        return [k for k in dict.fromkeys(keys) if k not in routed]
+
+    def shared_network(self, pc, host, key, n):
+        """A learning switch for network `key`, and VirtualBox's DHCP server there when the
+        file adds one (dhcpserver add --network NAME: a node of its own)."""
+        index, kind = HOST_PCS.index(pc) + 1, KINDS[key[0]]
+        switch = self.switch("%s-net%d" % (pc, n), DPID_FILE_NETWORK * index + FILE_SHARED + n)
+        self.switch_roles[switch] = kind.label % {"network": key[2], "host": pc} + (
+            "" if key[0] != "natnetwork" else " (disabled: no NAT)")
+        server = self.vbox_dhcp(host, key, network=key[2])
+        if server:
+            node = "dhcp%d%d" % (index, n)
+            first = next(s for s in host.dhcp_servers if s.network == key[2])
+            prefix = ipaddress.ip_network("0.0.0.0/%s" % first.netmask).prefixlen
+            self.node(node, role="VirtualBox's DHCP server of %s" % key[2], echo=False,
+                      addresses={"eth0": "%s/%d" % (first.server_ip, prefix)},
+                      dhcp_server=server)
+            self.plug(node, "eth0", switch, FILE_DHCP_MAC % (index, n))
+        return switch
 
     def add_file_vm(self, pc, vm, switches):
         guest, dhcp, addresses, down, dummy, echo_extra = vm.guest, [], {}, [], [], []
         default_via, gateway = "", None
+        boxes = {box.key: box for box in self.nats[pc]}
         for adapter in vm.attached():
             intf = adapter.interface
             fixed = guest.interfaces.get(intf)
             key = self.model.network_of(vm.name, intf)
-            if adapter.kind == "null" or adapter.kind in ("nat", "natnetwork") and \
-                    not adapter.cable:
+            wired = self.key(vm, adapter)
+            if not (wired in switches or wired in boxes and adapter.cable):
                 dummy.append(intf)  # nothing to plug it into: a card that leads nowhere
                 continue
             if not adapter.cable:
@@ -256,17 +267,19 @@ class VboxLab(World):
         self.vms[vm.name] = pc
         ports = {(id(v), a.slot): FIRST_VM_PORT + i for box in self.nats[pc]
                  for i, (v, a) in enumerate(box.members)}
-        boxes = {box.key: box for box in self.nats[pc]}
         for adapter in vm.attached():
-            key = self.model.network_of(vm.name, adapter.interface)
-            if key in boxes:
+            key = self.key(vm, adapter)
+            if key in boxes and adapter.cable:
                 self.plug(vm.name, adapter.interface, boxes[key].switch, self.mac(vm, adapter),
                           port=ports[(id(vm), adapter.slot)])
-            elif adapter.kind in ("hostonly", "intnet", "bridged") or (
-                    adapter.kind == "natnetwork" and adapter.cable):  # a disabled one's switch
-                switch = switches[key or (adapter.kind, pc, adapter.network) if
-                                  adapter.kind != "bridged" else ("lan",)]
-                self.plug(vm.name, adapter.interface, switch, self.mac(vm, adapter))
+            elif key in switches:  # a cable out: plugged, and down
+                self.plug(vm.name, adapter.interface, switches[key], self.mac(vm, adapter))
+
+    def key(self, vm, adapter):
+        """The network an adapter is on, its cable in or out (the model's key)."""
+        scope = KINDS[adapter.kind].scope
+        return {NOTHING: None, OWN: ("nat", vm.name, adapter.slot), THE_LAN: LAN}.get(
+            scope, (adapter.kind, vm.host, adapter.network))
 
     def routers(self, rundir):
         """A virtual router per NAT adapter (its cable in) and NAT network, the host PC's

@@ -284,9 +284,7 @@ def parser():
                         "building it")
     p_.add_argument("file", help="a lab file (labs/*.lab; docs/labfiles.md)")
     p_.add_argument("--json", action="store_true", help="every answer, as JSON")
-    p_.add_argument("--all", action="store_true",
-                    help="every row even for a large lab (else a line per source past %d)" %
-                    2000)
+    p_.add_argument("--all", action="store_true", help="every row, even for a large lab")
     p_.set_defaults(run=cmd_predict)
     k = sub.add_parser("clean", help="undo labs whose process died (kill -9, OOM, closed SSH)")
     k.set_defaults(run=cmd_clean)
