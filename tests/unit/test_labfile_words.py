@@ -7,6 +7,8 @@ import time
 
 import pytest
 
+from topos.labfile.model import Model
+from topos.labfile.predict import answers
 from topos.labfile.reader import MAX_BYTES, parse, read
 from topos.labfile.spec import LabFileError, LabSpec
 from topos.labfile.words import commands
@@ -130,17 +132,62 @@ def mutate(text, rng):
     return text[:i] + text[j:j + rng.randrange(1, 40)] + text[i:]
 
 
-def test_the_reader_fuzzed_gives_a_spec_or_one_line_error_quickly():
-    """20,000 mutations of the shipped lab files: each is read in a bounded time and gives a
-    LabSpec or a LabFileError of one line naming the file and a line: never a traceback."""
+# words a generated lab file is made of: VBoxManage's commands, options and values
+VERBS = ["createvm --name v%d --register", "modifyvm v%d", "startvm v%d", "hostonlyif create",
+         "hostonlyif ipconfig vboxnet%d", "natnetwork add --netname n%d",
+         "natnetwork modify --netname n%d", "dhcpserver add", "natnetwork start"]
+OPTIONS = ["--nic%d", "--nat-pf%d", "--natpf%d", "--host-only-adapter%d", "--intnet%d",
+           "--nat-network%d", "--bridge-adapter%d", "--cable-connected%d", "--natnet%d",
+           "--mac-address%d", "--nictype%d", "--memory", "--cpus", "--boot%d", "--network",
+           "--dhcp", "--port-forward-4", "--enable", "--disable", "--interface", "--server-ip",
+           "--netmask", "--lower-ip", "--upper-ip", "--ip", "--loopback-4", "--NIC%d"]
+VALUES = ["nat", "natnetwork", "hostonly", "intnet", "bridged", "null", "none", "vboxnet0",
+          "vboxnet1", "n0", "n1", "eth0", "on", "off", "10.0.%d.0/24", "192.168.56.%d",
+          "192.168.57.%d", "255.255.255.0", "ssh,tcp,,22%d,,22", "w:tcp:[]:80%d:[10.0.0.4]:80",
+          "10.0.2.%d", "127.0.0.1=%d", "-3", "abc", "", "virtio", "192.168.1.0/24", "auto"]
+GUEST = ["eth%d dhcp", "eth%d address 10.0.%d.9/24", "eth0 address 192.168.56.%d/24 gateway "
+         "192.168.56.1", "forward", "masquerade eth%d", "dhcp-server eth1 10.0.1.10 10.0.1.%d"]
+
+
+def numbered(word, rng):
+    while "%d" in word:
+        word = word.replace("%d", str(rng.choice([0, 1, 2, 3, 8, 9, 200, 255])), 1)
+    return word
+
+
+def generated(rng):
+    """A lab file made of VBoxManage's words at random: most wrong, some valid."""
+    lines = ["[host%d]" % rng.choice([1, 1, 2])]
+    for n in range(rng.randrange(1, 4)):
+        lines.append("VBoxManage createvm --name v%d --register" % n)
+    for _ in range(rng.randrange(1, 12)):
+        if rng.random() < 0.15:
+            lines.append("[guest v%d]" % rng.randrange(3))
+            lines += [numbered(rng.choice(GUEST), rng) for _ in range(rng.randrange(1, 3))]
+            lines.append("[host1]")
+            continue
+        words = [numbered(rng.choice(VERBS), rng)]
+        for _ in range(rng.randrange(0, 5)):
+            words += [numbered(rng.choice(OPTIONS), rng), numbered(rng.choice(VALUES), rng)]
+        lines.append("VBoxManage " + " ".join(words))
+    return "\n".join(lines) + "\n"
+
+
+def test_the_reader_and_model_fuzzed_give_answers_or_one_line_error_quickly():
+    """20,000 mutations of the shipped lab files and 5,000 generated ones: each is read in a
+    bounded time and gives a LabSpec whose model answers every question, or a LabFileError
+    of one line naming the file and a line: never a traceback."""
     corpus = [open(os.path.join(ROOT, "labs", n)).read()
               for n in sorted(os.listdir(os.path.join(ROOT, "labs"))) if n.endswith(".lab")]
     rng = random.Random(29)
-    slowest, cases = 0.0, 20000
+    slowest, read, cases = 0.0, 0, 25000
     for n in range(cases):
-        text = rng.choice(corpus)
-        for _ in range(rng.randrange(1, 4)):
-            text = mutate(text, rng)
+        if n < 20000:
+            text = rng.choice(corpus)
+            for _ in range(rng.randrange(1, 4)):
+                text = mutate(text, rng)
+        else:
+            text = generated(rng)
         start = time.monotonic()
         try:
             result = parse(text, "fuzz.lab")
@@ -149,8 +196,12 @@ def test_the_reader_fuzzed_gives_a_spec_or_one_line_error_quickly():
             assert message.startswith("fuzz.lab:") and "\n" not in message, (n, message)
         else:
             assert isinstance(result, LabSpec)
+            assert all(isinstance(a.reached, bool) for a in answers(Model(result))), text
+            read += 1
         slowest = max(slowest, time.monotonic() - start)
+    print("reader fuzz: %d cases, %d read as labs, slowest %.3f s" % (cases, read, slowest))
     assert slowest < 1.0, slowest
+    assert read > 1000  # the mutations and the generator reach past the first error
 
 
 def test_both_spellings_and_the_protocols_case_are_read_as_vboxmanage_reads_them():

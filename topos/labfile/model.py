@@ -247,6 +247,8 @@ class Model:
         hop, via = self.gateway(source)
         if hop is None:
             return result(False, "%s has no way to %s (no gateway)" % (source, label))
+        if hop.startswith("("):  # a fixed gateway no node has (gateway_named)
+            return result(False, "nothing answers at %s's gateway %s" % (source, hop[1:-1]))
         return self.forward(hop, via, source, target, key, origin, hops)
 
     def forward(self, hop, via, source, target, key, origin, hops):
