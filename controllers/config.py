@@ -78,6 +78,9 @@ class RouterConfig:
     gateway_ip: str = "10.0.2.2"
     gateway_mac: str = GATEWAY_MAC
     lan_net: str = str(LAN)
+    # the connection tracker's zone (conntrack engine): its dpid unless the lab gives one
+    # (labs side by side share the userspace datapath's one tracker: topos.run.lab_names)
+    zone: Optional[int] = None
     lan_gateway: str = R1_LAN_IP
     dhcp_first: str = "10.0.2.15"
     dhcp_size: int = 100
@@ -139,6 +142,10 @@ class RouterConfig:
         if self.tftp_ip:
             found.append(Alias(self.tftp_ip, TFTP_PORT, *self.tftp_target))
         return found
+
+    @property
+    def ct_zone(self):
+        return self.dpid if self.zone is None else self.zone
 
     @property
     def loopback_address(self):

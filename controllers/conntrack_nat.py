@@ -84,8 +84,8 @@ class ConntrackNat(NatEngine):
     def __init__(self, cfg, drops, facts):
         super().__init__(cfg, drops, facts)
         # One userspace datapath serves every bridge: each router tracks in a zone of its own.
-        self.zone = cfg.dpid
-        self.alias_zone = ALIAS_ZONE | cfg.dpid  # the aliases' translation (controllers.alias)
+        self.zone = cfg.ct_zone
+        self.alias_zone = ALIAS_ZONE | cfg.ct_zone  # the aliases' translation (controllers.alias)
         self.inside = ipaddress.ip_network(cfg.inside_net)
         self.lan = ipaddress.ip_network(cfg.lan_net)
         self.installed = {}  # VM MAC -> (port, address) its flows were installed for

@@ -45,6 +45,8 @@ def MnLab(topo=None, **params):  # noqa: N802 - stands in for mn's class Mininet
         return PlainMininet(topo=topo, **params)
     for ignored in ("ipBase", "autoSetMacs", "autoStaticArp", "inNamespace", "xterms"):
         params.pop(ignored, None)  # the lab sets its addresses and namespaces itself
+    if topo.lab_name:  # mn's --listenport: every switch's ptcp on all addresses, one set a machine
+        params.pop("listenPort", None)
     lab = GuardedLab(topo=topo, **params)
     info("*** vmnetlab %s: run folder %s\n" % (topo.mode, lab.rundir))
     return lab

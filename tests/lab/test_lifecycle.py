@@ -181,9 +181,9 @@ def test_mn_nat_and_bridged_reach():
 
 
 def test_vmnet_refuses_without_open_vswitch_named(monkeypatch):
-    import topos.run.lab
+    import topos.run.preflight
 
-    monkeypatch.setattr(topos.run.lab, "ovs_running", lambda: False)
+    monkeypatch.setattr(topos.run.preflight, "ovs_running", lambda: False)
     with pytest.raises(LabError, match="Open vSwitch is not running"):
         Lab(HostOnly())
 

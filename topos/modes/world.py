@@ -40,6 +40,7 @@ from plan.names import HOME_DOMAIN, HOME_NAMES, HOST1_ONLY, ZONE
 from topos.run.dhcp import Dnsmasq, HomeDns, Reservation
 from topos.run.errors import LabError
 from topos.run.host_sockets import of_host
+from topos.run.lab_names import RootNames
 from topos.run.links import host_link
 from topos.run.name_service import Nsd
 from topos.run.nodes import LabNode
@@ -65,7 +66,10 @@ class World(Topo):
     host_interface = None  # where a VM finds its host: this interface's address, else the LAN's
     hides_vms = False  # does the LAN see a VM's traffic come from its host PC (a NAT)?
 
-    def build(self, **params):
+    def build(self, name="", **params):
+        # the lab's name (topos.run.lab_names): its bridges' and ports' names, not its nodes'
+        self.root_names = RootNames(name)
+        self.lab_name = self.root_names.lab
         unknown = sorted(set(params) - set(self.parameters))
         if unknown:
             raise LabError("unknown parameter %s for mode %s (it takes: %s)" % (
@@ -124,6 +128,19 @@ class World(Topo):
         return ()
 
     # --- building blocks ---
+    def addSwitch(self, name, **opts):  # noqa: N802 - Topo's name
+        """A switch, its Open vSwitch bridge named as the lab names it (RootNames)."""
+        opts.setdefault("bridge", self.root_names(name))
+        return super().addSwitch(name, **opts)
+
+    def addLink(self, node1, node2, port1=None, port2=None, key=None, **opts):  # noqa: N802
+        """A link, a switch's end (a root-namespace device or OVS port) named as the lab
+        names it; a node's end keeps its name, in the node's own namespace."""
+        for end, node in (("intfName1", node1), ("intfName2", node2)):
+            if self.isSwitch(node) and opts.get(end):
+                opts[end] = self.root_names(opts[end])
+        return super().addLink(node1, node2, port1, port2, key, **opts)
+
     def switch(self, name, dpid):
         return self.addSwitch(name, cls=VmnetSwitch, dpid="%016x" % dpid)
 

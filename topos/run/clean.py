@@ -91,17 +91,22 @@ def undo(lab_dir, lab_id, say):
     return removed
 
 
-def clean(say=print):
-    """Undo every dead lab in the registry, and bridges tagged by labs no longer alive."""
+def clean(say=print, name=None):
+    """Undo every dead lab in the registry (or the one named), and bridges tagged by labs
+    no longer alive."""
     labs = inventory.registered()
     living = {lab["id"] for lab in labs if lab["alive"]}
     count = 0
     for lab in labs:
-        if lab["alive"]:
-            say("lab of process %d is running (run folder %s): left alone" % (
-                lab["owner"], lab["rundir"]))
+        if name is not None and (lab.get("name") or "") != name:
             continue
-        say("lab of process %d died (run folder %s); removing:" % (lab["owner"], lab["rundir"]))
+        called = "lab %s" % lab["name"] if lab.get("name") else "lab"
+        if lab["alive"]:
+            say("%s of process %d is running (run folder %s): left alone" % (
+                called, lab["owner"], lab["rundir"]))
+            continue
+        say("%s of process %d died (run folder %s); removing:" % (called, lab["owner"],
+                                                                 lab["rundir"]))
         count += undo(lab["rundir"], lab["id"], say)
         shutil.rmtree(lab["rundir"], ignore_errors=True)  # kept only because its owner died
         os.unlink(lab["entry"])

@@ -12,11 +12,15 @@ lab killed hard takes most of them with it (the kernel arranges it, nobody is ki
 by name).
 """
 
+import contextlib
 import ctypes
+import fcntl
 import json
 import os
 import signal
 import threading
+
+from topos.run.errors import LabError
 
 REGISTRY = os.environ.get("VMNET_REGISTRY", "/run/vmnetlab")
 FILE = "inventory.jsonl"
@@ -55,22 +59,68 @@ def die_with_parent():
     _libc.prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
 
 
-class Inventory:
-    """The lab's record of what it created (append-only, flushed line by line)."""
+@contextlib.contextmanager
+def registry_lock():
+    """The registry to oneself while a lab takes its name and slot (labs start side by
+    side: two must not take one slot)."""
+    os.makedirs(REGISTRY, exist_ok=True)
+    with open(os.path.join(REGISTRY, ".lock"), "w") as f:
+        fcntl.flock(f, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(f, fcntl.LOCK_UN)
 
-    def __init__(self, rundir, owner=None):
+
+def entry_path(name):
+    return os.path.join(REGISTRY, "%s.json" % (name or "default"))
+
+
+def free_slot(name, most):
+    """The slot a new lab named `name` takes (0 for the default lab, else 1..most): its
+    controller's port and its conntrack zones (topos.run.lab_names). Call it under
+    registry_lock(). LabError when a lab of that name runs, or left leftovers."""
+    labs = registered()
+    same = next((lab for lab in labs if lab.get("name", "") == name), None)
+    if same and same["alive"]:
+        raise LabError("%s runs already (process %s, run folder %s): %s" % (
+            "a lab named %s" % name if name else "the lab without a name", same["owner"],
+            same["rundir"], "stop it first (vmnet stop %s)" % name if name else
+            "stop it, or give this one a name (--name NAME, or name=NAME in --topo)"))
+    if same:
+        raise LabError("leftovers of %s, whose process %s died (run folder %s), are still on "
+                       "this machine: run `sudo vmnet clean%s` first" % (
+                           "lab %s" % name if name else "the lab without a name",
+                           same["owner"], same["rundir"], " " + name if name else ""))
+    if not name:
+        return 0
+    used = {lab.get("slot", 0) for lab in labs}
+    free = [slot for slot in range(1, most + 1) if slot not in used]
+    if not free:
+        raise LabError("%d named labs are on this machine already, as many as run side by "
+                       "side" % most)
+    return free[0]
+
+
+class Inventory:
+    """The lab's record of what it created (append-only, flushed line by line), and its
+    entry in the registry (its name, slot and controller port)."""
+
+    def __init__(self, rundir, owner=None, name="", slot=0, port=None, what="", nodes=0):
         self.rundir = os.path.abspath(rundir)
         self.owner = owner or os.getpid()
         self.owner_start = start_time(self.owner)
         self.id = "%d-%d" % (self.owner, self.owner_start or 0)
+        self.name, self.slot, self.port = name, slot, port
         self.path = os.path.join(self.rundir, FILE)
-        self.entry = os.path.join(REGISTRY, "%s.json" % self.id)
+        self.entry = entry_path(name)
         os.makedirs(self.rundir, exist_ok=True)
-        self._write(owner=self.owner, start=self.owner_start, id=self.id)
+        self._write(owner=self.owner, start=self.owner_start, id=self.id, name=name)
         os.makedirs(REGISTRY, exist_ok=True)
         with open(self.entry, "w") as f:
             json.dump({"owner": self.owner, "start": self.owner_start, "id": self.id,
-                       "rundir": self.rundir}, f)
+                       "rundir": self.rundir, "name": name, "slot": slot, "port": port,
+                       "what": what, "nodes": nodes}, f)
 
     def _write(self, **entry):
         with open(self.path, "a") as f:
@@ -149,6 +199,8 @@ def registered():
     except FileNotFoundError:
         return labs
     for name in names:
+        if not name.endswith(".json"):
+            continue  # the lock
         path = os.path.join(REGISTRY, name)
         try:
             with open(path) as f:

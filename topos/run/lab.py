@@ -17,67 +17,28 @@ import tempfile
 import threading
 
 from mininet.net import Mininet
-from mininet.node import RemoteController
 
 from controllers import config
-from topos.run import links, tracker
-from topos.run.clean import dead_labs, ovs_bridges
-from topos.run.controller_node import HOST, PORT, VmnetController, listening
+from topos.run import lab_names, links, tracker
+from topos.run.controller_node import PORT, VmnetController
 from topos.run.dhcp import CLIENT_SCRIPT
 from topos.run.errors import LabError
-from topos.run.inventory import Inventory, Owned
+from topos.run.inventory import Inventory, Owned, free_slot, registry_lock
 from topos.run.nodes import LabNode, settle
 from topos.run.poll import until
+from topos.run.preflight import preflight
 from topos.run.switch import VmnetSwitch
 
 ACTIVE = set()  # labs started and not yet stopped, for the safe cleanup hooks
 
 
-def ovs_running():
-    """Both OVS daemons answer (Mininet's own ovs-vsctl calls wait for ovs-vswitchd)."""
-    try:
-        checks = (["ovs-vsctl", "--timeout=3", "show"],
-                  ["ovs-appctl", "--timeout=3", "-t", "ovs-vswitchd", "version"])
-        return all(subprocess.run(argv, capture_output=True, timeout=8).returncode == 0
-                   for argv in checks)
-    except (OSError, subprocess.TimeoutExpired):
-        return False
-
-
-def preflight(controller_classes, topo=None):
-    """What must hold before anything is built; raise LabError naming what is missing."""
-    if os.geteuid() != 0:
-        raise LabError("the lab needs root (network namespaces, Open vSwitch): run it with sudo")
-    for tool in ("ovs-vsctl", "mnexec", "dnsmasq", "udhcpc", "iptables", "stun", "stund",
-                 "nsd", "dig", "dnsperf"):
-        if not shutil.which(tool):
-            raise LabError("%s is not installed: run vm/provision.sh" % tool)
-    if not ovs_running():
-        raise LabError("Open vSwitch is not running (ovs-vsctl show or ovs-appctl fails): "
-                       "run vm/ovs-start.sh (or vm/provision.sh)")
-    dead = dead_labs()
-    if dead:
-        raise LabError("leftovers of a lab that died (process %s, run folder %s) are still on "
-                       "this machine: run `sudo vmnet clean` first" % (
-                           ", ".join(str(d["owner"]) for d in dead), dead[0]["rundir"]))
-    if topo is not None:
-        bridges = ovs_bridges()
-        for name in topo.switches():
-            if name in bridges:
-                tag = bridges[name]
-                owner = "the running lab of process %s" % tag.split("-")[0] if tag else (
-                    "someone else (not a vmnetlab lab)")
-                raise LabError("an Open vSwitch bridge named %s already exists, made by %s: "
-                               "the lab will not replace it" % (name, owner))
-    for cls in controller_classes:
-        if isinstance(cls, type) and issubclass(cls, RemoteController):
-            if not listening(PORT):
-                raise LabError("no controller listens on %s:%d: start it first with "
-                               "`osken-manager controllers/vmnet.py`" % (HOST, PORT))
-        elif isinstance(cls, type) and issubclass(cls, VmnetController):
-            if listening(PORT):
-                raise LabError("port %d on %s is already in use by another controller: stop it, "
-                               "or pass --controller remote to use it" % (PORT, HOST))
+def described(topo):
+    """What a lab runs, as `vmnet ls` shows it: its mode (a lab file's path) and the
+    parameters given."""
+    options = getattr(topo, "options", {})
+    given = ["%s=%s" % (k, v) for k, v in sorted(options.items())
+             if k != "file" and v != topo.parameters.get(k)]
+    return " ".join([options.get("file") or topo.mode] + given)
 
 
 def config_gateway_known(router):
@@ -100,6 +61,7 @@ class RecordedMininet(Mininet):
         if isinstance(controller, type) and issubclass(controller, VmnetController):
             params.setdefault("rundir", getattr(self, "rundir", None))
             params.setdefault("inventory", self.inventory)
+            params.setdefault("port", self.inventory.port or PORT)
         return super().addController(name, controller, **params)
 
     def addHost(self, name, cls=None, **params):
@@ -108,7 +70,7 @@ class RecordedMininet(Mininet):
         return super().addHost(name, cls=cls, **params)
 
     def addSwitch(self, name, cls=None, **params):
-        self.inventory.bridge(name)
+        self.inventory.bridge(params.get("bridge", name))
         if issubclass(cls or self.switch, Owned):
             params.setdefault("inventory", self.inventory)
         return super().addSwitch(name, cls=cls, **params)
@@ -129,14 +91,20 @@ class Lab(RecordedMininet):
         if not all(hasattr(topo, name) for name in ("mode", "vms", "routers")):
             raise LabError("not a vmnetlab topology: %r" % (topo,))
         controllers = controller if isinstance(controller, (list, tuple)) else [controller]
-        preflight(controllers, topo)
-        # The run folder: ours to remove (or keep, see finish) unless the caller gave it.
-        self.owns_rundir = rundir is None
-        self.rundir = rundir or tempfile.mkdtemp(prefix="vmnetlab-")
-        self.keep = keep or bool(os.environ.get("VMNET_KEEP"))
-        self.failed = False  # set by whoever finds that something did not hold
-        os.makedirs(os.path.join(self.rundir, "leases"), exist_ok=True)
-        inventory = Inventory(self.rundir)
+        self.name = getattr(topo, "lab_name", "")
+        with registry_lock():  # its name and slot are its own from here (topos.run.lab_names)
+            self.slot = free_slot(self.name, lab_names.NAMED_LABS)
+            self.port = lab_names.controller_port(self.slot)
+            preflight(controllers, topo, self.port)
+            # The run folder: ours to remove (or keep, see finish) unless the caller gave it.
+            self.owns_rundir = rundir is None
+            self.rundir = rundir or tempfile.mkdtemp(prefix="vmnetlab-%s" % (
+                self.name + "-" if self.name else ""))
+            self.keep = keep or bool(os.environ.get("VMNET_KEEP"))
+            self.failed = False  # set by whoever finds that something did not hold
+            os.makedirs(os.path.join(self.rundir, "leases"), exist_ok=True)
+            inventory = Inventory(self.rundir, name=self.name, slot=self.slot, port=self.port,
+                                  what=described(topo), nodes=len(topo.hosts()))
         self.started = False
         self._old_sigterm = None
         params.setdefault("switch", VmnetSwitch)
@@ -168,12 +136,13 @@ class Lab(RecordedMininet):
             raise
 
     def _bring_up(self):
-        routers = self.topo.routers(self.rundir)
+        routers = lab_names.zones(self.slot, self.topo.routers(self.rundir))
         if routers:  # what the controller must know about the virtual routers
             config.dump(routers, os.path.join(self.rundir, "controller.json"))
         super().start()
         # the bridges exist, so does their datapath: the conntrack routers' caps go in it
-        self.ct_zones = {r.dpid: r.sessions_total for r in routers if r.engine == "conntrack"}
+        self.ct_zones = {r.ct_zone: r.sessions_total for r in routers
+                         if r.engine == "conntrack"}
         tracker.set_limits(self.ct_zones)
         links.attach(self)
         until(lambda: all(s.connected() for s in self.switches), 30,
@@ -244,7 +213,7 @@ class Lab(RecordedMininet):
 
     def names(self):
         """The switches and root-namespace interfaces this lab creates."""
-        return {"switches": [s.name for s in self.switches],
+        return {"switches": [str(s) for s in self.switches],
                 "links": [i.name for s in self.switches for i in s.intfList() if i.name != "lo"]}
 
     # --- taking it down ---

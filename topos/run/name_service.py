@@ -62,6 +62,7 @@ class Nsd:
             "  zonelistfile: %s.zonelist" % base,
             "  xfrdfile: %s.xfrd" % base,
             "  xfrdir: %s" % rundir,
+            '  database: ""',  # no /var/lib/nsd/nsd.db: labs side by side would share it
             "remote-control:",
             "  control-enable: no",
             "zone:",

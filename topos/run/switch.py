@@ -19,11 +19,19 @@ def kernel_datapath():
 
 
 class VmnetSwitch(Owned, OVSSwitch):
-    def __init__(self, name, **params):
+    """`bridge`: the Open vSwitch bridge's name, the lab's own (topos.run.lab_names); the
+    node keeps its name in the lab (lan, host1-vbox). Mininet's OVSSwitch writes the
+    switch itself into its ovs-vsctl and ovs-ofctl commands: it is the bridge's name."""
+
+    def __init__(self, name, bridge=None, **params):
+        self.bridge = bridge or name
         params.setdefault("protocols", "OpenFlow13")
         params.setdefault("failMode", "secure")  # no controller: no forwarding, never a hub
         params.setdefault("datapath", "kernel" if kernel_datapath() else "user")
         super().__init__(name, **params)
+
+    def __str__(self):
+        return self.bridge
 
     def vsctl(self, *args, **kwargs):
         # never wait forever for a vswitchd that does not answer
@@ -46,9 +54,9 @@ class VmnetSwitch(Owned, OVSSwitch):
         return opts
 
     def stop(self, deleteIntfs=True):  # noqa: N803 - Mininet's name
-        self.cmd("ovs-vsctl --timeout=10 --if-exists del-br", self.name)
+        self.cmd("ovs-vsctl --timeout=10 --if-exists del-br", self.bridge)
         if self.datapath == "user":
-            self.cmd("ip link del", self.name, "2>/dev/null")
+            self.cmd("ip link del", self.bridge, "2>/dev/null")
         super(OVSSwitch, self).stop(deleteIntfs)
 
     @classmethod
@@ -56,7 +64,7 @@ class VmnetSwitch(Owned, OVSSwitch):
         """Mininet's batch shutdown, with a deadline on ovs-vsctl."""
         if switches:
             subprocess.run(["ovs-vsctl", "--timeout=10"] + [
-                a for s in switches for a in ("--", "--if-exists", "del-br", s.name)],
+                a for s in switches for a in ("--", "--if-exists", "del-br", s.bridge)],
                 capture_output=True, timeout=20)
         for switch in switches:
             switch.terminate()
@@ -71,4 +79,4 @@ class VmnetSwitch(Owned, OVSSwitch):
 
     def flows(self):
         """The switch's flow table as ovs-ofctl prints it."""
-        return self.cmd("ovs-ofctl -O OpenFlow13 dump-flows", self.name)
+        return self.cmd("ovs-ofctl -O OpenFlow13 dump-flows", self.bridge)

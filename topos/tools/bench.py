@@ -21,10 +21,11 @@ from topos.run import links
 from topos.run.controller_node import VmnetController
 from topos.run.errors import LabError
 from topos.run.inventory import Inventory
-from topos.run.lab import Lab, RecordedMininet, preflight
+from topos.run.lab import Lab, RecordedMininet
 from topos.run.links import host_link
 from topos.run.nodes import LabNode
 from topos.run.poll import until
+from topos.run.preflight import preflight
 from topos.run.switch import VmnetSwitch
 from topos.tools import dns_bench
 

@@ -7,7 +7,7 @@
     vmnet table [--json]                VirtualBox's table of modes, every cell measured
     vmnet predict FILE [--json|--all]   what a lab file lets reach what, and why (no lab)
     vmnet bench [MODE|all] [--seconds N] [--json]   figures next to same-run baselines
-    vmnet clean                         undo labs whose process died, and only those
+    vmnet ls | stop NAME | clean [NAME] the labs on this machine; undo dead labs, only those
 
 Run folders are removed when all went well, kept and named when not (or with --keep).
 """
@@ -20,6 +20,7 @@ import sys
 from controllers.engines import DEFAULT_ENGINE, ENGINES
 from topos.modes.registry import MODES
 from topos.run.errors import LabError
+from topos.tools import labs
 
 
 def progress_printer(quiet):
@@ -30,12 +31,13 @@ def progress_printer(quiet):
     return say
 
 
-def build(mode, params, keep=False):
-    """The lab for `mode`; parameters are checked before anything is built."""
+def build(mode, params, keep=False, name=""):
+    """The lab for `mode`, named `name` (topos.run.lab_names); parameters are checked
+    before anything is built."""
     from topos.modes.registry import topology
     from topos.run.lab import Lab
 
-    return Lab(topology(mode, *params), keep=keep)
+    return Lab(topology(mode, *params, name=name), keep=keep)
 
 
 def lab_file(mode, params):
@@ -68,12 +70,18 @@ def cmd_check(args):
     if args.repeat < 1:
         raise LabError("--repeat %d: must be at least 1" % args.repeat)
     say = progress_printer(args.json or not sys.stderr.isatty())
+    if len(runs) > 1 and args.repeat == 1:  # `check all`: the labs side by side
+        from topos.tools import side_by_side
+
+        reports, seconds = side_by_side.check_all(runs, args.name, args.json, args.keep, say)
+        say("all %d labs checked side by side in %.0f s" % (len(runs), seconds))
+        return side_by_side.print_reports(reports, args.json)
     everything, ok = [], True
     for round_, (mode, params) in enumerate(runs * args.repeat):
         if args.repeat > 1 and round_ % len(runs) == 0:
             say("round %d of %d" % (round_ // len(runs) + 1, args.repeat))
         say("%s: building the lab" % " ".join([mode] + params))
-        lab = build(mode, params, args.keep)
+        lab = build(mode, params, args.keep, args.name)
         with lab:
             say("%s: lab ready (run folder %s), checking the claims" % (mode, lab.rundir))
             observations = check.check(lab, progress=lambda s, m=mode: say("%s: %s" % (m, s)))
@@ -100,7 +108,7 @@ def check_lab_file(args, mode, params):
 
     say = progress_printer(args.json or not sys.stderr.isatty())
     say("%s: building the lab" % params[0])
-    lab = build(mode, params, args.keep)
+    lab = build(mode, params, args.keep, args.name)
     with lab:
         say("lab ready (run folder %s), proving the model's predictions" % lab.rundir)
         observations = labcheck.check(lab, progress=say)
@@ -140,7 +148,7 @@ def cmd_table(args):
         if args.engine and "engine" in MODES[row.mode].topology.parameters:
             row = replace(row, params=row.params + ("engine=%s" % args.engine,))
         say("%s: building %s" % (row.virtualbox, row.topo))
-        lab = build(row.mode, row.params, args.keep)
+        lab = build(row.mode, row.params, args.keep, args.name)
         with lab:
             cells = vbox_table.measure(lab, row, progress=say)
             lab.failed = not all(c.matches for c in cells.values())  # kept as evidence
@@ -163,7 +171,7 @@ def cmd_run(args):
 
     setLogLevel("info")
     args.mode, args.params = lab_file(args.mode, args.params)
-    lab = build(args.mode, args.params, args.keep)
+    lab = build(args.mode, args.params, args.keep, args.name)
     with lab:
         print("*** vmnetlab %s ready; run folder %s" % (args.mode, lab.rundir))
         VmnetCLI(lab)
@@ -199,7 +207,7 @@ def cmd_trace(args):
     from topos.tools import trace
 
     args.mode, args.params = lab_file(args.mode, args.params)
-    topo = topology(args.mode, *args.params)
+    topo = topology(args.mode, *args.params, name=args.name)
     for name in (args.src,) + (() if args.proto == "dns" else (args.dst,)):
         if name not in topo.hosts() and not looks_like_ip(name):
             raise LabError("unknown node %r in mode %s (nodes: %s)" % (
@@ -230,16 +238,6 @@ def looks_like_ip(text):
         return True
     except ValueError:
         return False
-
-
-def cmd_clean(args):
-    from topos.run import clean
-
-    if os.geteuid() != 0:
-        raise LabError("vmnet clean needs root (it stops processes and removes switches): "
-                       "run it with sudo")
-    clean.clean()
-    return 0
 
 
 def cmd_diagram(args):
@@ -286,8 +284,7 @@ def parser():
     p_.add_argument("--json", action="store_true", help="every answer, as JSON")
     p_.add_argument("--all", action="store_true", help="every row, even for a large lab")
     p_.set_defaults(run=cmd_predict)
-    k = sub.add_parser("clean", help="undo labs whose process died (kill -9, OOM, closed SSH)")
-    k.set_defaults(run=cmd_clean)
+    labs.add_commands(sub)  # ls, stop, clean
     d = sub.add_parser("diagram", help="draw a mode's lab (graphviz)")
     d.add_argument("mode", help="a mode or a lab file")
     d.add_argument("params", nargs="*", help="topology parameters, name=value")
@@ -310,6 +307,8 @@ def parser():
     for command in (c, r, t, v, b):
         command.add_argument("--keep", action="store_true",
                              help="keep the run folder (logs, leases, flows) even on success")
+        command.add_argument("--name", default="", help="the lab's name, to run beside others "
+                             "(a letter, then up to 4 letters or digits; default: none)")
     return p
 
 

@@ -8,7 +8,8 @@ import time
 
 from topos.modes.registry import topology
 from topos.run.controller_node import VmnetController
-from topos.run.lab import Lab, preflight
+from topos.run.lab import Lab
+from topos.run.preflight import preflight
 
 
 def scale(vms, say=print):
