@@ -1,5 +1,5 @@
 """A host-only lab in a process of its own that says how far it got (for kill tests).
-python3 lab_owner.py RUNDIR ready|traffic"""
+python3 lab_owner.py RUNDIR ready|traffic [LAB_NAME]"""
 
 import sys
 import time
@@ -8,8 +8,8 @@ from topos.modes.hostonly import HostOnly
 from topos.run.lab import Lab
 
 
-def main(rundir, when):
-    lab = Lab(HostOnly(), rundir=rundir)
+def main(rundir, when, name=""):
+    lab = Lab(HostOnly(name=name), rundir=rundir)
     lab.start()
     print("ready", flush=True)
     if when == "traffic":
@@ -23,4 +23,4 @@ def main(rundir, when):
 
 
 if __name__ == "__main__":
-    main(sys.argv[1], sys.argv[2])
+    main(*sys.argv[1:4])
