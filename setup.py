@@ -14,6 +14,6 @@ setup(
     # mininet and os-ken come from Debian (vm/provision.sh) into a venv made with
     # --system-site-packages: PyPI's mininet is not the one Debian patches and tests.
     install_requires=[],
-    extras_require={"test": ["pytest>=7", "ruff>=0.4"]},
+    extras_require={"test": ["pytest>=7", "pytest-xdist>=3", "ruff>=0.4"]},
     entry_points={"console_scripts": ["vmnet = topos.tools.cli:main"]},
 )

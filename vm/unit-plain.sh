@@ -14,7 +14,7 @@ unit_tests() {  # VENV PYTHON [PACKAGES...]
   [ -x "$venv/bin/python" ] || "$python" -m venv "$venv"
   "$venv/bin/pip" install -q --disable-pip-version-check pytest "$@"
   say "$("$venv/bin/python" --version) ($venv): tests/unit"
-  (cd "$here" && "$venv/bin/python" -m pytest -q -p no:cacheprovider tests/unit)
+  (cd "$here" && "$venv/bin/python" -m pytest -q -p no:cacheprovider -o addopts= tests/unit)
 }
 
 unit_tests "$here/.venv-plain" /usr/bin/python3

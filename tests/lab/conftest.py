@@ -9,6 +9,7 @@ import os
 import pytest
 from labkit import build, save_evidence, stop_and_check
 from leftovers import read, root_state
+from machine_lock import MachineLock
 
 MACHINE_NAME_FILES = ("/etc/resolv.conf", "/etc/hosts")
 
@@ -20,6 +21,28 @@ def pytest_collection_modifyitems(items):
             if os.geteuid() != 0:
                 item.add_marker(pytest.mark.skip(
                     reason="lab test: needs root (namespaces, Open vSwitch); run with sudo"))
+
+
+LOCK = MachineLock()
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_protocol(item, nextitem):
+    """The machine's lock (tests/machine_lock.py): shared from a module's first test to its
+    last, exclusive for a test marked `alone`."""
+    alone = item.get_closest_marker("alone") is not None
+    LOCK.take(exclusive=alone)
+    # its labs' name: its worker's (pytest-xdist's gw0 -> w0: topos.run.lab_names), so that
+    # workers never meet; alone, the default lab's (port 6653, bridges lan, wan...)
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "")
+    if worker and not alone:
+        os.environ["VMNET_LAB_NAME"] = "w" + worker.lstrip("gw")
+    try:
+        yield
+    finally:
+        os.environ.pop("VMNET_LAB_NAME", None)
+        if alone or nextitem is None or nextitem.module is not item.module:
+            LOCK.release()
 
 
 @pytest.hookimpl(hookwrapper=True)

@@ -13,6 +13,8 @@ from topos.modes.hostonly import HostOnly
 from topos.run import inventory
 from topos.run.poll import until
 
+pytestmark = pytest.mark.alone  # it looks at the whole machine (tests/machine_lock.py)
+
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 VMNET = [sys.executable, "-m", "topos.tools.cli"]
 OWNER = os.path.join(ROOT, "tests", "agents", "lab_owner.py")  # a lab in its own process

@@ -66,7 +66,7 @@ def controller_log(lab):
 
 def misses(lab, switch="vr-host1"):
     """Packets the switch sent to the controller so far (its table-miss flow's count)."""
-    dump = lab.get(switch).cmd("ovs-ofctl -O OpenFlow13 dump-flows %s" % switch)
+    dump = lab.get(switch).flows()  # its bridge is the lab's (a named lab's: NAME_...)
     miss = next(line for line in dump.splitlines() if " priority=0 " in line
                 or "priority=0 actions" in line)
     return int(re.search(r"n_packets=(\d+)", miss).group(1))

@@ -47,10 +47,11 @@ def test_host1_does_not_forward(lab):
     assert lab.get("host1").cmd("sysctl -n net.ipv4.ip_forward").strip() == "0"
 
 
-def test_controller_listens_on_loopback_only():
-    out = subprocess.run(["ss", "-Hltn", "sport = :6653"], capture_output=True, text=True).stdout
+def test_controller_listens_on_loopback_only(lab):
+    out = subprocess.run(["ss", "-Hltn", "sport = :%d" % lab.port], capture_output=True,
+                         text=True).stdout
     listeners = [line.split()[3] for line in out.splitlines()]
-    assert listeners == ["127.0.0.1:6653"]
+    assert listeners == ["127.0.0.1:%d" % lab.port]
 
 
 def test_learned_flows_expire_and_floods_get_none(lab):
@@ -74,5 +75,7 @@ def test_on_the_userspace_datapath_cards_are_tap_devices_named_by_the_switch(lab
 
     kind = lab.get("vm1").cmd("ethtool -i eth0 | sed -n 's/^driver: //p'").strip()
     assert kind == ("veth" if kernel_datapath() else "tun")
-    ports = lab.get("host1-vbox").cmd("ovs-vsctl --timeout=5 list-ports host1-vbox").split()
-    assert set(ports) == {"vm1-eth0", "vm2-eth0", "host1-vboxnet0"}
+    switch = lab.get("host1-vbox")
+    ports = switch.cmd("ovs-vsctl --timeout=5 list-ports %s" % switch).split()
+    names = lab.topo.root_names  # a named lab's ports carry its name (topos.run.lab_names)
+    assert set(ports) == {names(p) for p in ("vm1-eth0", "vm2-eth0", "host1-vboxnet0")}

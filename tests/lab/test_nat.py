@@ -136,13 +136,14 @@ def test_a_session_whose_flows_the_switch_lost_ends_at_the_audit(lab):
     # the same matches with another cookie: the session's flows are replaced, and a
     # replaced flow sends no flow-removed (as if the message had been lost)
     lost = re.findall(r"(priority=\S+) actions=", router.cmd(
-        "ovs-ofctl -O OpenFlow13 dump-flows vr-host1 cookie=%#x/%#x" % session_cookies(cookie)))
+        "ovs-ofctl -O OpenFlow13 dump-flows %s cookie=%#x/%#x" % ((router,) + session_cookies(
+            cookie))))
     assert len(lost) == 2, lost
     try:
         for match in lost:
-            router.cmd("ovs-ofctl -O OpenFlow13 add-flow vr-host1 '%s,actions=drop'" % match)
+            router.cmd("ovs-ofctl -O OpenFlow13 add-flow %s '%s,actions=drop'" % (router, match))
         until(lambda: all(r["cookie"] != cookie for r in natmap_rows(lab)), 20,
               "the audit ending the session whose flows were lost")
     finally:
         for match in lost:
-            router.cmd("ovs-ofctl -O OpenFlow13 --strict del-flows vr-host1 '%s'" % match)
+            router.cmd("ovs-ofctl -O OpenFlow13 --strict del-flows %s '%s'" % (router, match))

@@ -10,6 +10,8 @@ import pytest
 from topos.run.controller_node import listening
 from topos.run.poll import until
 
+pytestmark = pytest.mark.alone  # it looks at the whole machine (tests/machine_lock.py)
+
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 RYU_MANAGER = os.path.join(ROOT, ".venv-ryu", "bin", "ryu-manager")
 MN = ["mn", "--custom", os.path.join(ROOT, "topos", "vmnet.py")]

@@ -17,6 +17,8 @@ a switch port is named after the node and interface it faces (pc1-eth0).
 A mode subclasses World and adds its VMs in add_mode() (docs/adding-a-mode.md).
 """
 
+import os
+
 from mininet.topo import Topo
 
 from plan.addressing import (
@@ -66,9 +68,11 @@ class World(Topo):
     host_interface = None  # where a VM finds its host: this interface's address, else the LAN's
     hides_vms = False  # does the LAN see a VM's traffic come from its host PC (a NAT)?
 
-    def build(self, name="", **params):
-        # the lab's name (topos.run.lab_names): its bridges' and ports' names, not its nodes'
-        self.root_names = RootNames(name)
+    def build(self, name=None, **params):
+        # the lab's name (topos.run.lab_names): its bridges' and ports' names, not its
+        # nodes'; none given: VMNET_LAB_NAME's (a test worker's), else the default lab
+        self.root_names = RootNames(os.environ.get("VMNET_LAB_NAME", "") if name is None
+                                    else name)
         self.lab_name = self.root_names.lab
         unknown = sorted(set(params) - set(self.parameters))
         if unknown:

@@ -31,7 +31,7 @@ def progress_printer(quiet):
     return say
 
 
-def build(mode, params, keep=False, name=""):
+def build(mode, params, keep=False, name=None):
     """The lab for `mode`, named `name` (topos.run.lab_names); parameters are checked
     before anything is built."""
     from topos.modes.registry import topology
@@ -307,7 +307,7 @@ def parser():
     for command in (c, r, t, v, b):
         command.add_argument("--keep", action="store_true",
                              help="keep the run folder (logs, leases, flows) even on success")
-        command.add_argument("--name", default="", help="the lab's name, to run beside others "
+        command.add_argument("--name", help="the lab's name, to run beside others "
                              "(a letter, then up to 4 letters or digits; default: none)")
     return p
 
