@@ -4,6 +4,8 @@ Every tool reads the modes from here; each mode is declared once, in its own mod
 (topos.modes.mode says what a declaration holds; docs/adding-a-mode.md the steps).
 """
 
+import os
+
 from topos.modes import bridged, hostonly, internal, nat, vbox_lab
 from topos.run.errors import LabError
 
@@ -47,3 +49,14 @@ def topology(mode, *params, **options):
             raise LabError("bad parameter %r: write name=value" % param)
         options[name] = parse_value(value)
     return MODES[mode].topology(**options)
+
+
+def lab_file(mode, params):
+    """(mode, params): a mode's name stays, a lab file's path (labs/vagrant.lab) is the
+    `lab` mode with file=PATH. An unknown name is an error naming both."""
+    if mode.endswith(".lab") or os.sep in mode or os.path.isfile(mode):
+        return "lab", ["file=%s" % mode] + list(params)
+    if mode not in MODES or not MODES[mode].columns:
+        raise LabError("unknown mode %r: choose one of %s, or a lab file (labs/*.lab)" % (
+            mode, ", ".join(m for m in MODES if MODES[m].columns)))
+    return mode, list(params)

@@ -18,9 +18,10 @@ import os
 import sys
 
 from controllers.engines import DEFAULT_ENGINE, ENGINES
-from topos.modes.registry import MODES
+from topos.modes.registry import MODES, lab_file
 from topos.run.errors import LabError
 from topos.tools import labs
+from topos.tools.trace_command import trace_command
 
 
 def progress_printer(quiet):
@@ -38,17 +39,6 @@ def build(mode, params, keep=False, name=None):
     from topos.run.lab import Lab
 
     return Lab(topology(mode, *params, name=name), keep=keep)
-
-
-def lab_file(mode, params):
-    """(mode, params): a mode's name stays, a lab file's path (labs/vagrant.lab) is the
-    `lab` mode with file=PATH. An unknown name is an error naming both."""
-    if mode.endswith(".lab") or os.sep in mode or os.path.isfile(mode):
-        return "lab", ["file=%s" % mode] + list(params)
-    if mode not in MODES or not MODES[mode].columns:
-        raise LabError("unknown mode %r: choose one of %s, or a lab file (labs/*.lab)" % (
-            mode, ", ".join(m for m in MODES if MODES[m].columns)))
-    return mode, list(params)
 
 
 def every_column():
@@ -182,6 +172,12 @@ def cmd_bench(args):
     from topos.tools import bench
 
     say = progress_printer(args.json or not sys.stderr.isatty())
+    if args.side_by_side:
+        from topos.tools import side_by_side
+
+        report = side_by_side.bench(args.side_by_side, say=say)
+        print(json.dumps(report, indent=1) if args.json else side_by_side.format_bench(report))
+        return 0 if report["every_check_held"] else 1
     if args.scale:
         from topos.tools import scale
 
@@ -200,44 +196,6 @@ def cmd_bench(args):
     report = bench.bench(modes, args.seconds, say, keep=args.keep)
     print(json.dumps(report, indent=1) if args.json else bench.format_report(report))
     return 0
-
-
-def cmd_trace(args):
-    from topos.modes.registry import topology
-    from topos.tools import trace
-
-    args.mode, args.params = lab_file(args.mode, args.params)
-    topo = topology(args.mode, *args.params, name=args.name)
-    for name in (args.src,) + (() if args.proto == "dns" else (args.dst,)):
-        if name not in topo.hosts() and not looks_like_ip(name):
-            raise LabError("unknown node %r in mode %s (nodes: %s)" % (
-                name, args.mode, ", ".join(sorted(topo.hosts()))))
-    if args.src not in topo.hosts():
-        raise LabError("the source must be a node, not %r" % args.src)
-    from topos.run.lab import Lab
-
-    lab = Lab(topo, keep=args.keep)
-    with lab:
-        dst_ip = args.dst if looks_like_ip(args.dst) or args.proto == "dns" else lab.ip(
-            args.dst)
-        write = os.path.abspath(args.write) if args.write else None
-        request, reply, result = trace.trace(lab, args.src, dst_ip, args.proto, args.port,
-                                             write)
-        print(trace.format_trace(args.src, args.dst, args.proto, request, reply, result))
-        if write:
-            print("every hop's packets: %s (pcapng; tcpdump -r or Wireshark)" % write)
-        lab.failed = not result.ok
-    return 0 if result.ok else 1
-
-
-def looks_like_ip(text):
-    import ipaddress
-
-    try:
-        ipaddress.IPv4Address(text)
-        return True
-    except ValueError:
-        return False
 
 
 def cmd_diagram(args):
@@ -277,7 +235,7 @@ def parser():
     t.add_argument("--port", type=int, help="TCP/UDP port (default: the echo servers')")
     t.add_argument("-w", "--write", metavar="FILE.pcapng",
                    help="save every hop's packets in one pcapng file (one interface per hop)")
-    t.set_defaults(run=cmd_trace)
+    t.set_defaults(run=trace_command)
     p_ = sub.add_parser("predict", help="what a lab file lets reach what, and why, without "
                         "building it")
     p_.add_argument("file", help="a lab file (labs/*.lab; docs/labfiles.md)")
@@ -303,6 +261,8 @@ def parser():
     b.add_argument("--json", action="store_true")
     b.add_argument("--scale", type=int, metavar="VMS",
                    help="instead: time a host-only lab with VMS VMs on host1")
+    b.add_argument("--side-by-side", type=int, metavar="N",
+                   help="instead: start N nat labs at once (ready time, MiB a lab, checks)")
     b.set_defaults(run=cmd_bench)
     for command in (c, r, t, v, b):
         command.add_argument("--keep", action="store_true",
@@ -314,6 +274,8 @@ def parser():
 
 def main(argv=None):
     args = parser().parse_args(argv)
+    if getattr(args, "name", None) is not None:  # every lab this command builds (bench's too)
+        os.environ["VMNET_LAB_NAME"] = args.name
     try:
         return args.run(args)
     except LabError as e:

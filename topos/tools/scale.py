@@ -47,10 +47,11 @@ def two_adapters(vms):
     for n in (0, 1):
         lines += ["VBoxManage hostonlyif create",
                   "VBoxManage dhcpserver add --interface vboxnet%d --server-ip 192.168.%d.100 "
+                  "--netmask 255.255.255.0 "
                   "--lower-ip 192.168.%d.101 --upper-ip 192.168.%d.250 --enable" % (
                       n, 56 + n, 56 + n, 56 + n)]
     for n in range(1, vms + 1):
-        lines += ["VBoxManage createvm --name vm%d" % n,
+        lines += ["VBoxManage createvm --name vm%d --register" % n,
                   "VBoxManage modifyvm vm%d --nic1 hostonly --host-only-adapter1 vboxnet0 "
                   "--nic2 hostonly --host-only-adapter2 vboxnet1" % n]
     return "\n".join(lines) + "\n"
