@@ -1,10 +1,11 @@
 """Lab tests side by side (pytest-xdist), and the few that must have the machine alone.
 
-Every worker's labs are named (VMNET_LAB_NAME=wN: topos.run.lab_names), so they never meet.
-A test marked `alone` looks at the whole machine (every bridge, every lab program, the
-default lab's port 6653): it holds the machine's lock exclusively, every other lab test
-holds it shared, from its module's first test to its last (a module's lab lives that
-long). A gate in front keeps new shared holders out while an exclusive one waits, so it
+Every worker's labs are named (VMNET_LAB_NAME=wN: topos.run.lab_names), so they never meet;
+tests marked `default_lab` build the default lab (port 6653, bridges lan, wan...) and run on
+one worker, one after another (tests/lab/conftest.py). A test marked `alone` looks at the
+whole machine (every bridge, every lab program): it holds the machine's lock exclusively,
+every other lab test holds it shared, from its module's first test to its last (a module's
+lab lives that long). A gate in front keeps new shared holders out while an exclusive one waits, so it
 is not starved.
 """
 

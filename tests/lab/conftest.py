@@ -18,6 +18,12 @@ def pytest_collection_modifyitems(items):
     for item in items:
         if "/tests/lab/" in str(item.fspath):
             item.add_marker(pytest.mark.lab)
+            # pytest-xdist's groups (--dist loadgroup): the default lab's tests on one worker,
+            # one after another; a module's shared lab with its tests; the rest anywhere
+            if item.get_closest_marker("alone") or item.get_closest_marker("default_lab"):
+                item.add_marker(pytest.mark.xdist_group("default-lab"))
+            elif "lab" in item.fixturenames:
+                item.add_marker(pytest.mark.xdist_group(item.module.__name__))
             if os.geteuid() != 0:
                 item.add_marker(pytest.mark.skip(
                     reason="lab test: needs root (namespaces, Open vSwitch); run with sudo"))
@@ -34,11 +40,12 @@ def pytest_runtest_protocol(item, nextitem):
         yield
         return
     alone = item.get_closest_marker("alone") is not None
+    default = alone or item.get_closest_marker("default_lab") is not None
     LOCK.take(exclusive=alone)
     # its labs' name: its worker's (pytest-xdist's gw0 -> w0: topos.run.lab_names), so that
-    # workers never meet; alone, the default lab's (port 6653, bridges lan, wan...)
+    # workers never meet; default_lab or alone: the default lab's (port 6653, lan, wan...)
     worker = os.environ.get("PYTEST_XDIST_WORKER", "")
-    if worker and not alone:
+    if worker and not default:
         os.environ["VMNET_LAB_NAME"] = "w" + worker.lstrip("gw")
     try:
         yield

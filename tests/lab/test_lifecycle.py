@@ -19,7 +19,7 @@ from topos.run.errors import LabError
 from topos.run.lab import Lab
 from topos.run.poll import until
 
-pytestmark = pytest.mark.alone  # it looks at the whole machine (tests/machine_lock.py)
+pytestmark = pytest.mark.default_lab  # port 6653, the bridges lan, wan... (tests/lab/conftest.py)
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 LAB_SWITCHES = {"wan", "lan", "host1-vbox", "host2-vbox"}

@@ -10,7 +10,7 @@ import pytest
 from topos.run.controller_node import listening
 from topos.run.poll import until
 
-pytestmark = pytest.mark.alone  # it looks at the whole machine (tests/machine_lock.py)
+pytestmark = pytest.mark.default_lab  # port 6653, the bridges lan, wan... (tests/lab/conftest.py)
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 RYU_MANAGER = os.path.join(ROOT, ".venv-ryu", "bin", "ryu-manager")
