@@ -18,30 +18,26 @@ def pytest_collection_modifyitems(items):
     for item in items:
         if "/tests/lab/" in str(item.fspath):
             item.add_marker(pytest.mark.lab)
-            # pytest-xdist's groups (--dist loadgroup): the default lab's tests on one worker,
-            # one after another; a module's shared lab with its tests; the rest anywhere
-            if item.get_closest_marker("alone") or item.get_closest_marker("default_lab"):
-                item.add_marker(pytest.mark.xdist_group("default-lab"))
-            elif "lab" in item.fixturenames:
-                item.add_marker(pytest.mark.xdist_group(item.module.__name__))
             if os.geteuid() != 0:
                 item.add_marker(pytest.mark.skip(
                     reason="lab test: needs root (namespaces, Open vSwitch); run with sudo"))
 
 
-LOCK = MachineLock()
+LOCK, DEFAULT_LAB = MachineLock(), MachineLock("default-lab")
 
 
 @pytest.hookimpl(hookwrapper=True)
 def pytest_runtest_protocol(item, nextitem):
     """The machine's lock (tests/machine_lock.py): shared from a module's first test to its
-    last, exclusive for a test marked `alone`."""
+    last, exclusive for a test marked `alone`; the default lab's for `default_lab` ones."""
     if "/tests/lab/" not in str(item.fspath):  # pytest calls it for every test
         yield
         return
     alone = item.get_closest_marker("alone") is not None
     default = alone or item.get_closest_marker("default_lab") is not None
     LOCK.take(exclusive=alone)
+    if default:
+        DEFAULT_LAB.take(exclusive=True)
     # its labs' name: its worker's (pytest-xdist's gw0 -> w0: topos.run.lab_names), so that
     # workers never meet; default_lab or alone: the default lab's (port 6653, lan, wan...)
     worker = os.environ.get("PYTEST_XDIST_WORKER", "")
@@ -53,6 +49,7 @@ def pytest_runtest_protocol(item, nextitem):
         os.environ.pop("VMNET_LAB_NAME", None)
         if alone or nextitem is None or nextitem.module is not item.module:
             LOCK.release()
+            DEFAULT_LAB.release()
 
 
 @pytest.hookimpl(hookwrapper=True)

@@ -80,3 +80,18 @@ def test_check_all_names_each_lab_apart():
     assert names("ab", 5) == ["ab1", "ab2", "ab3", "ab4", "ab5"]
     mine = names("", 5)
     assert len(set(mine)) == 5 and all(checked(n) for n in mine)
+
+
+def test_check_all_prints_each_labs_report_in_order_and_fails_if_one_did(capsys):
+    from topos.tools.side_by_side import print_reports
+
+    reports = [("hostonly", "hostonly: 32 of 32 checks hold\n", "", 0),
+               ("nat", "nat: 37 of 38 checks hold\n", "", 1)]
+    assert print_reports(reports, as_json=False) == 1
+    assert capsys.readouterr().out.splitlines() == ["hostonly: 32 of 32 checks hold",
+                                                    "nat: 37 of 38 checks hold"]
+    merged = [("a", '[{"claim": 1}]', "", 0), ("b", '[{"claim": 2}]', "", 0)]
+    assert print_reports(merged, as_json=True) == 0
+    assert '"claim": 2' in capsys.readouterr().out
+    assert print_reports([("x", "", "no lab: port taken", 2)], as_json=False) == 1
+    assert "x: vmnet check failed (exit 2):\nno lab: port taken" in capsys.readouterr().err

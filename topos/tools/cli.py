@@ -133,16 +133,13 @@ def cmd_table(args):
     from topos.contract import vbox_table
 
     say = progress_printer(args.json or not sys.stderr.isatty())
-    results = []
-    for row in vbox_table.rows():
-        if args.engine and "engine" in MODES[row.mode].topology.parameters:
-            row = replace(row, params=row.params + ("engine=%s" % args.engine,))
-        say("%s: building %s" % (row.virtualbox, row.topo))
-        lab = build(row.mode, row.params, args.keep, args.name)
-        with lab:
-            cells = vbox_table.measure(lab, row, progress=say)
-            lab.failed = not all(c.matches for c in cells.values())  # kept as evidence
-        results.append((row, cells))
+    from topos.tools import side_by_side
+
+    rows = [replace(row, params=row.params + ("engine=%s" % args.engine,))
+            if args.engine and "engine" in MODES[row.mode].topology.parameters else row
+            for row in vbox_table.rows()]
+    say("building %d labs side by side: %s" % (len(rows), ", ".join(r.topo for r in rows)))
+    results = side_by_side.table_rows(rows, args.name, args.keep)
     if args.json:
         print(json.dumps([vbox_table.as_json(r, c) for r, c in results], indent=1))
     else:

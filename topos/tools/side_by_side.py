@@ -57,6 +57,30 @@ def print_reports(reports, as_json):
     return 0 if all(status == 0 for *_, status in reports) else 1
 
 
+# --- vmnet table: its rows' labs side by side ---
+
+def measured_row(row, name, keep):
+    """One row of VirtualBox's table, measured in a lab of its own (in a child process)."""
+    from topos.contract import vbox_table
+    from topos.modes.registry import topology
+    from topos.run.lab import Lab
+
+    with Lab(topology(row.mode, *row.params, name=name), keep=keep) as lab:
+        cells = vbox_table.measure(lab, row)
+        lab.failed = not all(c.matches for c in cells.values())  # kept as evidence
+    return row, cells
+
+
+def table_rows(rows, base="", keep=False):
+    """[(row, cells)] of every row, their labs built and measured at once, in rows' order."""
+    from concurrent.futures import ProcessPoolExecutor
+    from multiprocessing import get_context
+
+    labs = names(base, len(rows))
+    with ProcessPoolExecutor(len(rows), mp_context=get_context("fork")) as pool:
+        return list(pool.map(measured_row, rows, labs, [keep] * len(rows)))
+
+
 # --- vmnet bench --side-by-side N: N `nat` labs started at once ---
 
 def hold(mode, name):
