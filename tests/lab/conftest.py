@@ -40,13 +40,17 @@ def pytest_runtest_protocol(item, nextitem):
         DEFAULT_LAB.take(exclusive=True)
     # its labs' name: its worker's (pytest-xdist's gw0 -> w0: topos.run.lab_names), so that
     # workers never meet; default_lab or alone: the default lab's (port 6653, lan, wan...)
-    worker = os.environ.get("PYTEST_XDIST_WORKER", "")
+    worker, given = os.environ.get("PYTEST_XDIST_WORKER", ""), os.environ.get("VMNET_LAB_NAME")
     if worker and not default:
         os.environ["VMNET_LAB_NAME"] = "w" + worker.lstrip("gw")
+    elif default:
+        os.environ.pop("VMNET_LAB_NAME", None)
     try:
         yield
     finally:
         os.environ.pop("VMNET_LAB_NAME", None)
+        if given is not None:  # the user's own (VMNET_LAB_NAME=x pytest ...)
+            os.environ["VMNET_LAB_NAME"] = given
         if alone or nextitem is None or nextitem.module is not item.module:
             LOCK.release()
             DEFAULT_LAB.release()
