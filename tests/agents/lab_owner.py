@@ -1,5 +1,5 @@
 """A host-only lab in a process of its own that says how far it got (for kill tests).
-python3 lab_owner.py RUNDIR ready|traffic [LAB_NAME]"""
+python3 lab_owner.py RUNDIR|auto ready|traffic [LAB_NAME]   (auto: the lab makes its own)"""
 
 import sys
 import time
@@ -9,7 +9,7 @@ from topos.run.lab import Lab
 
 
 def main(rundir, when, name=""):
-    lab = Lab(HostOnly(name=name), rundir=rundir)
+    lab = Lab(HostOnly(name=name), rundir=None if rundir == "auto" else rundir)
     lab.start()
     print("ready", flush=True)
     if when == "traffic":

@@ -12,6 +12,7 @@ from leftovers import bridges
 
 from topos.contract import check
 from topos.modes.nat import Nat
+from topos.run import inventory
 from topos.run.lab import Lab
 from topos.run.poll import until
 
@@ -70,10 +71,11 @@ def test_three_labs_at_once_hold_and_a_killed_one_cleaned_by_name_leaves_the_oth
 
 
 def test_a_second_lab_of_one_name_is_refused_and_stop_takes_a_lab_down(tmp_path):
-    owner = subprocess.Popen([sys.executable, OWNER, str(tmp_path / "o"), "ready", "sbo"],
+    owner = subprocess.Popen([sys.executable, OWNER, "auto", "ready", "sbo"],
                              cwd=ROOT, stdout=subprocess.PIPE, text=True)
     try:
         assert owner.stdout.readline().strip() == "ready"
+        rundir = next(lab["rundir"] for lab in inventory.registered() if lab["name"] == "sbo")
         refused = run(VMNET + ["check", "hostonly", "--name", "sbo"])
         assert refused.returncode == 2
         assert "a lab named sbo runs already (process %d" % owner.pid in refused.stderr
@@ -81,6 +83,7 @@ def test_a_second_lab_of_one_name_is_refused_and_stop_takes_a_lab_down(tmp_path)
         assert stopped.returncode == 0 and "lab sbo stopped" in stopped.stdout
         until(lambda: owner.poll() is not None, 10, "the lab's owner to end")
         assert not mine("sbo") and "sbo " not in run(VMNET + ["ls"]).stdout
+        assert not os.path.exists(rundir)  # a stop is no failure: no evidence kept
     finally:
         if owner.poll() is None:
             owner.kill()

@@ -269,8 +269,10 @@ class Lab(RecordedMininet):
         self.start()
         return self
 
-    def __exit__(self, kind, *_exc):
-        if kind is not None:
+    def __exit__(self, kind, exc, *_tb):
+        # what went wrong keeps the run folder as evidence; SIGTERM (`vmnet stop`) is a stop
+        stopped = isinstance(exc, SystemExit) and exc.code == 128 + signal.SIGTERM
+        if kind is not None and not stopped:
             self.failed = True
         self.teardown()
 
