@@ -67,7 +67,7 @@ class Model:
                 # DHCP server; its VMs share a switch, as on an internal network
                 gateway = "natnet:%s:%s" % (host.name, name) if net.enabled else None
                 self.add(("natnetwork", host.name, name), "NAT network %s of %s%s" % (
-                    name, host.name, "" if net.enabled else " (disabled)"), gateway,
+                    name, host.name, "" if net.enabled else " (disabled: no NAT)"), gateway,
                     net.dhcp and net.enabled)
                 if gateway:
                     self.nats[gateway] = (host.name, "NAT network %s" % name)

@@ -214,8 +214,9 @@ class VboxLab(World):
         file adds one (dhcpserver add --network NAME: a node of its own)."""
         index, kind = HOST_PCS.index(pc) + 1, KINDS[key[0]]
         switch = self.switch("%s-net%d" % (pc, n), DPID_FILE_NETWORK * index + FILE_SHARED + n)
-        self.switch_roles[switch] = kind.label % {"network": key[2], "host": pc} + (
-            "" if key[0] != "natnetwork" else " (disabled: no NAT)")
+        known = self.model.networks.get(key)  # absent when every cable to it is out
+        self.switch_roles[switch] = known.label if known else kind.label % {
+            "network": key[2], "host": pc}
         server = self.vbox_dhcp(host, key, network=key[2])
         if server:
             node = "dhcp%d%d" % (index, n)

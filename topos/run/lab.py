@@ -32,7 +32,7 @@ from topos.run.switch import VmnetSwitch
 ACTIVE = set()  # labs started and not yet stopped, for the safe cleanup hooks
 
 
-def described(topo):
+def what_it_runs(topo):
     """What a lab runs, as `vmnet ls` shows it: its mode (a lab file's path) and the
     parameters given."""
     options = getattr(topo, "options", {})
@@ -104,7 +104,7 @@ class Lab(RecordedMininet):
             self.failed = False  # set by whoever finds that something did not hold
             os.makedirs(os.path.join(self.rundir, "leases"), exist_ok=True)
             inventory = Inventory(self.rundir, name=self.name, slot=self.slot, port=self.port,
-                                  what=described(topo), nodes=len(topo.hosts()))
+                                  what=what_it_runs(topo), nodes=len(topo.hosts()))
         self.started = False
         self._old_sigterm = None
         params.setdefault("switch", VmnetSwitch)

@@ -32,13 +32,13 @@ def progress_printer(quiet):
     return say
 
 
-def build(mode, params, keep=False, name=None):
-    """The lab for `mode`, named `name` (topos.run.lab_names); parameters are checked
-    before anything is built."""
+def build(mode, params, keep=False):
+    """The lab for `mode` (named as --name says: main); parameters are checked before
+    anything is built."""
     from topos.modes.registry import topology
     from topos.run.lab import Lab
 
-    return Lab(topology(mode, *params, name=name), keep=keep)
+    return Lab(topology(mode, *params), keep=keep)
 
 
 def every_column():
@@ -71,7 +71,7 @@ def cmd_check(args):
         if args.repeat > 1 and round_ % len(runs) == 0:
             say("round %d of %d" % (round_ // len(runs) + 1, args.repeat))
         say("%s: building the lab" % " ".join([mode] + params))
-        lab = build(mode, params, args.keep, args.name)
+        lab = build(mode, params, args.keep)
         with lab:
             say("%s: lab ready (run folder %s), checking the claims" % (mode, lab.rundir))
             observations = check.check(lab, progress=lambda s, m=mode: say("%s: %s" % (m, s)))
@@ -98,7 +98,7 @@ def check_lab_file(args, mode, params):
 
     say = progress_printer(args.json or not sys.stderr.isatty())
     say("%s: building the lab" % params[0])
-    lab = build(mode, params, args.keep, args.name)
+    lab = build(mode, params, args.keep)
     with lab:
         say("lab ready (run folder %s), proving the model's predictions" % lab.rundir)
         observations = labcheck.check(lab, progress=say)
@@ -158,7 +158,7 @@ def cmd_run(args):
 
     setLogLevel("info")
     args.mode, args.params = lab_file(args.mode, args.params)
-    lab = build(args.mode, args.params, args.keep, args.name)
+    lab = build(args.mode, args.params, args.keep)
     with lab:
         print("*** vmnetlab %s ready; run folder %s" % (args.mode, lab.rundir))
         VmnetCLI(lab)
@@ -271,8 +271,8 @@ def parser():
 
 def main(argv=None):
     args = parser().parse_args(argv)
-    if getattr(args, "name", None) is not None:  # every lab this command builds (bench's too)
-        os.environ["VMNET_LAB_NAME"] = args.name
+    if getattr(args, "name", None) is not None:  # the name of every lab this command builds
+        os.environ["VMNET_LAB_NAME"] = args.name  # (World.build reads it: bench's labs too)
     try:
         return args.run(args)
     except LabError as e:

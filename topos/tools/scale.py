@@ -10,6 +10,7 @@ from topos.modes.registry import topology
 from topos.run.controller_node import VmnetController
 from topos.run.lab import Lab
 from topos.run.preflight import preflight
+from topos.tools.labs import rss_kib
 
 
 def scale(vms, say=print):
@@ -23,7 +24,7 @@ def scale(vms, say=print):
         ready = time.monotonic() - start
         say("host-only with %d VMs ready in %.1f s" % (vms, ready))
         unreachable = pinged(lab, [(vm, None) for vm, pc in topo.vms.items() if pc == "host1"])
-        memory = [rss_kib(lab.get(vm)) for vm, pc in topo.vms.items() if pc == "host1"]
+        memory = [node_rss_kib(lab.get(vm)) for vm, pc in topo.vms.items() if pc == "host1"]
     with tempfile.TemporaryDirectory(prefix="vmnetlab-scale-") as folder:
         path = "%s/two-adapters.lab" % folder
         with open(path, "w") as f:
@@ -64,14 +65,6 @@ def pinged(lab, targets):
             if "1 received" not in host1.cmd("ping -c1 -W2 %s" % lab.ip(vm, intf))]
 
 
-def rss_kib(node):
+def node_rss_kib(node):
     """Resident memory of a node's processes: its shell, DHCP client and echo servers."""
-    pids = [node.shell.pid] + [p.pid for p in node.processes]
-    total = 0
-    for pid in pids:
-        try:
-            with open("/proc/%d/status" % pid) as f:
-                total += next(int(line.split()[1]) for line in f if line.startswith("VmRSS"))
-        except (OSError, StopIteration):
-            continue
-    return total
+    return sum(rss_kib(pid) for pid in [node.shell.pid] + [p.pid for p in node.processes])

@@ -12,7 +12,7 @@ def trace_command(args):
     from topos.tools import trace
 
     args.mode, args.params = lab_file(args.mode, args.params)
-    topo = topology(args.mode, *args.params, name=args.name)
+    topo = topology(args.mode, *args.params)
     for name in (args.src,) + (() if args.proto == "dns" else (args.dst,)):
         if name not in topo.hosts() and not looks_like_ip(name):
             raise LabError("unknown node %r in mode %s (nodes: %s)" % (
