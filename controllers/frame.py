@@ -4,15 +4,19 @@ Pure Python: no framework, no socket.
 The framework's packet library follows what a header announces: UDP ports 4789, 6081 and 8472
 lead it into a VXLAN or Geneve frame, and inside one a TCP option of length 0 makes it loop for
 ever (a single datagram froze the controller). So no library parser ever reads a guest's bytes:
-`read` takes exactly Ethernet (and one VLAN tag), ARP, IPv4, the TCP, UDP or ICMP header and a
-DHCP message, and stops there. What a header carries beyond that - a tunnel's inner frame, GRE,
-IPv6 and its extension headers, a second VLAN tag - is data to forward, never looked into.
+`read` takes exactly Ethernet (and one VLAN tag), ARP, IPv4, IPv6 (controllers.frame_ipv6: its
+extension headers bounded, Neighbor Discovery's options checked), the TCP, UDP, ICMP or ICMPv6
+header and a DHCP message, and stops there. What a header carries beyond that - a tunnel's
+inner frame, GRE, ESP, a fragment's rest, a second VLAN tag - is data to forward, never looked
+into.
 """
 
 import socket
 import struct
 from dataclasses import dataclass, field
 from typing import Dict, Optional
+
+from controllers.frame_ipv6 import ETH_IPV6, ICMPV6, Icmp6, Ipv6, Malformed6, read_icmp6, read_ipv6
 
 ETH_HEADER = 14
 ETH_IP, ETH_ARP, ETH_VLAN = 0x0800, 0x0806, 0x8100
@@ -96,10 +100,12 @@ class Frame:
     vlan: Optional[int] = None  # the VLAN id of a tagged frame (whose payload is not read)
     arp: Optional[Arp] = None
     ip: Optional[Ipv4] = None
+    ip6: Optional[Ipv6] = None
     tcp: Optional[Tcp] = None
     udp: Optional[Udp] = None
     icmp: Optional[Icmp] = None
     dhcp: Optional[Dhcp] = None
+    icmp6: Optional[Icmp6] = None
     table: int = 0
 
     @property
@@ -185,7 +191,15 @@ def read_ipv4(data):
     headers, l4 = {}, start + ihl
     if ip.fragment:
         return ip, headers
-    if ip.proto == TCP:
+    headers.update(read_l4(data, ip.proto, l4, end))
+    return ip, headers
+
+
+def read_l4(data, proto, l4, end, dhcp=True):
+    """{tcp|udp|icmp|dhcp: header} of the upper layer at `l4` (IPv4's or IPv6's; DHCP is
+    IPv4's only)."""
+    headers = {}
+    if proto == TCP:
         _need(data, l4 + 20, "TCP header")
         offset = (data[l4 + 12] >> 4) * 4
         if offset < 20 or l4 + offset > end:
@@ -194,21 +208,36 @@ def read_ipv4(data):
         sport, dport, seq = struct.unpack_from("!HHI", data, l4)
         flags = struct.unpack_from("!H", data, l4 + 12)[0] & 0x1FF
         headers["tcp"] = Tcp(sport, dport, seq, flags)
-    elif ip.proto == UDP:
+    elif proto == UDP:
         if l4 + 8 > end:
             raise Malformed("truncated UDP header")
         sport, dport, length = struct.unpack_from("!HHH", data, l4)
         if length < 8 or l4 + length > end:
             raise Malformed("UDP length %d" % length)
         headers["udp"] = Udp(sport, dport)
-        if sport in DHCP_PORTS and dport in DHCP_PORTS:
+        if dhcp and sport in DHCP_PORTS and dport in DHCP_PORTS:
             headers["dhcp"] = read_dhcp(data, l4 + 8, l4 + length)
         # any other payload (VXLAN, Geneve, a DNS message ...) is data
-    elif ip.proto == ICMP:
+    elif proto == ICMP:
         if l4 + 8 > end:
             raise Malformed("truncated ICMP header")
         headers["icmp"] = Icmp(data[l4], data[l4 + 1], struct.unpack_from("!H", data, l4 + 4)[0])
-    return ip, headers
+    return headers
+
+
+def read_v6(data):
+    """(Ipv6, {tcp|udp|icmp6: header}) of the packet after the Ethernet header."""
+    try:
+        ip, end, l4 = read_ipv6(data, ETH_HEADER)
+        if ip.fragment:
+            return ip, {}
+        if ip.next_header == ICMPV6:
+            return ip, {"icmp6": read_icmp6(data, l4, end, ip.hop_limit)}
+    except Malformed6 as e:
+        raise Malformed(str(e)) from None
+    if ip.next_header not in (TCP, UDP):
+        return ip, {}
+    return ip, read_l4(data, ip.next_header, l4, end, dhcp=False)
 
 
 def read_arp(data):
@@ -239,4 +268,7 @@ def read(data, deep=True, table=0):
         return Frame(data, dst, src, ethertype, ip=ip, table=table, **headers)
     if ethertype == ETH_ARP:
         return Frame(data, dst, src, ethertype, arp=read_arp(data), table=table)
+    if ethertype == ETH_IPV6:
+        ip6, headers = read_v6(data)
+        return Frame(data, dst, src, ethertype, ip6=ip6, table=table, **headers)
     return Frame(data, dst, src, ethertype, table=table)

@@ -22,6 +22,7 @@ from controllers.boundary import Drops
 from controllers.core import Core
 from controllers.dhcp_server import DhcpServer
 from controllers.engines import ENGINES
+from controllers.ipv6_gate import Ipv6Gate
 from controllers.learning import LearningSwitch
 from controllers.nat_engine import RouterFacts
 from controllers.neighbours import Neighbours
@@ -49,6 +50,7 @@ class VirtualRouter(Core):
         self.drops = Drops(cfg.name)  # what the router refused, counted
         self.dhcp = DhcpServer(cfg, self.drops)
         self.ports = VmPorts(cfg, self.dhcp)  # the gate, and each VM's address
+        self.ipv6 = Ipv6Gate()  # the gate's IPv6 half: who holds which IPv6 address
         self.neighbours = Neighbours(cfg, self.drops)
         # its flows carry a cookie of their own: a MAC that moves deletes learned flows only
         self.switch = LearningSwitch(name=cfg.name, flood=self.vm_flood, cookie=COOKIE_LEARNED)
@@ -105,7 +107,8 @@ class VirtualRouter(Core):
         a VM's side passes the gate (controllers.vm_ports) before anything looks at what it
         carries: every path below starts after it."""
         if in_port not in (self.cfg.uplink_port, self.cfg.host_port):
-            refused = self.ports.refuses(in_port, frame.src)
+            refused = self.ports.refuses(in_port, frame.src) or (
+                frame.ip6 is not None and self.ipv6.refuses(in_port, frame))
             if refused:
                 self.drops.drop(refused)
                 return []

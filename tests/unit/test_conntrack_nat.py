@@ -120,7 +120,8 @@ def test_a_vm_forging_host1s_address_over_ipv6_reaches_nothing_outside(router):
     v6 = dict(in_port=VM1_PORT, eth_type=0x86DD, eth_src=VM1_MAC, eth_dst=PC1_MAC)
     assert router.table.forward(**v6) == [(CONTROLLER, dict(v6, table_id=0))]
     frame = bytes.fromhex(PC1_MAC.replace(":", "") + VM1_MAC.replace(":", "")) + (
-        b"\x86\xdd" + b"\x60" + bytes(39))
+        b"\x86\xdd" + bytes.fromhex("6000000000003b40fe800000000000000000000000000001"
+                                  "20010db8000000000000000000000014"))  # -> 2001:db8::14
     rules = router.packet_in(VM1_PORT, read(frame), 5.0)
     assert not any(isinstance(r, PacketOut) and any(
         getattr(a, "port", None) in (UPLINK, HOST) for a in r.actions) for r in rules)

@@ -1,5 +1,6 @@
 """The boundary's reading of a frame (controllers.frame): exactly the headers the cores need,
-and nothing a header announces beyond them - tunnels, GRE, IPv6, a second VLAN tag are data."""
+and nothing a header announces beyond them - tunnels, GRE, a second VLAN tag are data (IPv6:
+tests/unit/test_frame_ipv6.py)."""
 
 import struct
 
@@ -48,11 +49,9 @@ def test_a_tunnel_datagram_is_read_to_its_udp_header_and_no_further(port):
     assert frame.tcp is None and frame.dhcp is None  # the inner TCP header is not ours to read
 
 
-def test_gre_ipv6_and_a_vlan_stack_are_data():
+def test_gre_and_a_vlan_stack_are_data():
     gre = read(ethernet(ipv4(47, b"\x00\x00\x65\x58" + broken_tcp_frame())))
     assert gre.ip.proto == 47 and gre.l4 is None and gre.icmp is None
-    v6 = read(ethernet(b"\x60" + bytes(39) + b"\x00" * 8, ethertype=0x86DD))  # hop-by-hop
-    assert v6.ethertype == 0x86DD and v6.ip is None
     stacked = read(ethernet(b"\x00\x0a\x81\x00\x00\x14\x08\x00" + ipv4(6, b""),
                             ethertype=0x8100))
     assert (stacked.vlan, stacked.ethertype, stacked.ip) == (10, 0x8100, None)

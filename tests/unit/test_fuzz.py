@@ -26,8 +26,9 @@ pytest.importorskip("os_ken", reason="needs os-ken's packet library to build val
 
 from os_ken.lib.packet import arp, dhcp, ethernet, icmp, ipv4, tcp, udp  # noqa: E402
 from routers import plain_routers  # noqa: E402
+from test_frame_ipv6 import extension, ipv6, nd_option  # noqa: E402
 
-from controllers import dhcp_server, learning, neighbours  # noqa: E402
+from controllers import dhcp_server, ipv6_gate, learning, neighbours  # noqa: E402
 from controllers.boundary import Drops, Malformed, handle  # noqa: E402
 from controllers.checksum import complete  # noqa: E402
 from controllers.engines import ENGINES  # noqa: E402
@@ -87,6 +88,7 @@ def templates():
         from_vm(udp.udp(src_port=40004, dst_port=33434), 17, ttl=1),
     ]
     vm += [tunnelled(port, dst) for port in TUNNEL_PORTS for dst in (INET, "192.168.1.20")]
+    vm += ipv6_templates()
     vm += [other_kind(kind, mac) for kind in OTHER_KINDS for mac in FORGED_MACS]
     vm += [dhcp_frame(1, mac=mac) for mac in FORGED_MACS]
     vm += [forged("10.0.2.50"), forged("10.0.2.2"), forged("10.0.2.255")]  # a static guest's
@@ -174,6 +176,39 @@ def forged(src, dst="192.168.1.20", proto=17, dst_mac=GATEWAY_MAC, eth=None):
                  ipv4.ipv4(src=src, dst=dst, proto=proto), body, b"forged")
 
 
+VM_LL, VM2_LL = "fe80::a00:27ff:fe00:1", "fe80::a00:27ff:fe00:2"
+
+
+def v6(next_header, payload, src=VM_LL, dst="ff02::1", hop_limit=255, dst_mac=None):
+    dst_mac = dst_mac or "33:33:00:00:00:01"
+    return (bytes.fromhex(dst_mac.replace(":", "") + VM_MAC.replace(":", "")) + b"\x86\xdd"
+            + ipv6(next_header, payload, src=src, dst=dst, hop_limit=hop_limit))
+
+
+def ipv6_templates():
+    """What a guest's IPv6 sends by itself (address detection, a neighbour's question and
+    answer, a router solicitation, a listener report), and a guest's own: an echo and UDP
+    out, a chain of extension headers, a fragment, another VM's address advertised."""
+    import ipaddress
+
+    def nd(kind, target, option=None, src=VM_LL):
+        body = bytes([kind, 0, 0, 0, 0, 0, 0, 0]) + ipaddress.IPv6Address(target).packed
+        return v6(58, body + (nd_option(*option) if option else b""), src=src)
+
+    udp6 = struct.pack("!HHHH", 40005, 7002, 13, 0) + b"hello"
+    return [
+        nd(135, VM_LL, src="::"), nd(136, VM_LL, (2, VM_MAC)), nd(135, VM2_LL, (1, VM_MAC)),
+        nd(136, VM2_LL, (2, VM_MAC)), nd(136, VM_LL, (2, VM2_MAC)),
+        v6(58, bytes([133, 0, 0, 0, 0, 0, 0, 0]) + nd_option(1, VM_MAC), dst="ff02::2"),
+        v6(58, bytes([143, 0, 0, 0, 0, 0, 0, 0]), src="::", dst="ff02::16", hop_limit=1),
+        v6(58, bytes([128, 0, 0, 0, 0, 7, 0, 1]) + b"x" * 32, dst="2001:db8:203::10",
+           hop_limit=64, dst_mac=GATEWAY_MAC),
+        v6(60, extension(60) * 3 + extension(17) + udp6, dst=VM2_LL, hop_limit=64,
+           dst_mac=VM2_MAC),
+        v6(44, struct.pack("!BBHI", 17, 0, 1, 9) + udp6, dst=VM2_LL, dst_mac=VM2_MAC),
+    ]
+
+
 def mutate(frame, rng):
     frame = bytearray(frame)
     how = rng.randrange(7)
@@ -204,6 +239,13 @@ def ready_router(engine="openflow"):
     for frame in (dhcp_frame(1), dhcp_frame(3, options=[(50, bytes([10, 0, 2, 15]))])):
         handle(router, VM_PORT, frame, now, drops)
     handle(router, 1, templates()[1][0], now, drops)  # r1's MAC
+    import ipaddress
+
+    vm2 = bytes.fromhex(VM2_MAC.replace(":", ""))  # vm2 holds its link-local address
+    says = bytes([136, 0, 0, 0, 0, 0, 0, 0]) + ipaddress.IPv6Address(VM2_LL).packed
+    handle(router, 11, b"\x33\x33\0\0\0\x01" + vm2 + b"\x86\xdd" + ipv6(
+        58, says + bytes([2, 1]) + vm2, src=VM2_LL, dst="ff02::1", hop_limit=255), now, drops)
+    assert router.ipv6.holder[VM2_LL] == 11
     return router, drops
 
 
@@ -281,6 +323,10 @@ def violations(rules, router, fed, now):
             continue
         if sent_source(rule) not in (VM_MAC,) + OWN_MACS:
             found.append(("a frame left with another source MAC", (fed, rule)))
+        left = read(rule.data)
+        if left.ip6 is not None and (router.ipv6.holder.get(left.ip6.src, VM_PORT) != VM_PORT
+                                     or left.icmp6 and left.icmp6.lladdr not in (None, VM_MAC)):
+            found.append(("an IPv6 frame left with another VM's address or MAC", (fed, rule)))
         if not ports & {c.uplink_port, c.host_port, TABLE}:
             continue
         sent, through_table = read(rule.data), TABLE in ports  # the session's flows rewrite it
@@ -334,6 +380,7 @@ def within_caps(router):
     return (len(router.switch.stations) <= learning.MAX_STATIONS
             and len(router.neighbours.pending) <= neighbours.WAITING_ADDRESSES
             and len(router.neighbours.challenged) <= neighbours.WAITING_ADDRESSES
+            and len(router.ipv6.holder) <= len(router.cfg.vm_ports) * ipv6_gate.MAX_ADDRESSES
             and len(router.dhcp.client_port) <= len(router.cfg.vm_ports)
             * dhcp_server.CLIENTS_PER_PORT
             and (nat is None or len(nat.sessions) <= router.cfg.sessions_total))
