@@ -9,7 +9,8 @@ bad checksum and be dropped: the first SYN of every connection would be lost.
 
 import struct
 
-ETH_IPV4 = 0x0800
+ETH_IPV4, ETH_IPV6 = 0x0800, 0x86DD
+IPV6_HEADER = 40
 TCP, UDP = 6, 17
 CHECKSUM_AT = {TCP: 16, UDP: 6}  # offset of the checksum inside the L4 header
 
@@ -24,17 +25,29 @@ def ones_complement_sum(data):
 
 
 def l4_checksum(src, dst, proto, segment):
-    pseudo = src + dst + struct.pack("!BBH", 0, proto, len(segment))
+    if len(src) == 16:  # IPv6's pseudo-header (RFC 8200 §8.1)
+        pseudo = src + dst + struct.pack("!I3xB", len(segment), proto)
+    else:
+        pseudo = src + dst + struct.pack("!BBH", 0, proto, len(segment))
     return ~ones_complement_sum(pseudo + segment) & 0xFFFF
 
 
 def complete(frame):
-    """`frame` with its IPv4 TCP/UDP checksum computed in full; any frame that is not a
-    whole, valid IPv4 TCP/UDP packet (a bad header, a fragment, a segment cut short) is
-    returned unchanged: only the checksum's two bytes are ever written.
+    """`frame` with its IPv4 or IPv6 TCP/UDP checksum computed in full; any frame that is not
+    a whole, valid TCP/UDP packet (a bad header, a fragment, a segment cut short, IPv6
+    extension headers before it) is returned unchanged: only the checksum's two bytes are
+    ever written.
 
     The checksum covers what the header says the segment is: for UDP its length field (bytes
     after it inside the IP payload are not the datagram's), for TCP the IP payload."""
+    if len(frame) >= 14 + IPV6_HEADER and struct.unpack_from("!H", frame, 12)[0] == ETH_IPV6:
+        if frame[14] >> 4 != 6:
+            return frame
+        start = 14 + IPV6_HEADER
+        end = start + struct.unpack_from("!H", frame, 18)[0]
+        if end > len(frame):
+            return frame
+        return _completed(frame, frame[20], start, end, frame[22:38], frame[38:54])
     if len(frame) < 34 or struct.unpack_from("!H", frame, 12)[0] != ETH_IPV4:
         return frame
     version, ihl = frame[14] >> 4, (frame[14] & 0x0F) * 4
@@ -44,7 +57,13 @@ def complete(frame):
     if (version != 4 or ihl < 20 or total_length < ihl or proto not in CHECKSUM_AT
             or fragment or total_length > len(frame) - 14):
         return frame
-    start, end = 14 + ihl, 14 + total_length
+    return _completed(frame, proto, 14 + ihl, 14 + total_length, frame[26:30], frame[30:34])
+
+
+def _completed(frame, proto, start, end, src, dst):
+    """`frame` whose segment of `proto` lies in [start, end), its checksum computed."""
+    if proto not in CHECKSUM_AT:
+        return frame
     at = start + CHECKSUM_AT[proto]
     if end < at + 2 or (proto == UDP and frame[at:at + 2] == b"\0\0"):
         return frame  # truncated, or a UDP datagram sent without a checksum
@@ -55,7 +74,7 @@ def complete(frame):
         end = start + length
     segment = bytearray(frame[start:end])
     segment[at - start:at - start + 2] = b"\0\0"
-    value = l4_checksum(frame[26:30], frame[30:34], proto, bytes(segment))
+    value = l4_checksum(src, dst, proto, bytes(segment))
     if proto == UDP and value == 0:
         value = 0xFFFF
     out = bytearray(frame)

@@ -17,6 +17,28 @@ LAN_POOL = ("192.168.1.100", "192.168.1.199")  # r1's DHCP pool (bridged VMs lea
 MAX_VMS = 150  # a host-only network hands out .101 - .250
 HOST_PCS = ("host1", "host2")
 
+# --- the world's IPv6 (docs/contract.md §1): documentation prefixes (RFC 3849) ---
+# The ISP's link to r1 and inet's network, and the prefix it delegates to the home: r1
+# advertises its first /64 on the LAN (SLAAC), routes IPv6 without NAT, and lets nothing new
+# in (RFC 6092's simple security).
+WAN6 = ipaddress.ip_network("2001:db8:203::/64")
+INET6_IP, R1_WAN6_IP = "2001:db8:203::10", "2001:db8:203::1"
+HOME6 = ipaddress.ip_network("2001:db8:1::/48")  # the ISP's delegation to r1
+LAN6 = ipaddress.ip_network("2001:db8:1:1::/64")
+R1_LAN6_IP = "2001:db8:1:1::1"
+
+
+def slaac_ip(mac, net=LAN6):
+    """The address a node forms from a router's prefix and its MAC (modified EUI-64,
+    RFC 4291 appendix A), as Linux does with its default addr_gen_mode."""
+    octets = bytes.fromhex(mac.replace(":", ""))
+    eui = bytes([octets[0] ^ 0x02]) + octets[1:3] + b"\xff\xfe" + octets[3:]
+    return str(ipaddress.ip_network(net).network_address + int.from_bytes(eui, "big"))
+
+
+def link_local(mac):
+    return slaac_ip(mac, "fe80::/64")
+
 
 def lan_ip(octet):
     return str(LAN.network_address + octet)

@@ -2,7 +2,7 @@
 the addresses of the NAT's name server. Like plan.addressing, it imports nothing of the lab.
 """
 
-from plan.addressing import INET_IP, PCS, R1_LAN_IP, lan_ip
+from plan.addressing import INET6_IP, INET_IP, PCS, R1_LAN_IP, lan_ip
 
 # The LAN's names live under the home's domain (RFC 8375's home.arpa): r1's dnsmasq answers
 # for it and asks inet for everything else.
@@ -12,7 +12,7 @@ HOME_NAMES = dict({"router": R1_LAN_IP, "r1": R1_LAN_IP},
 
 # The internet's one zone, served by inet's authoritative server (NSD).
 ZONE = "example.test"
-WWW = "www.example.test"  # -> INET_IP: the name every mode's claim resolves and reaches
+WWW = "www.example.test"  # -> INET_IP and INET6_IP: the name every claim resolves and reaches
 TWO_ADDRESSES = ("203.0.113.10", "203.0.113.20")  # two.example.test
 ALIAS = "alias.example.test"  # a CNAME of www
 MISSING = "nope.example.test"  # does not exist: NXDOMAIN
@@ -28,7 +28,9 @@ def zone_file():
         "@ IN SOA ns hostmaster 1 3600 600 86400 300",
         "@ IN NS ns",
         "ns IN A %s" % INET_IP,
+        "ns IN AAAA %s" % INET6_IP,
         "www IN A %s" % INET_IP,
+        "www IN AAAA %s" % INET6_IP,
         "alias IN CNAME www",
     ]
     lines += ["two IN A %s" % address for address in TWO_ADDRESSES]

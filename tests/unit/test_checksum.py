@@ -46,3 +46,27 @@ def test_udp_without_a_checksum_and_other_frames_are_untouched():
     assert complete(bytes(no_sum)) == bytes(no_sum)
     arp = bytes(12) + b"\x08\x06" + bytes(28)
     assert complete(arp) == arp
+
+
+@pytest.mark.parametrize("l4, offset", [
+    (tcp.tcp(src_port=40000, dst_port=7001, bits=tcp.TCP_SYN), 16),
+    (udp.udp(src_port=40000, dst_port=7002), 6),
+])
+def test_an_unfinished_ipv6_checksum_is_completed(l4, offset):
+    """A guest's first SYN over IPv6 goes through the controller too (the learning switch):
+    its checksum, left for the card, must be whole when it comes back out."""
+    from os_ken.lib.packet import ipv6
+
+    p = packet.Packet()
+    p.add_protocol(ethernet.ethernet(src="08:00:27:00:00:01", dst="08:00:27:00:00:02",
+                                     ethertype=0x86DD))
+    p.add_protocol(ipv6.ipv6(src="2001:db8:1:1::15", dst="2001:db8:203::10",
+                             nxt=6 if isinstance(l4, tcp.tcp) else 17))
+    p.add_protocol(l4)
+    p.add_protocol(b"hello")
+    p.serialize()
+    good = bytes(p.data)
+    partial = bytearray(good)
+    partial[54 + offset:56 + offset] = b"\x12\x34"
+    assert complete(bytes(partial)) == good
+    assert complete(good[:60]) == good[:60]  # cut short: left alone

@@ -360,7 +360,10 @@ def loops(router, table, rules, now, depth=0):
 
 def owned_bytes(frame):
     """The bytes controllers.checksum.complete() may write in `frame`: a valid IPv4 TCP or UDP
-    header's checksum, else none."""
+    header's checksum (IPv6: right after the fixed header), else none."""
+    if len(frame) >= 54 and frame[12:14] == b"\x86\xdd" and frame[14] >> 4 == 6:
+        at = 54 + {6: 16, 17: 6}.get(frame[20], -10**6)
+        return {at, at + 1} if at > 0 else set()
     if len(frame) < 34 or frame[12:14] != b"\x08\x00" or frame[14] >> 4 != 4:
         return set()
     ihl = (frame[14] & 0x0F) * 4

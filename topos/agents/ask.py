@@ -32,14 +32,26 @@ def resent(sock):
         return 0
 
 
+def family(ip):
+    """(address family, the any-address) of `ip` (IPv6: "fe80::1%eth0" names its link)."""
+    return (socket.AF_INET6, "::") if ":" in ip else (socket.AF_INET, "0.0.0.0")
+
+
+def peer(ip, port):
+    """The socket address of ip:port; a link-local IPv6 one with its link's index."""
+    if ":" not in ip:
+        return ip, port
+    return socket.getaddrinfo(ip, port, socket.AF_INET6, 0, 0, socket.AI_NUMERICHOST)[0][4]
+
+
 def ask_tcp(ip, port, timeout, marker, source_port=0):
-    s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    s = socket.socket(family(ip)[0], socket.SOCK_STREAM)
     try:
         if source_port:
             s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-            s.bind(("0.0.0.0", source_port))
+            s.bind((family(ip)[1], source_port))
         s.settimeout(timeout)
-        s.connect((ip, port))
+        s.connect(peer(ip, port))
         syn = resent(s)
         s.sendall(marker.encode() + b"\n")
         s.shutdown(socket.SHUT_WR)  # all of the request: the server answers, then closes
@@ -61,19 +73,19 @@ def ask_tcp(ip, port, timeout, marker, source_port=0):
 
 
 def ask_udp(ip, port, timeout, marker, source_port=0):
-    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    s = socket.socket(family(ip)[0], socket.SOCK_DGRAM)
     retries = 0
     try:
         if source_port:
-            s.bind(("0.0.0.0", source_port))
+            s.bind((family(ip)[1], source_port))
         deadline = time.monotonic() + timeout
-        s.sendto(marker.encode() + b"\n", (ip, port))
+        s.sendto(marker.encode() + b"\n", peer(ip, port))
         retry_at = time.monotonic() + RETRY_AFTER
         while True:
             now = time.monotonic()
             if retries == 0 and retry_at <= now < deadline:
                 retries = 1
-                s.sendto(marker.encode() + b"\n", (ip, port))
+                s.sendto(marker.encode() + b"\n", peer(ip, port))
             wait_until = retry_at if retries == 0 else deadline
             if now >= deadline:
                 return {"answer": None, "retries": retries, "first_packet": retries,

@@ -30,6 +30,8 @@ MAX_LINE = 4096  # bytes kept of one request line; a longer line is answered in 
 IDLE = 60.0  # seconds a connection may stay silent before it is closed
 DATAGRAM = 65535
 IP_PKTINFO = getattr(sockets, "IP_PKTINFO", 8)  # Linux's value, where the module lacks it
+IPV6_RECVPKTINFO = getattr(sockets, "IPV6_RECVPKTINFO", 49)
+IPV6_PKTINFO = getattr(sockets, "IPV6_PKTINFO", 50)
 
 
 def answer(name, peer, request):
@@ -64,16 +66,22 @@ class EchoServer:
         (self.poll.modify if change else self.poll.register)(sock.fileno(), events)
 
     def listen(self, proto, port):
+        """One socket a family: an IPv4 peer is seen as itself, never as ::ffff:a.b.c.d."""
         kind = sockets.SOCK_STREAM if proto == "tcp" else sockets.SOCK_DGRAM
-        s = sockets.socket(sockets.AF_INET, kind)
-        s.setsockopt(sockets.SOL_SOCKET, sockets.SO_REUSEADDR, 1)
-        s.bind(("0.0.0.0", port))
-        if proto == "tcp":
-            s.listen(128)
-        else:  # which local address a datagram came to: the answer comes from it
-            s.setsockopt(sockets.IPPROTO_IP, IP_PKTINFO, 1)
-        s.setblocking(False)
-        self.watch(s, READ, self.accept if proto == "tcp" else self.datagram)
+        for family, anywhere in ((sockets.AF_INET, "0.0.0.0"), (sockets.AF_INET6, "::")):
+            s = sockets.socket(family, kind)
+            s.setsockopt(sockets.SOL_SOCKET, sockets.SO_REUSEADDR, 1)
+            if family == sockets.AF_INET6:
+                s.setsockopt(sockets.IPPROTO_IPV6, sockets.IPV6_V6ONLY, 1)
+            s.bind((anywhere, port))
+            if proto == "tcp":
+                s.listen(128)
+            elif family == sockets.AF_INET:  # the local address a datagram came to: the
+                s.setsockopt(sockets.IPPROTO_IP, IP_PKTINFO, 1)  # answer comes from it
+            else:
+                s.setsockopt(sockets.IPPROTO_IPV6, IPV6_RECVPKTINFO, 1)
+            s.setblocking(False)
+            self.watch(s, READ, self.accept if proto == "tcp" else self.datagram)
 
     # --- UDP: one answer per datagram ---
     def datagram(self, s):
@@ -81,12 +89,16 @@ class EchoServer:
         (and a NAT on the way needs): a host with several addresses would otherwise answer
         from the one its route back prefers."""
         try:
-            data, ancillary, _flags, peer = s.recvmsg(DATAGRAM, sockets.CMSG_SPACE(12))
+            data, ancillary, _flags, peer = s.recvmsg(DATAGRAM, sockets.CMSG_SPACE(20))
             info = [(level, kind, value) for level, kind, value in ancillary
-                    if (level, kind) == (sockets.IPPROTO_IP, IP_PKTINFO) and len(value) >= 12]
-            if info:  # struct in_pktinfo: ifindex, spec_dst (the local address), addr
+                    if (level, kind) in ((sockets.IPPROTO_IP, IP_PKTINFO),
+                                         (sockets.IPPROTO_IPV6, IPV6_PKTINFO))
+                    and len(value) >= 12]
+            if info and info[0][0] == sockets.IPPROTO_IP:
+                # struct in_pktinfo: ifindex, spec_dst (the local address), addr
                 info = [(sockets.IPPROTO_IP, IP_PKTINFO, b"\0" * 4 + info[0][2][4:8] +
                          b"\0" * 4)]
+            # struct in6_pktinfo (the local address, ifindex) goes back as it came
             s.sendmsg([answer(self.name, peer, data)], info, 0, peer)
         except OSError:  # e.g. an ICMP error from an earlier answer, or no route back
             pass

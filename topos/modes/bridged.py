@@ -30,7 +30,7 @@ class Bridged(World):
         # network card becomes a port of the bridge.
         index = int(name[-1])
         bridge = self.switch("br0-%s" % name, DPID_BRIDGE + index)
-        self.node(name, dhcp=["br0"], role="host PC (bridged)")
+        self.node(name, dhcp=["br0"], slaac=["br0"], role="host PC (bridged)")
         self.plug(name, "br0", bridge, mac)
         # switch to switch: an OVS patch port, no veth in between
         self.addLink(lan, bridge, cls=OVSLink, intfName1="%s-eth0" % name,
@@ -40,7 +40,8 @@ class Bridged(World):
         number = 1
         for pc, count in (("host1", self.options["vms"]), ("host2", self.options["vms2"])):
             for tap in range(count):
-                self.add_vm(number, pc, "br0-%s" % pc, port_name="%s-vnet%d" % (pc, tap))
+                self.add_vm(number, pc, "br0-%s" % pc, port_name="%s-vnet%d" % (pc, tap),
+                            slaac=["eth0"])  # on the LAN: r1 advertises its prefix to it
                 number += 1
 
 

@@ -25,12 +25,16 @@ from plan.addressing import (
     DPID_LAN,
     DPID_WAN,
     HOST_PCS,
+    INET6_IP,
     INET_IP,
     INET_MAC,
+    LAN6,
     LAN_POOL,
     MAX_VMS,
     PCS,
+    R1_LAN6_IP,
     R1_LAN_IP,
+    R1_WAN6_IP,
     R1_WAN_IP,
     R1_WAN_MAC,
     lan_ip,
@@ -173,18 +177,23 @@ class World(Topo):
         wan = self.switch("wan", DPID_WAN)
         lan = self.switch("lan", DPID_LAN)
         self.node("inet", addresses={"eth0": INET_IP + "/24"}, gateway=R1_WAN_IP,
+                  addresses6={"eth0": INET6_IP + "/64"}, gateway6=R1_WAN6_IP,
                   role="a server on the internet (and example.test's name server)",
-                  resolver=[INET_IP], name_server=[Nsd(INET_IP, ZONE)])
+                  resolver=[INET_IP], name_server=[Nsd(INET_IP, ZONE, INET6_IP)])
         self.plug("inet", "eth0", wan, INET_MAC)
         self.node(
             "r1", role="home router (NAT, firewall, DHCP, the home's DNS)",
             addresses={"eth0": R1_WAN_IP + "/24", "eth1": R1_LAN_IP + "/24"},
-            forwarding=True, masquerade="eth0", echo=False, resolver=[R1_LAN_IP],
+            addresses6={"eth0": R1_WAN6_IP + "/64", "eth1": "%s/%d" % (R1_LAN6_IP,
+                                                                     LAN6.prefixlen)},
+            forwarding=True, routes_ipv6=True, masquerade="eth0", echo=False,
+            resolver=[R1_LAN_IP],
             dhcp_server=Dnsmasq(
                 "eth1", *LAN_POOL, router=R1_LAN_IP,
                 reservations=tuple(Reservation(pc_mac(o), lan_ip(o), n)
                                    for n, o in PCS.items()),
-                dns=HomeDns(HOME_DOMAIN, tuple(HOME_NAMES.items()), upstream=INET_IP)),
+                dns=HomeDns(HOME_DOMAIN, tuple(HOME_NAMES.items()), upstream=INET_IP),
+                advertise=True),
         )
         self.plug("r1", "eth0", wan, R1_WAN_MAC)
         self.plug("r1", "eth1", lan, pc_mac(1))
@@ -193,7 +202,8 @@ class World(Topo):
 
     def add_pc(self, name, mac, lan):
         """A PC with its network card on the LAN (a mode may attach host PCs otherwise)."""
-        self.node(name, dhcp=["eth0"], role="PC on the LAN" if name == "pc1" else "host PC")
+        self.node(name, dhcp=["eth0"], slaac=["eth0"],
+                  role="PC on the LAN" if name == "pc1" else "host PC")
         self.plug(name, "eth0", lan, mac)
 
 

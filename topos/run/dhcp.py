@@ -42,6 +42,9 @@ class Dnsmasq:
     reservations: Tuple[Reservation, ...] = ()
     lease_time: str = "1h"
     dns: Optional[HomeDns] = None
+    # router advertisements of the interface's own /64 (SLAAC, no DHCPv6), with the name
+    # server in them (RFC 8106's RDNSS), as a home router sends them
+    advertise: bool = False
 
     def argv(self, rundir, node):
         base = os.path.join(rundir, "%s-dnsmasq" % node)
@@ -64,6 +67,8 @@ class Dnsmasq:
             "--user=root",
         ]
         argv += self.dns_argv()
+        if self.advertise:
+            argv += ["--enable-ra", "--dhcp-range=::,constructor:%s,ra-only,64,1h" % self.interface]
         if self.router:
             argv.append("--dhcp-option=option:router,%s" % self.router)
         else:

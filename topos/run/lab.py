@@ -161,6 +161,7 @@ class Lab(RecordedMininet):
         for node in self.hosts:
             node.start_dhcp_clients(self.rundir, script)
         self.wait_leases()
+        self.wait_slaac()
         for node in self.hosts:  # a host PC's DNS relay reads the resolv.conf its lease wrote
             node.start_name_servers(self.rundir)
         if routers and any(isinstance(c, VmnetController) for c in self.controllers):
@@ -184,6 +185,18 @@ class Lab(RecordedMininet):
             raise LabError("%s (no lease: %s; see %s)" % (
                 e, ", ".join(missing()), self.rundir)) from None
 
+    def wait_slaac(self, timeout=15):
+        """Every interface a router advertises to has formed its IPv6 address."""
+        def missing():
+            return ["%s:%s" % (n.name, i) for n in self.hosts for i in n.slaac
+                    if not n.global_ipv6(i)]
+
+        try:
+            until(lambda: not missing(), timeout, "IPv6 addresses from router advertisements")
+        except LabError as e:
+            raise LabError("%s (none on: %s; see %s)" % (
+                e, ", ".join(missing()), self.rundir)) from None
+
     # --- what it holds ---
     def lease(self, node, intf=None):
         n = self.get(node)
@@ -199,6 +212,17 @@ class Lab(RecordedMininet):
         if not lease:
             raise LabError("%s has no address on %s" % (node, intf))
         return lease["ip"]
+
+    def ip6(self, node, intf=None):
+        """A node's global IPv6 address on `intf` (default: its main interface)."""
+        n = self.get(node)
+        intf = intf or n.primary
+        if intf in n.addresses6:
+            return n.addresses6[intf].split("/")[0]
+        found = n.global_ipv6(intf)
+        if not found:
+            raise LabError("%s has no global IPv6 address on %s" % (node, intf))
+        return found[0]
 
     def nodes(self):
         return list(getattr(self, "hosts", [])) + list(getattr(self, "switches", [])) + list(

@@ -43,6 +43,7 @@ class Nsd:
 
     address: str
     zone: str
+    address6: str = ""  # its IPv6 address too, if it has one
 
     def argv(self, rundir, node):
         base = os.path.join(rundir, "%s-nsd" % node)
@@ -52,6 +53,7 @@ class Nsd:
         conf = "\n".join([
             "server:",
             "  ip-address: %s" % self.address,
+        ] + (["  ip-address: %s" % self.address6] if self.address6 else []) + [
             "  port: 53",
             '  username: ""',
             '  chroot: ""',

@@ -38,6 +38,11 @@ class LabNode(Owned, Host):
 
     addresses:   {'eth0': '203.0.113.10/24'} static addresses
     gateway:     default gateway for static nodes
+    addresses6:  {'eth0': '2001:db8:203::10/64'} static IPv6 addresses (beside link-local)
+    gateway6:    the IPv6 default gateway of a static node
+    slaac:       interfaces where a router advertises a prefix: the lab waits for their
+                 address (formed from the MAC, RFC 4862)
+    routes_ipv6: route IPv6 between interfaces (and then take no router advertisement)
     dhcp:        interfaces configured by a DHCP client
     dhcp_server: a dhcp.Dnsmasq run on this node, or a list of them
     default_via: of the DHCP interfaces, the one whose router becomes the default route
@@ -47,7 +52,8 @@ class LabNode(Owned, Host):
                  leads nowhere)
     forwarding:  route between interfaces (ip_forward)
     masquerade:  interface behind which this node hides the others (source NAT),
-                 with a stateful firewall that lets nothing new in through it
+                 with a stateful firewall that lets nothing new in through it (IPv6 too,
+                 which it routes without NAT)
     role:        what the node stands for, in words
     echo:        run the lab's echo server (topos/agents/echo_server.py) here
     echo_extra:  more ports for it, [(proto, port)] (the target of a port forward)
@@ -64,9 +70,11 @@ class LabNode(Owned, Host):
                  forwarding=False, masquerade=None, role="", echo=True, echo_extra=(),
                  default_via=None, unplugged=(), unattached=(), resolver=(), hosts=(),
                  name_server=(), loopback_from=(), host_sockets=None, tftp_server=None,
-                 **params):
+                 addresses6=None, gateway6=None, slaac=(), routes_ipv6=False, **params):
         self.addresses = dict(addresses or {})
         self.gateway = gateway
+        self.addresses6, self.gateway6 = dict(addresses6 or {}), gateway6
+        self.slaac, self.routes_ipv6 = tuple(slaac), routes_ipv6
         self.dhcp = tuple(dhcp)
         self.dhcp_servers = list(dhcp_server) if isinstance(dhcp_server, (list, tuple)) else [
             dhcp_server] if dhcp_server else []
@@ -88,8 +96,14 @@ class LabNode(Owned, Host):
     # --- configuration that needs no traffic (Mininet calls it while building) ---
     def config(self, **params):
         result = super().config(**params)
-        self.sysctl("net.ipv6.conf.all.disable_ipv6", 1)  # keeps the lab's captures IPv4 only
-        self.sysctl("net.ipv6.conf.default.disable_ipv6", 1)
+        # dual-stack, as every guest and PC brings IPv6 up by itself; addresses formed from
+        # the MAC (no temporary ones), so that each is known before the lab runs
+        for conf in ("all", "default"):
+            self.sysctl("net.ipv6.conf.%s.disable_ipv6" % conf, 0)
+            self.sysctl("net.ipv6.conf.%s.use_tempaddr" % conf, 0)
+            # usable while its duplicate detection runs (RFC 4429): the router is asked at once
+            self.sysctl("net.ipv6.conf.%s.optimistic_dad" % conf, 1)
+        self.sysctl("net.ipv6.conf.all.forwarding", 1 if self.routes_ipv6 else 0)
         self.sysctl("net.ipv4.ip_forward", 1 if self.forwarding else 0)
         if self.masquerade:
             self.firewall(self.masquerade)  # rules name interfaces; they need not exist yet
@@ -103,10 +117,14 @@ class LabNode(Owned, Host):
                 intf, intf, intf))
         for intf, cidr in self.addresses.items():
             self.check("ip addr add %s dev %s" % (cidr, intf))
+        for intf, cidr in self.addresses6.items():  # the lab plans them: none is a duplicate
+            self.check("ip -6 addr add %s dev %s nodad" % (cidr, intf))
         for intf in self.unplugged:
             self.check("ip link set %s down" % intf)
         if self.gateway:
             self.check("ip route replace default via %s" % self.gateway)
+        if self.gateway6:
+            self.check("ip -6 route replace default via %s" % self.gateway6)
         for intf in self.loopback_from:
             self.sysctl("net.ipv4.conf.%s.route_localnet" % intf, 1)
             # an answer from 127.0.0.1 must not ask for its next hop's MAC as 127.0.0.1 (r1
@@ -141,6 +159,25 @@ class LabNode(Owned, Host):
         ]
         for rule in rules:
             self.check("iptables " + rule.format(o=outside))
+        # IPv6 is routed, not translated: RFC 6092's simple security, as home routers ship
+        # it. Out and back is allowed, nothing new comes in; Neighbor Discovery still does
+        rules6 = [
+            "-P FORWARD DROP",
+            "-A FORWARD -m conntrack --ctstate ESTABLISHED,RELATED -j ACCEPT",
+            "-A FORWARD ! -i {o} -o {o} -j ACCEPT",
+            "-A INPUT -i {o} -m conntrack --ctstate ESTABLISHED,RELATED -j ACCEPT",
+            "-A INPUT -i {o} -p ipv6-icmp --icmpv6-type neighbour-solicitation -j ACCEPT",
+            "-A INPUT -i {o} -p ipv6-icmp --icmpv6-type neighbour-advertisement -j ACCEPT",
+            "-A INPUT -i {o} -j DROP",
+        ]
+        for rule in rules6:
+            self.check("ip6tables " + rule.format(o=outside))
+
+    def global_ipv6(self, intf):
+        """The node's global IPv6 addresses on `intf` (an optimistic one is usable)."""
+        out = self.cmd("ip -6 -o addr show dev %s scope global -dadfailed" % intf)
+        return [w.split("/")[0] for line in out.splitlines()
+                for k, w in zip(line.split(), line.split()[1:]) if k == "inet6"]
 
     # --- processes, kept by PID ---
     def spawn(self, argv, log, env=None):
