@@ -11,9 +11,9 @@ from typing import Optional
 
 from controllers.engines import DEFAULT_ENGINE, ENGINES
 from plan.addressing import INET_IP, R1_WAN_IP
-from topos.contract import name_check, nat_type
-from topos.contract.claims import for_column
-from topos.contract.probe import PROTOCOLS, TCP_PORT, UDP_PORT, exchange
+from topos.contract import ipv6_plan, name_check, nat_type
+from topos.contract.claims import IPV6_CLAIMS, for_column
+from topos.contract.probe import PROTOCOLS, TCP_PORT, UDP_PORT, Result, exchange
 from topos.run.capture import Capture
 
 
@@ -152,7 +152,7 @@ def plan(lab, number):
 
 NAMES = 17  # the name claim (topos.contract.name_check)
 # claim -> the role it cannot do without
-NEEDS = {1: "peer", 8: "remote_vm", 13: "forward", 16: "forward"}
+NEEDS = {1: "peer", 8: "remote_vm", 13: "forward", 16: "forward", 22: "peer"}
 
 
 def check_claim(lab, claim, protocols=PROTOCOLS):
@@ -170,9 +170,16 @@ def check_claim(lab, claim, protocols=PROTOCOLS):
     if claim.number == NAMES:
         return name_check.check_names(lab, claim, expected(lab, claim), Observation)
     mode = lab.topo.column
-    situation, exchanges = plan(lab, claim.number)
-    with situation(lab):
-        results = [(src, dst, exchange(lab.get(src), dst, protocols)) for src, dst in exchanges]
+    if claim.number in IPV6_CLAIMS:
+        results = [(src, dst or "-", exchange(lab.get(src), dst, protocols) if dst else
+                    {p: Result(False, missing) for p in protocols})
+                   for src, dst, missing in ipv6_plan.plan(lab, claim.number,
+                                                           role_of(lab, "peer"))]
+    else:
+        situation, exchanges = plan(lab, claim.number)
+        with situation(lab):
+            results = [(src, dst, exchange(lab.get(src), dst, protocols))
+                       for src, dst in exchanges]
     observations = []
     for proto in protocols:
         observed = all(r[proto].ok for _, _, r in results)

@@ -41,7 +41,16 @@ CLAIMS = (
     Claim(15, "r1 is the NAT type STUN expects (host1 to a server on inet)"),
     Claim(16, "host1 -> {forward} at 127.0.0.1 (the host reaching a port forward)"),
     Claim(17, "vm1 -> www.example.test by name (the name server its lease gave)"),
+    # IPv6: the world is dual-stack (r1 advertises the LAN's prefix, routes IPv6 without NAT
+    # and lets nothing new in); each attachment gives the guest IPv6 as VirtualBox does
+    Claim(18, "vm1 -> inet over IPv6"),
+    Claim(19, "inet -> vm1 over IPv6"),
+    Claim(20, "vm1 -> pc1 over IPv6"),
+    Claim(21, "pc1 -> vm1 over IPv6"),
+    Claim(22, "{vm} -> {peer} over IPv6, link-local"),
+    Claim(23, "vm1 -> host1 over IPv6"),
 )
+IPV6_CLAIMS = range(18, 24)
 
 
 def for_column(column):

@@ -48,7 +48,10 @@ class Bridged(World):
 MODE = Mode(
     "bridged", Bridged,
     columns=(Column("bridged", {1: True, 2: True, 3: True, 4: True, 5: True, 6: True, 7: False,
-                                8: True, 9: True, 11: True, 12: True, 15: True, 17: True},
+                                8: True, 9: True, 11: True, 12: True, 15: True, 17: True,
+                                # on the LAN's IPv6 itself: SLAAC from r1, whose firewall
+                                # lets nothing new in
+                                18: True, 19: False, 20: True, 21: True, 22: True, 23: True},
                     "Bridged", (PLUS,) * 7),),
     bench_paths=(BenchPath("vm1->pc1", "vm1", "pc1", ("pc1", None)),
                  BenchPath("pc1->vm1", "pc1", "vm1", ("vm1", None))),

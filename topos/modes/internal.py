@@ -31,7 +31,9 @@ class Internal(World):
 MODE = Mode(
     "internal", Internal,
     columns=(Column("internal", {1: True, 2: False, 3: False, 4: False, 5: False, 6: False,
-                                 7: False, 8: False, 9: True, 15: True, 17: False},
+                                 7: False, 8: False, 9: True, 15: True, 17: False,
+                                 18: False, 19: False, 20: False, 21: False, 22: True,
+                                 23: False},
                     "Internal", (MINUS, MINUS, PLUS, MINUS, MINUS, MINUS, MINUS)),),
     bench_paths=(BenchPath("vm1->vm2", "vm1", "vm2", ("vm2", None)),),
 )

@@ -189,7 +189,7 @@ class Lab(RecordedMininet):
         """Every interface a router advertises to has formed its IPv6 address."""
         def missing():
             return ["%s:%s" % (n.name, i) for n in self.hosts for i in n.slaac
-                    if not n.global_ipv6(i)]
+                    if not n.ipv6_addresses(i)]
 
         try:
             until(lambda: not missing(), timeout, "IPv6 addresses from router advertisements")
@@ -212,17 +212,6 @@ class Lab(RecordedMininet):
         if not lease:
             raise LabError("%s has no address on %s" % (node, intf))
         return lease["ip"]
-
-    def ip6(self, node, intf=None):
-        """A node's global IPv6 address on `intf` (default: its main interface)."""
-        n = self.get(node)
-        intf = intf or n.primary
-        if intf in n.addresses6:
-            return n.addresses6[intf].split("/")[0]
-        found = n.global_ipv6(intf)
-        if not found:
-            raise LabError("%s has no global IPv6 address on %s" % (node, intf))
-        return found[0]
 
     def nodes(self):
         return list(getattr(self, "hosts", [])) + list(getattr(self, "switches", [])) + list(

@@ -173,9 +173,10 @@ class LabNode(Owned, Host):
         for rule in rules6:
             self.check("ip6tables " + rule.format(o=outside))
 
-    def global_ipv6(self, intf):
-        """The node's global IPv6 addresses on `intf` (an optimistic one is usable)."""
-        out = self.cmd("ip -6 -o addr show dev %s scope global -dadfailed" % intf)
+    def ipv6_addresses(self, intf, scope="global"):
+        """The node's IPv6 addresses of `scope` (global, link) on `intf`, as `ip` lists them
+        (an optimistic one is usable, a duplicate is not)."""
+        out = self.cmd("ip -6 -o addr show dev %s scope %s -dadfailed" % (intf, scope))
         return [w.split("/")[0] for line in out.splitlines()
                 for k, w in zip(line.split(), line.split()[1:]) if k == "inet6"]
 
