@@ -32,7 +32,7 @@ FIELDS = {
     "eth_type": (5, 2, int), "ip_proto": (10, 1, int), "ipv4_src": (11, 4, IPV4),
     "ipv4_dst": (12, 4, IPV4), "tcp_src": (13, 2, int), "tcp_dst": (14, 2, int),
     "udp_src": (15, 2, int), "udp_dst": (16, 2, int), "icmpv4_type": (19, 1, int),
-    "icmpv4_code": (20, 1, int),
+    "icmpv4_code": (20, 1, int), "icmpv6_type": (29, 1, int),
 }
 INT_FORMAT = {1: "!B", 2: "!H", 4: "!I"}
 

@@ -8,10 +8,17 @@ its own (controllers.openflow_nat, controllers.conntrack_nat).
 from controllers.packets import ICMP_DEST_UNREACH, ICMP_TIME_EXCEEDED
 from controllers.rules import CONTROLLER, Flow, Output
 
-ETH_IP, ETH_ARP = 0x0800, 0x0806
+ETH_IP, ETH_ARP, ETH_IPV6 = 0x0800, 0x0806, 0x86DD
+ICMPV6 = 58
+# A guest's IPv6 chatter nobody on the VMs' side answers: router solicitations (the router
+# advertises nothing; a VM may not, controllers.ipv6_gate) and multicast listener reports
+# (no switch here snoops them). Linux solicits a router for ever, backing off; each would
+# cost a packet-in.
+UNANSWERED_ICMPV6 = (133, 131, 143)
 ICMP_ECHO_REPLY, ICMP_ECHO_REQUEST = 0, 8
 ICMP_ERRORS = (ICMP_DEST_UNREACH, ICMP_TIME_EXCEEDED)  # they quote the packet they are about
 PRIO_MISS, PRIO_PASS, PRIO_SYN, PRIO_ARP, PRIO_TRAP = 0, 1, 2, 5, 15
+PRIO_QUIET = PRIO_ARP  # a VM's unanswered IPv6 chatter, dropped
 TCP_SYN, TCP_ACK = 0x002, 0x010
 # Who put a flow there, in its cookie's top byte: a NAT session's flows count up from 1
 # (controllers.nat_table), the router's learning switch and the conntrack engine each have
@@ -31,4 +38,6 @@ def base_flows(c):
         # ARP from the LAN goes to the host PC, and a copy teaches the router the LAN's MACs
         Flow(PRIO_ARP, {"in_port": c.uplink_port, "eth_type": ETH_ARP},
              (Output(c.host_port), Output(CONTROLLER))),
-    ]
+    ] + [Flow(PRIO_QUIET, {"in_port": port, "eth_type": ETH_IPV6, "ip_proto": ICMPV6,
+                           "icmpv6_type": kind}, ())
+         for port in c.vm_ports for kind in UNANSWERED_ICMPV6]

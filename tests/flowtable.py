@@ -206,6 +206,11 @@ def fields_of(frame, in_port):
     if frame.vlan is not None:
         fields["vlan_vid"] = frame.vlan
     ip = frame.ip
+    if frame.ip6 is not None:
+        fields.update(ipv6_src=frame.ip6.src, ipv6_dst=frame.ip6.dst,
+                      ip_proto=frame.ip6.next_header)
+        if frame.icmp6 is not None:
+            fields["icmpv6_type"] = frame.icmp6.type
     if ip is None:
         return fields
     fields.update(ipv4_src=ip.src, ipv4_dst=ip.dst, ip_proto=ip.proto, ip_ttl=ip.ttl)

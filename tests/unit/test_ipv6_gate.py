@@ -82,3 +82,19 @@ def test_each_port_holds_a_bounded_number_of_addresses_the_oldest_forgotten(engi
     # one forgotten is free for another VM
     assert sent_to(r.packet_in(VM1_PORT, nd(136, VM1_MAC, "2001:db8::1", "2001:db8::1"),
                                3.0)) == [VM2_PORT, VM3_PORT]
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+@pytest.mark.parametrize("kind", [133, 143])
+def test_a_vms_router_solicitation_and_listener_report_stop_at_the_switch(engine, kind):
+    """Nobody on the VMs' side answers them, and Linux solicits a router for ever: a flow
+    drops them, so they cost no packet-in. The host PC's own pass untouched."""
+    from flowtable import fields_of
+
+    r = three_vms(engine)
+    frame = read(mac("33:33:00:00:00:02") + mac(VM3_MAC) + b"\x86\xdd"
+                 + ipv6(58, bytes([kind, 0, 0, 0]) + bytes(4), src="fe80::3", dst="ff02::2",
+                        hop_limit=255))
+    assert r.table.forward(**fields_of(frame, VM3_PORT)) == []
+    from_host = r.table.forward(**fields_of(frame, r.cfg.host_port))
+    assert [port for port, _ in from_host] == [r.cfg.uplink_port]
