@@ -131,6 +131,11 @@ class RouterConfig:
     # The DNS domain DHCP passes (option 15): VirtualBox's plain NAT passes the host's with
     # --natdnspassdomain on; None passes none
     dns_domain: Optional[str] = None
+    # A NAT network's IPv6 (--ipv6 on): its /64 (controllers.ipv6_router), and whether its
+    # advertisements offer a default route (--ipv6-default on). None: no IPv6 (plain NAT's
+    # slirp has none; a NAT network's is off by default)
+    ipv6_prefix: Optional[str] = None
+    ipv6_default: bool = False
 
     def aliases(self):
         """The router's own addresses that stand for another's: [Alias]."""

@@ -14,7 +14,8 @@ ICMPV6 = 58
 # advertises nothing; a VM may not, controllers.ipv6_gate) and multicast listener reports
 # (no switch here snoops them). Linux solicits a router for ever, backing off; each would
 # cost a packet-in.
-UNANSWERED_ICMPV6 = (133, 131, 143)
+RS = 133
+UNANSWERED_ICMPV6 = (RS, 131, 143)
 ICMP_ECHO_REPLY, ICMP_ECHO_REQUEST = 0, 8
 ICMP_ERRORS = (ICMP_DEST_UNREACH, ICMP_TIME_EXCEEDED)  # they quote the packet they are about
 PRIO_MISS, PRIO_PASS, PRIO_SYN, PRIO_ARP, PRIO_TRAP = 0, 1, 2, 5, 15
@@ -40,4 +41,5 @@ def base_flows(c):
              (Output(c.host_port), Output(CONTROLLER))),
     ] + [Flow(PRIO_QUIET, {"in_port": port, "eth_type": ETH_IPV6, "ip_proto": ICMPV6,
                            "icmpv6_type": kind}, ())
-         for port in c.vm_ports for kind in UNANSWERED_ICMPV6]
+         for port in c.vm_ports for kind in UNANSWERED_ICMPV6
+         if kind != RS or not c.ipv6_prefix]  # a router of IPv6 answers them

@@ -23,6 +23,7 @@ from controllers.core import Core
 from controllers.dhcp_server import DhcpServer
 from controllers.engines import ENGINES
 from controllers.ipv6_gate import Ipv6Gate
+from controllers.ipv6_router import Ipv6Router
 from controllers.learning import LearningSwitch
 from controllers.nat_engine import RouterFacts
 from controllers.neighbours import Neighbours
@@ -51,6 +52,9 @@ class VirtualRouter(Core):
         self.dhcp = DhcpServer(cfg, self.drops)
         self.ports = VmPorts(cfg, self.dhcp)  # the gate, and each VM's address
         self.ipv6 = Ipv6Gate()  # the gate's IPv6 half: who holds which IPv6 address
+        # a NAT network's IPv6 (--ipv6 on), else none: IPv6 passes only between the VMs
+        self.ipv6_router = Ipv6Router(cfg, self.ipv6, self.ports.mac) if (
+            cfg.ipv6_prefix) else None
         self.neighbours = Neighbours(cfg, self.drops)
         # its flows carry a cookie of their own: a MAC that moves deletes learned flows only
         self.switch = LearningSwitch(name=cfg.name, flood=self.vm_flood, cookie=COOKIE_LEARNED)
@@ -77,11 +81,12 @@ class VirtualRouter(Core):
     def connected(self):
         # r1's MAC is asked for before the first packet needs it
         return (base_flows(self.cfg) + self.engine.connected()
+                + (self.ipv6_router.connected() if self.ipv6_router else [])
                 + [self.neighbours.request(self.cfg.lan_gateway)])
 
     def tick(self, now):
         """Expiry, ARP retries, and the engine's flows for what changed."""
-        rules = self.engine.tick(now)
+        rules = self.engine.tick(now) + (self.ipv6_router.tick(now) if self.ipv6_router else [])
         self.dhcp.tick(now)
         return (rules + self.neighbours.retry(now) + self.ask_forwarded(now)
                 + self.engine.after(now))
@@ -106,19 +111,31 @@ class VirtualRouter(Core):
         """One frame (controllers.frame.Frame: the boundary read its headers). A frame from
         a VM's side passes the gate (controllers.vm_ports) before anything looks at what it
         carries: every path below starts after it."""
-        if in_port not in (self.cfg.uplink_port, self.cfg.host_port):
+        c = self.cfg
+        if in_port not in (c.uplink_port, c.host_port):
             refused = self.ports.refuses(in_port, frame.src) or (
                 frame.ip6 is not None and self.ipv6.refuses(in_port, frame))
             if refused:
                 self.drops.drop(refused)
                 return []
-        if frame.ip is not None and frame.ip.fragment:
+        rules = self.routed6(in_port, frame, now)
+        if rules is None and frame.ip is not None and frame.ip.fragment:
             rules = self.fragment(in_port, frame, now)
-        else:
+        elif rules is None:
             rules = self.engine.claims(in_port, frame, now)
             if rules is None:
                 rules = self.route(in_port, frame, now)
         return rules + self.engine.after(now)
+
+    def routed6(self, in_port, frame, now):
+        """The IPv6 router's rules for the frame, or None when it is not the router's (no
+        IPv6 here, the LAN's, a frame from one VM to another)."""
+        r, c = self.ipv6_router, self.cfg
+        if r is None or frame.ip6 is None or in_port == c.uplink_port:
+            return None
+        if in_port == c.host_port:
+            return r.from_host(frame, now)
+        return r.from_vm(in_port, frame, now)
 
     def route(self, in_port, frame, now):
         if frame.arp is None and (frame.ip is None or frame.ip.proto not in PROTO_NAME):

@@ -109,6 +109,18 @@ def natnet_loopback_ip(net, offset=NATNET_LOOPBACK):
     return _host(net, offset)
 
 
+# A NAT network's IPv6 (--ipv6 on): fd17:625c:f037:XXXX::/64, XXXX the second and third
+# bytes of the IPv4 network it had when it was made (NATNetworkImpl.cpp's
+# i_recalculateIPv6Prefix, run by NATNetwork::init with 10.0.2.0/24; setNetwork does not run
+# it again: `natnetwork add --network ...` keeps fd17:625c:f037:2::/64)
+NATNET_CREATED_AS = "10.0.2.0/24"
+
+
+def natnet_ipv6_prefix(net=NATNET_CREATED_AS):
+    octets = ipaddress.ip_network(net).network_address.packed
+    return "fd17:625c:f037:%x::/64" % (octets[1] << 8 | octets[2])
+
+
 def natnet_dhcp_ip(net):
     return _host(net, NATNET_DHCP)
 

@@ -10,15 +10,15 @@ MN = ["mn", "--custom", os.path.join(ROOT, "topos", "vmnet.py")]
 
 
 @pytest.mark.parametrize("topo, summary, shown", [
-    ("hostonly,vms=1", "hostonly: 29 of 29 checks hold (1 not applicable in this lab)",
+    ("hostonly,vms=1", "hostonly: 44 of 44 checks hold (2 not applicable in this lab)",
      "vm1 -> (none) (a second VM of host1)"),
-    ("nat,pf=none", "nat: 36 of 36 checks hold (2 not applicable in this lab)",
+    ("nat,pf=none", "nat: 54 of 54 checks hold (2 not applicable in this lab)",
      "not applicable: this lab has no port forward"),
-    ("nat,vms=3,pf=udp:5353:vm2:53", "nat: 38 of 38 checks hold",
+    ("nat,vms=3,pf=udp:5353:vm2:53", "nat: 56 of 56 checks hold",
      "pc1 -> host1:5353 reaches vm2:53 (a port forward)                  udp"),
-    ("nat,per_vm=yes,vms=1", "nat: 32 of 32 checks hold (1 not applicable in this lab)",
+    ("nat,per_vm=yes,vms=1", "nat: 47 of 47 checks hold (2 not applicable in this lab)",
      "host1 -> 127.0.0.1:2222 reaches vm1:22 (a port forward)"),
-    ("bridged,vms=1,vms2=2", "bridged: 32 of 32 checks hold (1 not applicable in this lab)",
+    ("bridged,vms=1,vms2=2", "bridged: 47 of 47 checks hold (2 not applicable in this lab)",
      "vm1 -> vm2 (a VM on host2)"),
 ])
 def test_reach_follows_the_parameters(topo, summary, shown):

@@ -59,7 +59,7 @@ def test_mn_custom_reach_builds_checks_and_cleans_up():
     before = root_state()
     result = run(MN + ["--topo", "hostonly", "--test", "reach"])
     assert result.returncode == 0, result.stdout + result.stderr
-    assert "hostonly: 32 of 32 checks hold" in result.stdout
+    assert "hostonly: 50 of 50 checks hold" in result.stdout
     assert not LAB_SWITCHES & bridges()
     assert root_state() == before
 
@@ -95,7 +95,7 @@ def test_mn_with_a_controller_started_by_hand(tmp_path):
         until(lambda: listening(6653), 20, "the controller to listen")
         result = run(MN + ["--topo", "hostonly", "--controller", "remote", "--test", "reach"])
         assert result.returncode == 0, result.stdout + result.stderr
-        assert "hostonly: 32 of 32 checks hold" in result.stdout
+        assert "hostonly: 50 of 50 checks hold" in result.stdout
     finally:
         controller.terminate()
         controller.wait(10)
@@ -145,8 +145,9 @@ def test_vmnet_check_all_twice_agrees_with_the_contract_and_shows_every_retry():
     observations = json.loads(result.stdout)
     soak = next(line for line in result.stderr.splitlines() if line.startswith("soak"))
     print(result.stderr[result.stderr.index(soak):])
-    counted = re.match(r"soak, 2 rounds: 10 labs, \d+ checks, (\d+) exchanges: 0 failed, (\d+) "
-                       r"retried beyond the first packet, (\d+) of the first packet$", soak)
+    counted = re.match(r"soak, 2 rounds: %d labs, \d+ checks, (\d+) exchanges: 0 failed, (\d+) "
+                       r"retried beyond the first packet, (\d+) of the first packet$"
+                       % (2 * len(columns())), soak)
     assert counted, soak
     exchanges, beyond, first = map(int, counted.groups())
     assert beyond == sum(o["retries"] - o["first_packet_retries"] for o in observations)
@@ -176,7 +177,7 @@ def test_vmnet_run_through_a_scripted_cli_session():
 
 
 def test_mn_nat_and_bridged_reach():
-    for mode, checks in (("nat", 38), ("bridged", 35)):
+    for mode, checks in (("nat", 56), ("bridged", 53)):
         result = run(MN + ["--topo", mode, "--test", "reach"])
         assert result.returncode == 0, result.stdout + result.stderr
         assert "%s: %d of %d checks hold" % (mode, checks, checks) in result.stdout

@@ -38,7 +38,7 @@ def ryu(tmp_path):
             proc.wait()
 
 
-@pytest.mark.parametrize("mode, checks", [("nat", 38), ("nat,per_vm=yes", 34), ("bridged", 35)])
+@pytest.mark.parametrize("mode, checks", [("nat", 56), ("nat,per_vm=yes", 52), ("bridged", 53)])
 def test_every_claim_holds_with_the_real_ryu(ryu, mode, checks):
     result = subprocess.run(MN + ["--topo", mode, "--controller", "remote", "--test", "reach"],
                             capture_output=True, text=True, timeout=300, cwd=ROOT)

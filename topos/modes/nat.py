@@ -26,6 +26,7 @@ outside ports between them:
 """
 
 import ipaddress
+from dataclasses import replace
 
 from mininet.link import OVSLink
 
@@ -43,6 +44,7 @@ from plan.addressing import (
     TAKEN,
     UPLINK_PORT,
     gateway_ip,
+    natnet_ipv6_prefix,
     pc_ip,
 )
 from topos.modes.mode import FORWARD, IPERF_PORT, MINUS, PLUS, BenchPath, Column, Mode
@@ -112,7 +114,7 @@ class Nat(World):
                   "mappings": 500, "engine": DEFAULT_ENGINE, "per_vm": "no",
                   "sessions": 4096, "sessions_total": 16384,
                   "natdnsproxy": "off", "natdnshostresolver": "off",
-                  "localhostreachable": "off"}
+                  "localhostreachable": "off", "ipv6": "off", "ipv6_default": "off"}
 
     def validate(self, options):
         super().validate(options)
@@ -133,6 +135,15 @@ class Nat(World):
                                        key, options[key], MAX_VMS_PER_VM))
         self.dns = dns_mode(options, self.per_vm)
         self.localhostreachable = on_or_off("localhostreachable", options["localhostreachable"])
+        # a NAT network's --ipv6 and --ipv6-default (controllers.ipv6_router)
+        self.ipv6 = on_or_off("ipv6", options["ipv6"])
+        self.ipv6_default = on_or_off("ipv6_default", options["ipv6_default"])
+        if self.ipv6 and self.per_vm:
+            raise LabError("ipv6=on: a NAT network's setting; VirtualBox's plain NAT "
+                           "(per_vm=yes) carries no IPv6")
+        if self.ipv6_default and not self.ipv6:
+            raise LabError("ipv6_default=on: advertises a default route over IPv6, which is "
+                           "off (add ipv6=on)")
         if self.localhostreachable and not self.per_vm:
             raise LabError("localhostreachable: a setting of VirtualBox's plain NAT (per_vm=yes)")
         if options["engine"] not in ENGINES:
@@ -203,7 +214,7 @@ class Nat(World):
                 echo_extra = [(p, inside) for p, _, vm, inside in self.forwards if vm == name]
                 switch = "vr-%s" % (name if self.per_vm else pc)
                 self.add_vm(number, pc, switch, port=FIRST_VM_PORT + (0 if self.per_vm else i),
-                            echo_extra=echo_extra)
+                            echo_extra=echo_extra, slaac=["eth0"] if self.ipv6 else [])
                 self.vm_numbers[name] = number
 
     def gateway_of(self, vm):
@@ -222,8 +233,12 @@ class Nat(World):
         if self.per_vm:
             return config.vm_routers(vms, net=str(self.nets["net"]), dns=self.dns,
                                      localhostreachable=self.localhostreachable, **common)
-        return config.routers(vms, nets={pc: str(self.nets[NET_OPTION[pc]]) for pc in HOST_PCS},
-                              **common)
+        found = config.routers(vms, nets={pc: str(self.nets[NET_OPTION[pc]])
+                                          for pc in HOST_PCS}, **common)
+        if self.ipv6:  # VirtualBox's prefix of a network made by VBoxManage (plan.addressing)
+            found = [replace(r, ipv6_prefix=natnet_ipv6_prefix(),
+                             ipv6_default=self.ipv6_default) for r in found]
+        return found
 
 
 # The two NATs differ in what the VMs see of each other (claims 1 and 8, and VirtualBox's
@@ -244,7 +259,11 @@ MODE = Mode(
                                    18: False, 19: False, 20: False, 21: False, 22: False,
                                    23: False},
                     "NAT", (PLUS, FORWARD, MINUS, PLUS, FORWARD, PLUS, PLUS),
-                    params=("per_vm=yes",))),
+                    params=("per_vm=yes",)),
+             # a NAT network with IPv6 on and its default route advertised: a guest's IPv6
+             # leaves as host1's own (VirtualBox's sockets), nothing comes in
+             Column("nat_ipv6", {**NAT_NETWORK, 18: True, 20: True, 23: True}, "", (),
+                    params=("ipv6=on", "ipv6_default=on"))),
     bench_paths=(BenchPath("vm1->pc1", "vm1", "pc1", ("pc1", None), connections=True),
                  BenchPath("vm1->inet", "vm1", "inet", ("inet", None)),
                  # TCP only: the lab's forwards are TCP (iperf3's control and data share a port)

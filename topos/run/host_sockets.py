@@ -19,12 +19,19 @@ What only the host's stack can see is done here, in the host PC's own namespace:
   - a NAT VM's packet for a network of the host (a host-only network) goes on into it
     from the host's address there (it masquerades), as the host's socket would send it.
 
+  - a NAT network's IPv6 (--ipv6 on): what a VM sends beyond its /64 reaches the host PC,
+    which sends it on as its own (masqueraded to its own IPv6 address): VirtualBox's NAT
+    service opens the host's IPv6 sockets for it (pxtcp, pxudp, pxping). The way back is a
+    route to the /64 through the NAT's link-local address.
+
 Nothing else is forwarded: a host PC is no router (the LAN's packets to the VMs behind it
 are dropped, the contract's claim 5).
 """
 
 from dataclasses import dataclass
 from typing import Tuple
+
+from controllers.ipv6_router import eui64
 
 LOOPBACK_NET = "127.0.0.0/8"
 
@@ -42,16 +49,29 @@ class HostForward:
 
 
 @dataclass(frozen=True)
+class HostIpv6:
+    """A NAT network's IPv6 as its host PC sees it: the VMs' /64 behind the NAT's
+    link-local address (`gateway`, at `gateway_mac`)."""
+
+    prefix: str
+    gateway: str
+    gateway_mac: str
+
+
+@dataclass(frozen=True)
 class HostSockets:
     outside: str  # the host's card towards its NATs and the LAN (eth0)
     forwards: Tuple[HostForward, ...] = ()
     host_only: Tuple[str, ...] = ()  # the host's own networks' interfaces (vboxnetN)
     gateway_mac: str = ""  # the NATs' MAC: whose packets may go on into a host network
     nat_gateways: Tuple[str, ...] = ()  # the NATs' gateway addresses (their VMs' source)
+    ipv6: Tuple[HostIpv6, ...] = ()  # the NAT networks with IPv6 on
 
     def sysctls(self):
         o = self.outside
-        return [
+        # forwarding IPv6 would end taking router advertisements (2: take them all the same)
+        v6 = [("net.ipv6.conf.%s.accept_ra" % o, 2), ("net.ipv6.conf.all.forwarding", 1)]
+        return (v6 if self.ipv6 else []) + [
             ("net.ipv4.ip_forward", 1),
             # a forward's connection goes back out of the card it came in by: no redirects
             ("net.ipv4.conf.all.send_redirects", 0),
@@ -88,6 +108,31 @@ class HostSockets:
         return rules
 
 
+    def commands(self):
+        """The way back to each NAT network's IPv6: its /64 through the NAT's address."""
+        o, out = self.outside, []
+        for net in self.ipv6:
+            out.append("ip -6 neigh replace %s lladdr %s dev %s nud permanent" % (
+                net.gateway, net.gateway_mac, o))
+            out.append("ip -6 route replace %s via %s dev %s" % (net.prefix, net.gateway, o))
+        return out
+
+    def ip6tables(self):
+        """ip6tables arguments, in order: a NAT network's IPv6 leaves as the host's own."""
+        if not self.ipv6:
+            return []
+        o = self.outside
+        rules = ["-P FORWARD DROP",
+                 "-A FORWARD -m conntrack --ctstate ESTABLISHED,RELATED -j ACCEPT",
+                 # out by the card it came in by: no redirect (the guests' router is the NAT)
+                 "-A OUTPUT -o %s -p ipv6-icmp --icmpv6-type redirect -j DROP" % o]
+        for net in self.ipv6:
+            rules.append("-A FORWARD -i %s -o %s -s %s -m mac --mac-source %s -j ACCEPT" % (
+                o, o, net.prefix, net.gateway_mac))
+            rules.append("-t nat -A POSTROUTING -o %s -s %s -j MASQUERADE" % (o, net.prefix))
+        return rules
+
+
 def of_host(routers, outside="eth0", host_only=()):
     """A host PC's sockets from its NATs (controllers.config.RouterConfig, all of one host
     PC), or None when it has no NAT."""
@@ -96,4 +141,7 @@ def of_host(routers, outside="eth0", host_only=()):
     forwards = tuple(HostForward(f.proto, f.outside_port, r.gateway_ip, r.loopback_address,
                                  not f.from_lan) for r in routers for f in r.forwards)
     gateways = tuple(sorted({r.gateway_ip for r in routers}))
-    return HostSockets(outside, forwards, tuple(host_only), routers[0].gateway_mac, gateways)
+    ipv6 = tuple(HostIpv6(r.ipv6_prefix, eui64(r.gateway_mac), r.gateway_mac)
+                 for r in routers if r.ipv6_prefix)
+    return HostSockets(outside, forwards, tuple(host_only), routers[0].gateway_mac, gateways,
+                       ipv6)

@@ -101,8 +101,6 @@ class LabNode(Owned, Host):
         for conf in ("all", "default"):
             self.sysctl("net.ipv6.conf.%s.disable_ipv6" % conf, 0)
             self.sysctl("net.ipv6.conf.%s.use_tempaddr" % conf, 0)
-            # usable while its duplicate detection runs (RFC 4429): the router is asked at once
-            self.sysctl("net.ipv6.conf.%s.optimistic_dad" % conf, 1)
         self.sysctl("net.ipv6.conf.all.forwarding", 1 if self.routes_ipv6 else 0)
         self.sysctl("net.ipv4.ip_forward", 1 if self.forwarding else 0)
         if self.masquerade:
@@ -135,6 +133,10 @@ class LabNode(Owned, Host):
                 self.sysctl(key, value)
             for rule in self.host_sockets.iptables():
                 self.check("iptables " + rule)
+            for command in self.host_sockets.commands():
+                self.check(command)
+            for rule in self.host_sockets.ip6tables():
+                self.check("ip6tables " + rule)
 
     def sysctl(self, key, value):
         self.check("sysctl -qw %s=%s" % (key, value))
@@ -174,9 +176,9 @@ class LabNode(Owned, Host):
             self.check("ip6tables " + rule.format(o=outside))
 
     def ipv6_addresses(self, intf, scope="global"):
-        """The node's IPv6 addresses of `scope` (global, link) on `intf`, as `ip` lists them
-        (an optimistic one is usable, a duplicate is not)."""
-        out = self.cmd("ip -6 -o addr show dev %s scope %s -dadfailed" % (intf, scope))
+        """The node's IPv6 addresses of `scope` (global, link) on `intf` that passed duplicate
+        address detection: before, the kernel sends from none of them."""
+        out = self.cmd("ip -6 -o addr show dev %s scope %s -tentative" % (intf, scope))
         return [w.split("/")[0] for line in out.splitlines()
                 for k, w in zip(line.split(), line.split()[1:]) if k == "inet6"]
 
