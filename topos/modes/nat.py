@@ -174,7 +174,9 @@ class Nat(World):
 
     @property
     def column(self):
-        return "nat_per_vm" if self.per_vm else "nat"
+        """nat_per_vm, nat_ipv6 (IPv6 with its default route: without one a guest's IPv6
+        reaches no farther than with IPv6 off, the nat column's), else nat."""
+        return "nat_per_vm" if self.per_vm else "nat_ipv6" if self.ipv6_default else "nat"
 
     def numbers_on(self, pc):
         """The VM numbers on host PC `pc`: host1's first, then host2's."""
