@@ -136,6 +136,9 @@ class RouterConfig:
     # slirp has none; a NAT network's is off by default)
     ipv6_prefix: Optional[str] = None
     ipv6_default: bool = False
+    # its IPv6 forwards (--port-forward-6), (proto, host IP or "", host port, guest IP, guest
+    # port): the host PC's own sockets take them (topos.run.host_sockets), not the router
+    ipv6_forwards: Tuple[Tuple, ...] = ()
 
     def aliases(self):
         """The router's own addresses that stand for another's: [Alias]."""
@@ -187,6 +190,7 @@ def parse(items):
         item["ports"] = tuple(item.get("ports", (61000, 61999)))
         item["dns_servers"] = tuple(item.get("dns_servers", ()))
         item["host_nets"] = tuple(item.get("host_nets", ()))
+        item["ipv6_forwards"] = tuple(tuple(f) for f in item.get("ipv6_forwards", ()))
         item["dns_target"] = tuple(item["dns_target"]) if item.get("dns_target") else None
         item["tftp_target"] = tuple(item["tftp_target"]) if item.get("tftp_target") else None
         router = RouterConfig(**item)

@@ -33,6 +33,7 @@ INFINITE = 0xFFFFFFFF
 PRIO_IPV6 = 4  # above the host PC's own pass-through, below the ARP copy
 COOKIE_IPV6 = 0xB6 << 56  # the owner byte of the flows this module installs
 IDLE = 60  # seconds a forwarding flow lives without traffic
+ASK_EVERY = 2.0  # seconds between solicitations for a forward's guest nobody holds yet
 
 
 def eui64(mac, prefix="fe80::/64"):
@@ -65,6 +66,7 @@ class Ipv6Router:
         self.own = {self.link_local, self.address}
         gate.own |= self.own
         self.next_ra, self.sent_ra = None, 0  # the first is RA_SCHEDULE[0] after the first tick
+        self.asked = {}  # a forward's guest address -> when it was last solicited
 
     def connected(self):
         """What comes from the host PC for the VMs (to the gateway's MAC) is the router's."""
@@ -83,14 +85,36 @@ class Ipv6Router:
         return icmp6_frame(c.gateway_mac, ALL_NODES_MAC, self.link_local, ALL_NODES, body)
 
     def tick(self, now):
+        rules = self.ask(now)
         if self.next_ra is None:
             self.next_ra = now + RA_SCHEDULE[0]
         if now < self.next_ra:
-            return []
+            return rules
         self.sent_ra += 1
         wait = (RA_SCHEDULE[self.sent_ra] if self.sent_ra < len(RA_SCHEDULE) else RA_EVERY)
         self.next_ra = now + wait
-        return [self.to_vms(self.advertisement())]
+        return rules + [self.to_vms(self.advertisement())]
+
+    def ask(self, now):
+        """A Neighbor Solicitation for each IPv6 forward's guest address no VM holds yet
+        (its answer tells the gate where it is), as the IPv4 side asks by ARP
+        (controllers.virtual_router): a client's first packet then finds it."""
+        rules = []
+        for address in sorted({f[3] for f in self.cfg.ipv6_forwards}):
+            if address in self.gate.holder or now < self.asked.get(address, -ASK_EVERY) + (
+                    ASK_EVERY):
+                continue
+            self.asked[address] = now
+            rules.append(self.to_vms(self.solicitation(address)))
+        return rules
+
+    def solicitation(self, target):
+        c = self.cfg
+        packed = ipaddress.IPv6Address(target).packed
+        group = "ff02::1:ff%02x:%02x%02x" % tuple(packed[13:])
+        body = struct.pack("!BBHI", NS, 0, 0, 0) + packed + b"\x01\x01" + _mac(c.gateway_mac)
+        return icmp6_frame(c.gateway_mac, "33:33:ff:%02x:%02x:%02x" % tuple(packed[13:]),
+                           self.link_local, group, body)
 
     def to_vms(self, frame, ports=None):
         ports = self.cfg.vm_ports if ports is None else ports

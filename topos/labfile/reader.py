@@ -118,8 +118,9 @@ def unique_vm_name(names, vm):
 
 
 def guest_line(vm, words, number):
-    """eth1 address 192.168.56.10/24 [gateway 192.168.56.1] | eth0 dhcp | forward |
-    masquerade eth0 | dhcp-server eth1 FIRST LAST"""
+    """eth1 address 192.168.56.10/24 [gateway 192.168.56.1] | eth1 address
+    2001:db8:56::10/64 [gateway 2001:db8:56::1] | eth0 dhcp | forward | masquerade eth0 |
+    dhcp-server eth1 FIRST LAST"""
     guest, interfaces = vm.guest, {a.interface for a in vm.attached()}
 
     def interface(name):
@@ -147,11 +148,19 @@ def guest_line(vm, words, number):
         if len(rest) == 4:
             if rest[2] != "gateway":
                 raise ValueError("%s: after the address comes gateway ADDRESS" % head)
-            gateway = vbox_values.address("gateway", rest[3])
-            if ipaddress.IPv4Address(gateway) not in net.network:
+            try:
+                gateway = ipaddress.ip_address(rest[3])
+            except ValueError:
+                raise ValueError("--gateway %s: not an IP address" % rest[3]) from None
+            if gateway.version != net.version or gateway not in net.network:
                 raise ValueError("gateway %s is not on %s's network %s" % (gateway, head,
                                                                           net.network))
-        guest.interfaces[interface(head)] = GuestInterface(str(net), gateway)
+            gateway = str(gateway)
+        fixed = guest.interfaces.setdefault(interface(head), GuestInterface())
+        if net.version == 6:  # beside its IPv4 (DHCP's, or a line of its own)
+            fixed.address6, fixed.gateway6 = str(net), gateway
+        else:
+            fixed.address, fixed.gateway = str(net), gateway
     else:
         raise ValueError("a guest's line is ethN dhcp, ethN address A/P [gateway G], forward, "
                          "masquerade ethN or dhcp-server ethN FIRST LAST; not %r" % " ".join(

@@ -19,6 +19,7 @@ from topos.run.errors import LabError
 ADAPTERS = 8
 # What an adapter may be attached to is declared in topos.labfile.kinds.
 HOST_ALLOWED = ("192.168.56.0/21",)  # VirtualBox's range for host-only networks, no networks.conf
+HOST_ALLOWED6 = ("fe80::/10",)  # and its IPv6 range (VBoxNetAdpCtl.cpp: link-local only)
 VBOX_MAC_PREFIX = "08:00:27"  # VirtualBox's own OUI: its adapters' MACs by default
 
 
@@ -103,6 +104,8 @@ class GuestInterface:
 
     address: Optional[str] = None  # "192.168.56.10/24": fixed; None: DHCP
     gateway: Optional[str] = None  # a default route through this interface (fixed address)
+    address6: Optional[str] = None  # "2001:db8:56::10/64": a fixed IPv6 address
+    gateway6: Optional[str] = None  # its IPv6 default route through this interface
 
 
 @dataclass
@@ -139,6 +142,7 @@ class HostOnlyInterface:
     line: int
     address: str = ""  # the host's address on it; "" until ipconfig (then VirtualBox's)
     netmask: str = "255.255.255.0"
+    address6: str = ""  # hostonlyif ipconfig --ipv6 ADDR --netmasklengthv6 N: "ADDR/N"
 
     def network(self):
         return ipaddress.ip_network("%s/%s" % (self.address, self.netmask), strict=False)
@@ -153,6 +157,10 @@ class NatNetwork:
     enabled: bool = True
     forwards: List[Forward] = field(default_factory=list)
     loopback: int = 2  # the host's 127.0.0.1 at .2 (--loopback-4 127.0.0.1=2, the default)
+    ipv6: bool = False  # --ipv6 on: its /64 advertised (controllers.ipv6_router)
+    ipv6_default: bool = False  # --ipv6-default on: and a default route in the advertisement
+    ipv6_prefix: str = "fd17:625c:f037:2::/64"  # VirtualBox's for any network VBoxManage adds
+    forwards6: List[Forward] = field(default_factory=list)  # --port-forward-6
 
     def gateway(self):
         return str(ipaddress.ip_network(self.network).network_address + 1)
@@ -178,6 +186,7 @@ class HostPc:
     # /etc/vbox/networks.conf's "* RANGE ..." (VirtualBox 6.1.28 on): the ranges a host-only
     # interface's address may be in; without the file, VirtualBox's 192.168.56.0/21
     allowed: Tuple[str, ...] = HOST_ALLOWED
+    allowed6: Tuple[str, ...] = HOST_ALLOWED6
     hostonly: Dict[str, HostOnlyInterface] = field(default_factory=dict)
     natnetworks: Dict[str, NatNetwork] = field(default_factory=dict)
     dhcp_servers: List[VboxDhcpServer] = field(default_factory=list)

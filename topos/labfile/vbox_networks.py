@@ -6,7 +6,15 @@ where it has them."""
 
 import ipaddress
 
-from topos.labfile.spec import HOST_ALLOWED, HostOnlyInterface, NatNetwork, VboxDhcpServer, shown
+from topos.labfile import vbox_ipv6
+from topos.labfile.spec import (
+    HOST_ALLOWED,
+    HOST_ALLOWED6,
+    HostOnlyInterface,
+    NatNetwork,
+    VboxDhcpServer,
+    shown,
+)
 from topos.labfile.vbox_values import (
     add_rule,
     address,
@@ -39,15 +47,18 @@ def hostonlyif(host, sub, rest, line):
     if interface is None:
         raise ValueError("hostonlyif ipconfig %s: no such interface on %s (hostonlyif create "
                          "makes vboxnet0, then vboxnet1, ...)" % (rest[0], host.name))
-    for option, value in options(rest[1:], flags=("dhcp",)):
+    given = options(rest[1:], flags=("dhcp",))
+    for option, value in given:
         if option == "ip":
             interface.address = address(option, value)
         elif option == "netmask":
             interface.netmask = netmask(value)
-        else:
-            raise ValueError("hostonlyif ipconfig: --%s is not read (use --ip and --netmask)"
-                             % option)
-    allowed(host, interface)
+        elif option not in vbox_ipv6.HOSTONLY_OPTIONS:
+            raise ValueError("hostonlyif ipconfig: --%s is not read (use --ip and --netmask, "
+                             "or --ipv6 and --netmasklengthv6)" % option)
+    vbox_ipv6.hostonly_ipconfig(interface, given, host.allowed6)
+    if {"ip", "netmask"} & {o for o, _ in given}:
+        allowed(host, interface)
     return interface
 
 
@@ -68,12 +79,12 @@ def allowed(host, interface):
 
 
 def networks_conf(host, words):
-    """/etc/vbox/networks.conf, a line of it: `* 10.0.0.0/8 192.168.0.0/16` (the lab reads
-    the IPv4 ranges; VirtualBox reads only lines starting with *)."""
+    """/etc/vbox/networks.conf, a line of it: `* 10.0.0.0/8 192.168.0.0/16 2001:db8::/32`
+    (VirtualBox reads only lines starting with *)."""
     if not words or words[0] != "*" or len(words) < 2:
         raise ValueError("networks.conf: write `networks.conf * RANGE ...` (its lines start "
                          "with *, then the ranges host-only interfaces may use)")
-    ranges = []
+    ranges, ranges6 = [], vbox_ipv6.networks_conf6(words[1:])
     for word in words[1:]:
         try:
             net = ipaddress.ip_network(word, strict=False)
@@ -83,6 +94,9 @@ def networks_conf(host, words):
             ranges.append(str(net))
     host.allowed = tuple(ranges) if host.allowed == HOST_ALLOWED else host.allowed + tuple(
         ranges)
+    if ranges6:  # the file's IPv6 ranges stand instead of link-local's
+        host.allowed6 = tuple(ranges6) if host.allowed6 == HOST_ALLOWED6 else (
+            host.allowed6 + tuple(ranges6))
 
 
 def natnetwork(host, sub, rest, line):
@@ -120,8 +134,9 @@ def natnetwork(host, sub, rest, line):
             add_rule(net.forwards, natnetwork_rule(value))
         elif option == "loopback-4":
             net.loopback = loopback_mapping(value)
-        elif option not in ("netname", "network", "ipv6"):
+        elif option not in ("netname", "network") + vbox_ipv6.NATNETWORK_OPTIONS:
             raise ValueError("natnetwork %s: unknown option --%s" % (sub, option))
+    vbox_ipv6.natnetwork_options(net, given)
     return net
 
 

@@ -19,9 +19,7 @@ from dataclasses import dataclass
 
 from mininet.link import OVSLink
 
-from controllers import config
 from controllers.engines import DEFAULT_ENGINE, ENGINES
-from controllers.port_forward import Forward
 from plan.addressing import (
     DPID_BRIDGE,
     DPID_FILE_NAT_NETWORK,
@@ -34,18 +32,14 @@ from plan.addressing import (
     FIRST_VM_PORT,
     HOST_PCS,
     HOST_PORT,
-    NAT_PORTS,
-    PCS,
     UPLINK_PORT,
-    nat_vm_ip,
     pc_ip,
-    pc_mac,
 )
 from topos.labfile.kinds import KINDS, NOTHING, OWN, SHARED, THE_LAN
 from topos.labfile.model import LAN, Model
 from topos.labfile.reader import read
 from topos.modes.mode import Mode
-from topos.modes.vbox_nat import boot_file, dns_mode, nat_services
+from topos.modes.vbox_nat import boot_file, dns_mode, nat_routers
 from topos.modes.world import World
 from topos.run.dhcp import Dnsmasq, Reservation
 from topos.run.errors import LabError
@@ -136,7 +130,8 @@ class VboxLab(World):
         adapters = [a for vm in host.vms.values() for a in vm.attached() if a.kind == "nat"]
         boot = tuple(boot_file(vm, a) for vm in host.vms.values() for a in vm.attached()
                      if a.kind == "nat")
-        self.node(name, dhcp=["eth0"], addresses=addresses, dhcp_server=servers,
+        self.node(name, dhcp=["eth0"], addresses=addresses, dhcp_server=servers, slaac=["eth0"],
+                  addresses6={i: h.address6 for i, h in host.hostonly.items() if h.address6},
                   role="host PC", name_server=relays(pc_ip(name), [dns_mode(a) for a in adapters]),
                   tftp_server=TftpServer(pc_ip(name), boot) if boot else None,
                   loopback_from=["eth0"] if host.natnetworks or any(
@@ -260,7 +255,9 @@ class VboxLab(World):
             .split("/")[0], reservations=self.reservations(self.spec.vms(),
                                                             self.model.network_of(vm.name, intf)))
             for intf, (first, last) in guest.dhcp_servers.items()]
-        self.node(vm.name, dhcp=dhcp, addresses=addresses, gateway=gateway,
+        ipv6 = self.ipv6(pc, vm)
+        ipv6["slaac"] = [i for i in ipv6["slaac"] if i not in dummy + down]
+        self.node(vm.name, dhcp=dhcp, addresses=addresses, gateway=gateway, **ipv6,
                   default_via=default_via, unplugged=down, unattached=dummy,
                   echo_extra=echo_extra, forwarding=guest.forwarding,
                   masquerade=guest.masquerade[0] if guest.masquerade else None,
@@ -276,6 +273,17 @@ class VboxLab(World):
             elif key in switches:  # a cable out: plugged, and down
                 self.plug(vm.name, adapter.interface, switches[key], self.mac(vm, adapter))
 
+    def ipv6(self, pc, vm):
+        """A VM's IPv6 (node parameters): SLAAC where a router advertises a prefix (the LAN,
+        a NAT network with --ipv6 on), and the fixed addresses its guest section gives."""
+        nets = self.spec.hosts[pc].natnetworks
+        slaac = [a.interface for a in vm.attached() if KINDS[a.kind].scope == THE_LAN or (
+            a.kind == "natnetwork" and a.network in nets and nets[a.network].ipv6
+            and nets[a.network].enabled)]
+        fixed = {i: g for i, g in vm.guest.interfaces.items() if g.address6}
+        return dict(slaac=slaac, addresses6={i: g.address6 for i, g in fixed.items()},
+                    gateway6=next((g.gateway6 for g in fixed.values() if g.gateway6), None))
+
     def key(self, vm, adapter):
         """The network an adapter is on, its cable in or out (the model's key)."""
         scope = KINDS[adapter.kind].scope
@@ -283,34 +291,7 @@ class VboxLab(World):
             scope, (adapter.kind, vm.host, adapter.network))
 
     def routers(self, rundir):
-        """A virtual router per NAT adapter (its cable in) and NAT network, the host PC's
-        sharing its outside ports."""
-        result = []
-        for pc in HOST_PCS:
-            boxes = self.nats[pc]
-            first, last = NAT_PORTS
-            width = (last - first + 1) // max(1, len(boxes))
-            for order, box in enumerate(boxes):
-                address = {self.mac(vm, a): self.model.address(vm.name, box.key)
-                           for vm, a in box.members}
-                guest = nat_vm_ip(box.network, 0, natnetwork=box.key[0] == "natnetwork")
-                result.append(config.RouterConfig(
-                    name=box.switch, dpid=box.dpid,
-                    outside_ip=pc_ip(pc), outside_mac=pc_mac(PCS[pc]),
-                    inside_net=str(box.network), gateway_ip=box.gateway,
-                    dhcp_first=guest, dhcp_size=max(1, len(box.members)),
-                    reserved={m: a for m, a in address.items() if a},
-                    attached={self.mac(vm, a): FIRST_VM_PORT + i
-                              for i, (vm, a) in enumerate(box.members)},
-                    vm_ports=tuple(FIRST_VM_PORT + i for i in range(len(box.members))),
-                    ports=(first + order * width, first + (order + 1) * width - 1),
-                    engine=self.options["engine"], host_nets=self.host_nets(pc),
-                    forwards=tuple(Forward(f.proto, f.host_port, f.guest_ip or guest,
-                                           f.guest_port, from_lan=f.host_ip != "127.0.0.1")
-                                   for f in box.forwards),
-                    state_file="%s/natmap-%s.json" % (rundir, box.switch) if rundir else None,
-                    **nat_services(self.spec, pc, box)))
-        return result
+        return nat_routers(self, rundir)
 
     def host_only(self, pc):
         return tuple(self.spec.hosts[pc].hostonly) if pc in self.spec.hosts else ()

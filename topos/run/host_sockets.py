@@ -66,6 +66,9 @@ class HostSockets:
     gateway_mac: str = ""  # the NATs' MAC: whose packets may go on into a host network
     nat_gateways: Tuple[str, ...] = ()  # the NATs' gateway addresses (their VMs' source)
     ipv6: Tuple[HostIpv6, ...] = ()  # the NAT networks with IPv6 on
+    # their IPv6 forwards: (proto, host IP or "" for every host address, host port, guest
+    # IP, guest port)
+    forwards6: Tuple[Tuple, ...] = ()
 
     def sysctls(self):
         o = self.outside
@@ -126,6 +129,13 @@ class HostSockets:
                  "-A FORWARD -m conntrack --ctstate ESTABLISHED,RELATED -j ACCEPT",
                  # out by the card it came in by: no redirect (the guests' router is the NAT)
                  "-A OUTPUT -o %s -p ipv6-icmp --icmpv6-type redirect -j DROP" % o]
+        rules.append("-A FORWARD -m conntrack --ctstate DNAT -j ACCEPT")
+        for proto, host_ip, port, guest_ip, guest_port in self.forwards6:
+            to = "-j DNAT --to-destination [%s]:%d" % (guest_ip, guest_port)
+            where = "-d %s" % host_ip if host_ip else "-m addrtype --dst-type LOCAL"
+            rules.append("-t nat -A PREROUTING ! -i lo -p %s %s --dport %d %s" % (
+                proto, where, port, to))
+            rules.append("-t nat -A OUTPUT -p %s %s --dport %d %s" % (proto, where, port, to))
         for net in self.ipv6:
             rules.append("-A FORWARD -i %s -o %s -s %s -m mac --mac-source %s -j ACCEPT" % (
                 o, o, net.prefix, net.gateway_mac))
@@ -143,5 +153,6 @@ def of_host(routers, outside="eth0", host_only=()):
     gateways = tuple(sorted({r.gateway_ip for r in routers}))
     ipv6 = tuple(HostIpv6(r.ipv6_prefix, eui64(r.gateway_mac), r.gateway_mac)
                  for r in routers if r.ipv6_prefix)
+    forwards6 = tuple(f for r in routers if r.ipv6_prefix for f in r.ipv6_forwards)
     return HostSockets(outside, forwards, tuple(host_only), routers[0].gateway_mac, gateways,
-                       ipv6)
+                       ipv6, forwards6)
