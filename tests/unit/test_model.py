@@ -117,7 +117,7 @@ def test_vmnet_predict_answers_every_question_of_a_file_with_its_reason(capsys):
     cli = pytest.importorskip("topos.tools.cli", reason="the vmnet command needs Mininet")
     assert cli.main(["predict", os.path.join(ROOT, "labs", "vagrant.lab")]) == 0
     head, columns, *rows = capsys.readouterr().out.splitlines()
-    assert head.endswith("vagrant.lab: 1 VMs on host1; 36 answers, 19 reached")
+    assert head.endswith("vagrant.lab: 1 VMs on host1; 54 answers, 30 reached")
     assert columns.split() == ["FROM", "TO", "ADDRESS", "REACHED", "WHY"]
     cells = [row.split(None, 5) for row in rows]
     assert ["host1", "web", "eth1", "192.168.56.10", "yes",
@@ -127,5 +127,7 @@ def test_vmnet_predict_answers_every_question_of_a_file_with_its_reason(capsys):
     # aligned: every row's ADDRESS starts under the header's
     assert {row.index(c[2] if c[1].count(":") else c[3]) for row, c in zip(rows, cells)} == {
         columns.index("ADDRESS")}
-    # every source to each of the 7 addresses but its own, and to both forwards but the VM
-    assert len(rows) == len(set(rows)) == 36
+    # every source to each of the 7 addresses but its own, and to both forwards but the VM;
+    # over IPv6 every source to the 4 global addresses (host1's, host2's, pc1's and inet's) but
+    # its own, and the two link-local ones of host-only vboxnet0 from the other end
+    assert len(rows) == len(set(rows)) == 36 + 16 + 2

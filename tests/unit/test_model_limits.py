@@ -98,5 +98,5 @@ def test_a_large_lab_is_summed_up_a_line_per_source_and_json_keeps_every_answer(
         path, len(answers), sum(a["reached"] for a in answers))
     assert note.startswith("(more than %d answers: a line per source" % MAX_ROWS)
     assert len(lines) == 64  # the 60 VMs, host1, host2, pc1, inet
-    assert lines[0].startswith("v1 reaches 64 of 123; not v10 eth1: ")  # names sorted
+    assert lines[0].startswith("v1 reaches 124 of 187; not v10 eth1: ")  # names sorted
     assert len(predict(str(path), every=True).splitlines()) == len(answers) + 2

@@ -4,15 +4,17 @@ proved in its lab with real ICMP, TCP and UDP exchanges, and the matrix they mak
 Sources: every VM, the host PCs, pc1 and inet. Destinations: every address a VM's adapters
 have, the host PCs' addresses (LAN and host-only), pc1, inet, and each port forward (over
 its own protocol; a host PC asks its own forwards at 127.0.0.1, as VirtualBox's host
-does). A TCP or UDP answer counts only when it comes from the
-node meant (`by=NODE`): another node at the same address is no answer.
+does); then the same over IPv6 (topos.labfile.model6): every global address, each
+link-local one from the nodes on its link, each IPv6 forward. A TCP or UDP answer counts
+only when it comes from the node meant (`by=NODE`): another node at the same address is no
+answer.
 """
 
 from concurrent.futures import ThreadPoolExecutor
 
 from topos.contract.check import Observation
 from topos.contract.probe import PROTOCOLS, Result, exchange
-from topos.labfile.predict import questions
+from topos.labfile.predict import forward6_entry, questions, questions6_forwards
 from topos.run.errors import LabError
 
 
@@ -69,6 +71,41 @@ def prove_forward(lab, source, host, forward, vm, key):
                         r.first_packet)]
 
 
+def prove6(lab, source, target, protocols):
+    """Observations of one IPv6 prediction: source -> Address6 `target` (a link-local one
+    through the source's own card on that link)."""
+    model6 = lab.topo.model6
+    predicted = model6.reach(source, target)
+    address = target.address.split("/")[0]
+    if target.link:
+        address += "%%%s" % next(a.interface for a in model6.addresses[source]
+                                 if a.key == target.key)
+    results = exchange(lab.get(source), address, protocols)
+    text = "%s -> %s %s (IPv6%s)" % (source, target.node, target.interface,
+                                     ", link-local" if target.link else "")
+    return [Observation("lab", 0, text, proto, predicted.reached,
+                        bool(results[proto].ok and (proto == "icmp" or "by=%s " % target.node
+                                                    in results[proto].detail + " ")),
+                        "%s (%s) | predicted: %s" % (results[proto].detail, address,
+                                                     predicted.reason), 1,
+                        results[proto].retries, results[proto].first_packet)
+            for proto in protocols]
+
+
+def prove_forward6(lab, source, host, rule, vm):
+    model6 = lab.topo.model6
+    predicted = model6.reach_forward(source, host, rule, vm)
+    address = forward6_entry(model6, host, rule)
+    r = exchange(lab.get(source), address, [rule.proto], {rule.proto: rule.host_port})[
+        rule.proto]
+    text = "%s -> %s:%d (IPv6 forward %s to %s:%d)" % (source, host, rule.host_port, rule.name,
+                                                      vm, rule.guest_port)
+    return [Observation("lab", 0, text, rule.proto, predicted.reached,
+                        bool(r.ok and "by=%s " % vm in r.detail + " "),
+                        "%s | predicted: %s" % (r.detail, predicted.reason), 1, r.retries,
+                        r.first_packet)]
+
+
 def check(lab, protocols=PROTOCOLS, progress=None, workers=2):
     """Every prediction, proved: a list of Observations (expected: the model's). Two
     questions at a time (each over its three protocols): more would load a 2-core machine's
@@ -79,6 +116,8 @@ def check(lab, protocols=PROTOCOLS, progress=None, workers=2):
     jobs = [(prove, (lab, s, node, interface, key, protocols, own[s]))
             for s, node, interface, key in to_nodes]
     jobs += [(prove_forward, (lab,) + question) for question in to_forwards]
+    jobs += [(prove6, (lab, s, target, protocols)) for s, target in lab.topo.model6.questions()]
+    jobs += [(prove_forward6, (lab,) + q) for q in questions6_forwards(lab.topo.model6)]
     if progress:
         progress("%d predictions to prove" % len(jobs))
     with ThreadPoolExecutor(workers) as pool:

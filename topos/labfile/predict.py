@@ -10,6 +10,7 @@ from typing import Optional
 
 from plan.addressing import INET_IP, pc_ip
 from topos.labfile.model import LAN
+from topos.labfile.model6 import Ipv6Model
 from topos.labfile.reader import read
 
 WORLD_SOURCES = ("host1", "host2", "pc1", "inet")
@@ -61,7 +62,7 @@ def address(model, node, interface, key):
 
 
 def answers(model):
-    """Every question of the lab file, answered."""
+    """Every question of the lab file, answered: IPv4's, then IPv6's (topos.labfile.model6)."""
     to_nodes, to_forwards = questions(model)
     found = []
     for source, node, interface, key in to_nodes:
@@ -74,7 +75,33 @@ def answers(model):
         found.append(Answer(source, "%s:%d/%s" % (host, forward.host_port, forward.proto),
                             "%s:%d" % (forward.host_ip or pc_ip(host), forward.host_port),
                             p.reached, p.reason, p.seen_as))
+    return found + answers6(Ipv6Model(model.spec, model))
+
+
+def answers6(model6):
+    found = []
+    for source, a in model6.questions():
+        p = model6.reach(source, a)
+        found.append(Answer(source, "%s %s" % (a.node, a.interface), a.address.split("/")[0],
+                            p.reached, p.reason))
+    for source, host, rule, vm in questions6_forwards(model6):
+        p = model6.reach_forward(source, host, rule, vm)
+        entry = forward6_entry(model6, host, rule)
+        found.append(Answer(source, "%s:%d/%s" % (host, rule.host_port, rule.proto),
+                            "[%s]:%d" % (entry, rule.host_port), p.reached, p.reason))
     return found
+
+
+def questions6_forwards(model6):
+    """[(source, host PC, rule, VM)]: each IPv6 forward from every source but its VM."""
+    return [(s, host, rule, vm) for host, rule, vm in model6.forwards()
+            for s in sources(model6.model) if s != vm]
+
+
+def forward6_entry(model6, host, rule):
+    """Where an IPv6 forward is asked: its host IP, else the host's LAN address."""
+    return rule.host_ip or next(a.address.split("/")[0] for a in model6.globals(host)
+                                if a.key == LAN)
 
 
 def table(rows):

@@ -28,7 +28,6 @@ from plan.addressing import (
     FILE_DHCP_MAC,
     FILE_HOST_MAC,
     FILE_SHARED,
-    FILE_VM_MAC,
     FIRST_VM_PORT,
     HOST_PCS,
     HOST_PORT,
@@ -37,6 +36,7 @@ from plan.addressing import (
 )
 from topos.labfile.kinds import KINDS, NOTHING, OWN, SHARED, THE_LAN
 from topos.labfile.model import LAN, Model
+from topos.labfile.model6 import Ipv6Model, adapter_mac
 from topos.labfile.reader import read
 from topos.modes.mode import Mode
 from topos.modes.vbox_nat import boot_file, dns_mode, nat_routers
@@ -77,6 +77,7 @@ class VboxLab(World):
                                                                  ", cable out")
                               for vm in self.spec.vms() for a in vm.attached()}
         self.model = Model(self.spec)
+        self.model6 = Ipv6Model(self.spec, self.model)
         self.numbers = {vm.name: n for n, vm in enumerate(self.spec.vms(), start=1)}
         self.nats = {pc: self.nat_boxes(pc) for pc in HOST_PCS}
 
@@ -112,7 +113,7 @@ class VboxLab(World):
         return "lab"  # no column of the contract: `vmnet check FILE` proves the model's own
 
     def mac(self, vm, adapter):
-        return adapter.mac or FILE_VM_MAC % (self.numbers[vm.name], adapter.slot, 0)
+        return adapter_mac(self.spec, vm, adapter)
 
     # --- the host PCs: a bridge for bridged VMs, their NATs in a row, host-only interfaces ---
     def add_pc(self, name, mac, lan):

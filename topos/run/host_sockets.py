@@ -137,9 +137,13 @@ class HostSockets:
                 proto, where, port, to))
             rules.append("-t nat -A OUTPUT -p %s %s --dport %d %s" % (proto, where, port, to))
         for net in self.ipv6:
-            rules.append("-A FORWARD -i %s -o %s -s %s -m mac --mac-source %s -j ACCEPT" % (
-                o, o, net.prefix, net.gateway_mac))
-            rules.append("-t nat -A POSTROUTING -o %s -s %s -j MASQUERADE" % (o, net.prefix))
+            # out of any card (the LAN, a host-only network), from the host's own address
+            rules.append("-A FORWARD -i %s -s %s -m mac --mac-source %s -j ACCEPT" % (
+                o, net.prefix, net.gateway_mac))
+            rules.append("-t nat -A POSTROUTING -s %s -j MASQUERADE" % net.prefix)
+            # the host itself has no way in but a forward (VirtualBox's host has no route)
+            rules.append("-A OUTPUT -d %s -m conntrack --ctstate NEW -m conntrack ! --ctstate "
+                         "DNAT -j REJECT" % net.prefix)
         return rules
 
 
