@@ -3,8 +3,9 @@
 The manual's networking chapter sums its modes up in one table ("Overview of Networking
 Modes"): per mode, whether a VM reaches its host, the host the VM, VMs each other, the LAN,
 and the LAN the VM ("+", "-", or "Port forward"). Each mode writes its row down (its
-columns' cells, topos.modes), with two columns of ours: VM -> internet, and names (the VM
-resolves www.example.test with the name server its DHCP gave it, and reaches it by name).
+columns' cells, topos.modes), with columns of ours: VM -> internet, names (the VM resolves
+www.example.test with the name server its DHCP gave it, and reaches it by name), and IPv6's
+VM -> host, VM <-> VM and VM -> internet (the contract's claims 23, 22 and 18).
 Each cell here is measured in the mode's lab by the contract's own exchanges
 (topos.contract.check): ICMP echo, TCP and UDP, the port forward's protocol, or DNS.
 """
@@ -19,6 +20,8 @@ from topos.modes.registry import MODES
 
 COLUMNS = ("VM -> host", "host -> VM", "VM <-> VM", "VM -> LAN", "LAN -> VM", "VM -> internet",
            "names")
+# IPv6, the manual silent: each cell is the contract's own claim for the mode's column
+IPV6_COLUMNS = ("IPv6 VM -> host", "IPv6 VM <-> VM", "IPv6 VM -> internet")
 
 
 @dataclass(frozen=True)
@@ -36,7 +39,8 @@ class Row:
 def rows():
     """A row per column of the contract that stands for one of VirtualBox's modes (each
     mode declares its cells: topos.modes.mode.Column)."""
-    return [Row(c.virtualbox, mode.name, c.params, c.vbox_cells)
+    return [Row(c.virtualbox, mode.name, c.params, c.vbox_cells + tuple(
+        PLUS if c.expected(MEASURED_BY[k][0]) else MINUS for k in IPV6_COLUMNS))
             for mode in MODES.values() for c in mode.columns if c.virtualbox]
 
 
@@ -50,6 +54,9 @@ MEASURED_BY = {
     "LAN -> VM": (5, 13),
     "VM -> internet": (6, None),
     "names": (17, None),
+    "IPv6 VM -> host": (23, None),
+    "IPv6 VM <-> VM": (22, None),
+    "IPv6 VM -> internet": (18, None),
 }
 CLAIM = {c.number: c for c in CLAIMS}
 
@@ -91,7 +98,7 @@ def measure_cell(lab, column):
 def measure(lab, row, progress=None):
     """{column: Cell} for one row, in its running lab."""
     cells = {}
-    for column, want in zip(COLUMNS, row.expected):
+    for column, want in zip(COLUMNS + IPV6_COLUMNS, row.expected):
         if progress:
             progress("%s: %s" % (row.virtualbox, column))
         measured, evidence = measure_cell(lab, column)
@@ -108,7 +115,7 @@ def as_json(row, cells):
 def format_table(results):
     """The manual's shape: a row per mode, a cell per column; a cell that differs from the
     manual shows both."""
-    head = ("VirtualBox mode", "--topo") + COLUMNS
+    head = ("VirtualBox mode", "--topo") + COLUMNS + IPV6_COLUMNS
     rows = [head]
     for row, cells in results:
         rows.append((row.virtualbox, row.topo) + tuple(

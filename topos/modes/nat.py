@@ -264,7 +264,8 @@ MODE = Mode(
                     params=("per_vm=yes",)),
              # a NAT network with IPv6 on and its default route advertised: a guest's IPv6
              # leaves as host1's own (VirtualBox's sockets), nothing comes in
-             Column("nat_ipv6", {**NAT_NETWORK, 18: True, 20: True, 23: True}, "", (),
+             Column("nat_ipv6", {**NAT_NETWORK, 18: True, 20: True, 23: True},
+                    "NAT Network, IPv6 on", (PLUS, FORWARD, PLUS, PLUS, FORWARD, PLUS, PLUS),
                     params=("ipv6=on", "ipv6_default=on"))),
     bench_paths=(BenchPath("vm1->pc1", "vm1", "pc1", ("pc1", None), connections=True),
                  BenchPath("vm1->inet", "vm1", "inet", ("inet", None)),
