@@ -17,9 +17,10 @@ def test_bench_json_has_every_figure_as_a_positive_number_or_null():
     report = json.loads(result.stdout)
     assert set(report["baselines"]) == {"veth", "lab_switch", "linux_bridge", "kernel_nat"}
     paths = {(p["mode"], p.get("engine"), p["path"]) for p in report["paths"]}
-    nat_paths = ("vm1->pc1", "vm1->inet", "pc1->host1:pf->vm1")
+    nat_paths = ("vm1->pc1", "vm1->inet", "pc1->host1:pf->vm1", "vm1->inet IPv6")
     assert paths == {("hostonly", None, "vm1->host1"), ("bridged", None, "vm1->pc1"),
-                     ("bridged", None, "pc1->vm1"), ("internal", None, "vm1->vm2")} | {
+                     ("bridged", None, "pc1->vm1"), ("bridged", None, "vm1->pc1 IPv6"),
+                     ("bridged", None, "pc1->vm1 IPv6"), ("internal", None, "vm1->vm2")} | {
         ("nat", engine, path) for engine in ("openflow", "conntrack") for path in nat_paths}
     rows = list(report["baselines"].values()) + report["paths"]
     for row in rows:

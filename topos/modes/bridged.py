@@ -54,5 +54,8 @@ MODE = Mode(
                                 18: True, 19: False, 20: True, 21: True, 22: True, 23: True},
                     "Bridged", (PLUS,) * 7),),
     bench_paths=(BenchPath("vm1->pc1", "vm1", "pc1", ("pc1", None)),
-                 BenchPath("pc1->vm1", "pc1", "vm1", ("vm1", None))),
+                 BenchPath("pc1->vm1", "pc1", "vm1", ("vm1", None)),
+                 BenchPath("vm1->pc1 IPv6", "vm1", "pc1", ("pc1", None), udp=False, family=6),
+                 BenchPath("pc1->vm1 IPv6", "pc1", "vm1", ("vm1", None), udp=False,
+                           family=6)),
 )

@@ -43,6 +43,7 @@ class BenchPath:
     udp: bool = True  # UDP figures too (a TCP-only port forward has none)
     connections: bool = False  # the connection-rate run too
     port: int = IPERF_PORT
+    family: int = 4  # 6: over IPv6, to the target's global address (TCP only: udp=False)
 
 
 @dataclass(frozen=True)

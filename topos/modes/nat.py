@@ -270,7 +270,10 @@ MODE = Mode(
     bench_paths=(BenchPath("vm1->pc1", "vm1", "pc1", ("pc1", None), connections=True),
                  BenchPath("vm1->inet", "vm1", "inet", ("inet", None)),
                  # TCP only: the lab's forwards are TCP (iperf3's control and data share a port)
-                 BenchPath("pc1->host1:pf->vm1", "pc1", "vm1", ("host1", None), udp=False)),
+                 BenchPath("pc1->host1:pf->vm1", "pc1", "vm1", ("host1", None), udp=False),
+                 # IPv6 (a NAT network's, its default route on): out through host1's stack
+                 BenchPath("vm1->inet IPv6", "vm1", "inet", ("inet", None), udp=False,
+                           family=6)),
     # A forward for iperf3, and room for the connection-rate run's tens of thousands of
     # mappings (below host1's own ephemeral ports 32768-60999), so that the run measures the
     # NAT's speed and not its supply of ports: the OpenFlow engine keeps a mapping until it
@@ -278,6 +281,6 @@ MODE = Mode(
     # sessions are lifted for the same reason.
     bench_params=("pf=tcp:2222:vm1:22+tcp:%d:vm1:%d" % (IPERF_PORT, IPERF_PORT),
                   "ports=10000-32767", "mappings=22768", "sessions=100000",
-                  "sessions_total=200000"),
+                  "sessions_total=200000", "ipv6=on", "ipv6_default=on"),
     bench_variants=tuple(("engine=%s" % engine,) for engine in ENGINES),
 )

@@ -15,6 +15,7 @@ from typing import Optional
 from mininet.topo import Topo
 
 from topos.agents import PYTHON, agent
+from topos.contract import ipv6_plan
 from topos.modes.mode import IPERF_PORT
 from topos.modes.registry import MODES, topology
 from topos.run import links
@@ -211,7 +212,7 @@ def bench_mode(mode, variant, seconds, say, keep=False):
             say("%s: %s" % (label, path.name))
             # a port forward's target answers echo requests on the port iperf3 needs
             lab.get(path.server).free_port("tcp", path.port, lab.rundir)
-            f = measure(lab.get(path.client), lab.get(path.server), lab.ip(*path.target),
+            f = measure(lab.get(path.client), lab.get(path.server), target_of(lab, path),
                         seconds, path.port, udp=path.udp)
             rows.append(dict(mode=mode.name, path=path.name, **asdict(f), **tags))
         # Connection runs last: one leaves thousands of sessions (flows, tracker entries)
@@ -225,6 +226,16 @@ def bench_mode(mode, variant, seconds, say, keep=False):
         say("%s: DNS" % label)
         names = dns_bench.rows(lab, label, max(1, seconds // 2))
     return ready, rows, names
+
+
+def target_of(lab, path):
+    """The address a path aims at: the target's IPv4 address, or its global IPv6 one."""
+    if path.family == 6:
+        address = ipv6_plan.global_address(lab, *path.target)
+        if address is None:
+            raise LabError("%s: %s has no global IPv6 address" % (path.name, path.target[0]))
+        return address
+    return lab.ip(*path.target)
 
 
 def bench(modes, seconds=4, say=print, keep=False):
