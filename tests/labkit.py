@@ -93,3 +93,11 @@ def query_seen_at_r1(lab, name):
     any_query.stop()
     assert seen_any, "r1 saw no query from host1 (vm1's answer: %r)" % answer
     return seen_same is not None, answer
+
+
+# A guest's own resolver and connect, by name: the addresses in the order getaddrinfo gives
+# them (RFC 6724's), then the echo server's answer to the first that connects
+CONNECT_BY_NAME = (
+    "python3 -c \"import socket; print(' '.join(a[4][0] for a in socket.getaddrinfo("
+    "'www.example.test', 7001, type=socket.SOCK_STREAM))); s = socket.create_connection(("
+    "'www.example.test', 7001), 2); s.sendall(b'hi'); s.shutdown(1); print(s.recv(300).decode())\"")

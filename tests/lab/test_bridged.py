@@ -71,3 +71,15 @@ def test_trace_shows_nothing_rewritten_until_r1(lab):
     assert (lan_side.src_mac, lan_side.src_ip, lan_side.src_port) == (
         vm1.src_mac, vm1.src_ip, vm1.src_port)
     assert request[places.index("inet:eth0")].seen.src_ip == "203.0.113.1"
+
+
+def test_a_guest_on_the_lans_ipv6_connects_to_www_over_ipv6_first(lab):
+    """RFC 6724: a global source prefers a global IPv6 destination to IPv4; the far end sees
+    the guest's own address (routed, no NAT), from r1's prefix and its MAC."""
+    from labkit import CONNECT_BY_NAME
+
+    from plan.addressing import slaac_ip, vm_mac
+
+    order, answer = lab.get("vm1").cmd(CONNECT_BY_NAME).strip().splitlines()[-2:]
+    assert order.split() == ["2001:db8:203::10", "203.0.113.10"], order
+    assert answer.startswith("from=%s " % slaac_ip(vm_mac(1))), answer

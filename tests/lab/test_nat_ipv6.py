@@ -3,7 +3,7 @@ every claim of the contract's *nat ipv6* column, with each NAT engine (the route
 the same with both: it leaves through host1's own stack)."""
 
 import pytest
-from labkit import assert_claim
+from labkit import CONNECT_BY_NAME, assert_claim
 
 from topos.contract import probe
 from topos.contract.claims import for_column
@@ -34,3 +34,12 @@ def test_the_guests_ipv6_reaches_inet_as_host1s_own_address(lab):
 def test_the_router_answers_a_ping_at_its_prefix_and_link_local_addresses(lab):
     for address in ("fd17:625c:f037:2::1", "fe80::5054:ff:fe12:3502%eth0"):
         assert probe.ping(lab.get("vm1"), address).ok, address
+
+
+def test_a_guest_with_only_a_ula_resolves_both_and_connects_over_ipv4_first(lab):
+    """RFC 6724's default policy: a ULA source (fd17::/64) labels apart from a global
+    destination, so the guest's resolver puts 203.0.113.10 first, and the connection goes
+    over IPv4 (r1's NAT shows it)."""
+    order, answer = lab.get("vm1").cmd(CONNECT_BY_NAME).strip().splitlines()[-2:]
+    assert order.split() == ["203.0.113.10", "2001:db8:203::10"], order
+    assert answer.startswith("from=203.0.113.1 "), answer

@@ -23,6 +23,17 @@ def test_tcpdump_lines_give_addresses_ports_and_time():
     assert parse("tcpdump: listening on eth0") is None
 
 
+def test_tcpdump_lines_over_ipv6_give_addresses_and_ports_too():
+    seen = parse("1764288000.3 08:00:27:00:00:01 > 52:54:00:12:35:02, ethertype IPv6 (0x86dd), "
+                 "length 94: fd17:625c:f037:2:a00:27ff:fe00:1.40000 > 2001:db8:203::10.7001: "
+                 "Flags [S], seq 1, length 0")
+    assert (seen.src_ip, seen.src_port, seen.dst_ip, seen.dst_port) == (
+        "fd17:625c:f037:2:a00:27ff:fe00:1", 40000, "2001:db8:203::10", 7001)
+    echo = parse("1764288000.4 08:00:27:00:00:01 > 33:33:00:00:00:01, ethertype IPv6 (0x86dd), "
+                 "length 118: fe80::a00:27ff:fe00:1 > ff02::1: ICMP6, echo request, id 7")
+    assert (echo.src_ip, echo.src_port, echo.dst_ip) == ("fe80::a00:27ff:fe00:1", None, "ff02::1")
+
+
 def test_a_trace_marks_what_changed_since_the_previous_hop():
     natted = TCP_LINE.replace("08:00:27:00:00:01 > 52:54:00:12:35:02",
                               "02:00:cb:00:71:01 > 02:00:cb:00:71:0a").replace(

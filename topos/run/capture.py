@@ -10,10 +10,12 @@ from typing import Optional
 
 from topos.run.errors import LabError
 
+# IPv4, or IPv6 (ending in a hex digit: tcpdump writes "ff02::1: ICMP6", "2001:db8::1.7001")
+ADDRESS = r"\d+\.\d+\.\d+\.\d+|(?:[0-9a-f]*:)+[0-9a-f]+"
 LINE = re.compile(
     r"^(?P<time>\S+) (?P<src_mac>[0-9a-f:]{17}) > (?P<dst_mac>[0-9a-f:]{17}), .*?length \d+: "
-    r"(?P<src>\d+\.\d+\.\d+\.\d+)(?:\.(?P<sport>\d+))? > "
-    r"(?P<dst>\d+\.\d+\.\d+\.\d+)(?:\.(?P<dport>\d+))?"
+    r"(?P<src>%s)(?:\.(?P<sport>\d+))? > "
+    r"(?P<dst>%s)(?:\.(?P<dport>\d+))?" % (ADDRESS, ADDRESS)
 )
 
 

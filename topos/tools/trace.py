@@ -14,9 +14,12 @@ from topos.contract.probe import PROBES, TCP_PORT, UDP_PORT
 from topos.run.capture import Capture
 from topos.tools import pcapng
 
+# IPv6's: an echo is ICMPv6 type 128/129, and a TCP header's flags are read at its fixed
+# place after the IPv6 header (libpcap's tcp[] is IPv4's only)
 FILTERS = {
-    "icmp": "icmp[icmptype] = icmp-echo or icmp[icmptype] = icmp-echoreply",
-    "tcp": "tcp[tcpflags] & tcp-syn != 0",  # the SYN and the SYN-ACK
+    "icmp": "icmp[icmptype] = icmp-echo or icmp[icmptype] = icmp-echoreply or "
+            "(icmp6 and (ip6[40] = 128 or ip6[40] = 129))",
+    "tcp": "(ip and tcp[tcpflags] & tcp-syn != 0) or (ip6 and tcp and ip6[53] & 2 != 0)",
     "udp": "udp and not port 67 and not port 68",
     "dns": "port 53",  # queries and answers, over UDP and TCP, at every server on the way
 }

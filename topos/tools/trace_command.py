@@ -39,7 +39,7 @@ def looks_like_ip(text):
     import ipaddress
 
     try:
-        ipaddress.IPv4Address(text)
+        ipaddress.ip_address(text.split("%")[0])  # IPv6 too (fe80::1%eth0: its link)
         return True
     except ValueError:
         return False
