@@ -101,6 +101,13 @@ class LabNode(Owned, Host):
         for conf in ("all", "default"):
             self.sysctl("net.ipv6.conf.%s.disable_ipv6" % conf, 0)
             self.sysctl("net.ipv6.conf.%s.use_tempaddr" % conf, 0)
+            # a router solicitation sent before r1's dnsmasq listened is asked again after
+            # 1 s, not Linux's 4 s, as the DHCP clients ask (topos.run.dhcp: -T 1)
+            self.sysctl("net.ipv6.conf.%s.router_solicitation_interval" % conf, 1)
+            # an address is used while its duplicate detection runs (RFC 4429's optimistic
+            # addresses, as a source too): the detection still runs, the lab does not wait
+            self.sysctl("net.ipv6.conf.%s.optimistic_dad" % conf, 1)
+            self.sysctl("net.ipv6.conf.%s.use_optimistic" % conf, 1)
         self.sysctl("net.ipv6.conf.all.forwarding", 1 if self.routes_ipv6 else 0)
         self.sysctl("net.ipv4.ip_forward", 1 if self.forwarding else 0)
         if self.masquerade:
@@ -176,9 +183,9 @@ class LabNode(Owned, Host):
             self.check("ip6tables " + rule.format(o=outside))
 
     def ipv6_addresses(self, intf, scope="global"):
-        """The node's IPv6 addresses of `scope` (global, link) on `intf` that passed duplicate
-        address detection: before, the kernel sends from none of them."""
-        out = self.cmd("ip -6 -o addr show dev %s scope %s -tentative" % (intf, scope))
+        """The node's IPv6 addresses of `scope` (global, link) on `intf` the kernel sends from:
+        optimistic ones too (config), not one found a duplicate."""
+        out = self.cmd("ip -6 -o addr show dev %s scope %s -dadfailed" % (intf, scope))
         return [w.split("/")[0] for line in out.splitlines()
                 for k, w in zip(line.split(), line.split()[1:]) if k == "inet6"]
 
