@@ -6,8 +6,10 @@ Neighbor Discovery to find the others. Over Neighbor Discovery a VM could take a
 address, or point the others at its own MAC, as ARP would let it over IPv4 (which the
 router refuses, controllers.virtual_router). So, as a switch's IPv6 source guard (RFC 6620's
 first come, first served) and RA guard (RFC 6105) do:
-- an IPv6 source address belongs to the first VM port that uses it; another port sending
-  from it, or advertising it as a Neighbor Advertisement's target, is refused;
+- an IPv6 source address belongs to the first VM port that uses it, or claims it by
+  Duplicate Address Detection (a solicitation from :: for it, RFC 6620's binding); another
+  port sending from it, or advertising it as a Neighbor Advertisement's target, is refused
+  (its detection still reaches the holder, which defends the address);
 - the unspecified address (::) is a source only for Duplicate Address Detection and
   multicast listener reports (RFC 4862 §5.4, RFC 3810 §5.2.13);
 - a link-layer address option names the frame's own source MAC;
@@ -45,6 +47,8 @@ class Ipv6Gate:
         if ip.src == UNSPECIFIED:
             if icmp is None or not (icmp.type == NS or icmp.type in MLD_REPORTS):
                 return "the unspecified IPv6 source outside address detection"
+            if icmp.type == NS and self.holder.get(icmp.target, port) == port:
+                self.uses(port, icmp.target)  # a claim: this port's, unless another's first
             return None
         refused = self.uses(port, ip.src)
         if refused is None and icmp is not None and icmp.type == NA:

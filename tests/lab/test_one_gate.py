@@ -78,3 +78,27 @@ def test_a_vm_whose_lease_ended_still_reaches_the_internet(lab):
     # VM's flows back (a trip through the controller), then every protocol goes through
     until(lambda: reaches(lab, "vm3", INET_IP)[0], 10, "vm3 to reach inet after its release")
     assert vm_mac(3) not in leases_of(lab)
+
+
+def test_a_vm_advertising_another_vms_ipv6_address_leaves_the_others_reaching_it(lab):
+    """vm2 tells every node that vm1's link-local address is at vm2's MAC (an unsolicited,
+    overriding Neighbor Advertisement, as an attacker sends it): the gate drops it, so vm3's
+    neighbour cache keeps vm1, and vm3 reaches vm1 itself over IPv6."""
+    import ipaddress
+    import struct
+
+    from controllers.ipv6_router import icmp6_frame
+    from plan.addressing import link_local
+
+    vm1, vm2 = link_local(vm_mac(1)), link_local(vm_mac(2))
+    target = "%s%%eth0" % vm1
+    ok, results = reaches(lab, "vm3", target)  # vm3 knows vm1's MAC now
+    assert ok, results
+    lie = struct.pack("!BBHI", 136, 0, 0, 0x20000000) + ipaddress.IPv6Address(vm1).packed + (
+        b"\x02\x01" + bytes.fromhex(vm_mac(2).replace(":", "")))
+    send_raw(lab, "vm2", *[icmp6_frame(vm_mac(2), "33:33:00:00:00:01", vm2, "ff02::1", lie)] * 3)
+    ok, results = reaches(lab, "vm3", target)
+    assert ok and "by=vm1" in results["tcp"].detail, results
+    neighbour = lab.get("vm3").cmd("ip -6 neigh show %s dev eth0" % vm1)
+    assert vm_mac(2) not in neighbour, neighbour
+    until(lambda: "another VM holds" in controller_log(lab), 5, "the drop to be logged")

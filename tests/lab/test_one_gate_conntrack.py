@@ -15,3 +15,5 @@ test_ipv6_frames_with_the_gateways_mac_freeze_nothing = (
     against_openflow.test_ipv6_frames_with_the_gateways_mac_freeze_nothing)
 test_a_vm_whose_lease_ended_still_reaches_the_internet = (
     against_openflow.test_a_vm_whose_lease_ended_still_reaches_the_internet)
+test_a_vm_advertising_another_vms_ipv6_address_leaves_the_others_reaching_it = (
+    against_openflow.test_a_vm_advertising_another_vms_ipv6_address_leaves_the_others_reaching_it)

@@ -65,9 +65,16 @@ def test_a_vm_sends_no_router_advertisement_and_detects_duplicates_freely(engine
               + ipv6(58, body, src="fe80::3", hop_limit=255))
     assert r.packet_in(VM3_PORT, ra, 2.0) == []
     assert r.drops.counts["a VM's Router Advertisement or Redirect (RA guard)"] == 1
+    # vm3's detection of an address vm1 holds reaches vm1 (which defends it), takes nothing
+    r.packet_in(VM1_PORT, nd(136, VM1_MAC, VM1_LL, VM1_LL), 2.0)
     dad = nd(135, VM3_MAC, "::", VM1_LL, dst="ff02::1:ff00:1", dst_mac="33:33:ff:00:00:01")
     assert sent_to(r.packet_in(VM3_PORT, dad, 2.0)) == [VM1_PORT, VM2_PORT]
-    assert r.ipv6.addresses(VM3_PORT) == []  # asking is not holding
+    assert r.ipv6.addresses(VM3_PORT) == []
+    # its detection of a free address claims it (RFC 6620): nobody else may take it then
+    dad = nd(135, VM3_MAC, "::", "fe80::3", dst="ff02::1:ff00:3", dst_mac="33:33:ff:00:00:03")
+    assert sent_to(r.packet_in(VM3_PORT, dad, 2.0)) == [VM1_PORT, VM2_PORT]
+    assert r.ipv6.addresses(VM3_PORT) == ["fe80::3"]
+    assert r.packet_in(VM2_PORT, nd(136, VM2_MAC, VM2_LL, "fe80::3"), 3.0) == []
 
 
 @pytest.mark.parametrize("engine", ENGINES)
