@@ -71,8 +71,12 @@ class Ipv6Router:
     def connected(self):
         """What comes from the host PC for the VMs (to the gateway's MAC) is the router's."""
         c = self.cfg
+        # ... and what is for the router itself, above the flows that send a VM's packets on
+        # to the host PC (from_vm: they match the VM's source, whatever the destination)
         return [Flow(PRIO_IPV6, {"in_port": c.host_port, "eth_type": ETH_IPV6,
-                                 "eth_dst": c.gateway_mac}, (Output(CONTROLLER),))]
+                                 "eth_dst": c.gateway_mac}, (Output(CONTROLLER),))] + [
+            Flow(PRIO_IPV6 + 2, {"eth_type": ETH_IPV6, "ipv6_dst": address},
+                 (Output(CONTROLLER),)) for address in sorted(self.own)]
 
     # --- advertisements ---
     def advertisement(self):

@@ -61,7 +61,7 @@ def test_three_labs_at_once_hold_and_a_killed_one_cleaned_by_name_leaves_the_oth
             assert all(o.holds for o in again), [o for o in again if not o.holds]
             out, err = checker.communicate(timeout=180)
             assert checker.returncode == 0, out[-2000:] + err[-2000:]
-            assert "92 of 92 checks hold" in out
+            assert "146 of 146 checks hold" in out
         assert not mine("sbn") and not mine("sbf")
     finally:
         for proc in (owner, checker):

@@ -120,3 +120,21 @@ def test_without_ipv6_the_router_drops_what_is_sent_to_its_mac():
     udp = struct.pack("!HHHH", 40000, 7002, 10, 0) + b"hi"
     assert from_vm(r, 0, udp, src=VM1_V6, dst=INET6, dst_mac=GATEWAY_MAC, hop_limit=64,
                    next_header=17) == []
+
+
+def test_a_ping_to_the_router_after_a_flow_to_the_host_still_reaches_the_router():
+    """The flow that sends a VM's IPv6 on to the host PC matches its source only: a packet
+    for the router's own address must not take it."""
+    from flowtable import FlowTable, fields_of
+
+    from controllers.rules import CONTROLLER
+
+    r = router(default=True)
+    r.table = FlowTable()
+    r.table.apply(r.connected())
+    udp = struct.pack("!HHHH", 40000, 7002, 10, 0) + b"hi"
+    r.table.apply(from_vm(r, 0, udp, src=VM1_V6, dst=INET6, dst_mac=GATEWAY_MAC, hop_limit=64,
+                          next_header=17))
+    ping = read(mac(GATEWAY_MAC) + mac(VM1_MAC) + b"\x86\xdd" + ipv6(
+        58, bytes([128, 0, 0, 0, 0, 7, 0, 1]), src=VM1_V6, dst="fd17:625c:f037:2::1"))
+    assert [port for port, _ in r.table.forward(**fields_of(ping, VM1_PORT))] == [CONTROLLER]
