@@ -125,7 +125,7 @@ def test_a_lab_files_nat_adapters_answer_names_as_their_switches_say(tmp_path):
                                "SYSTEM:echo host-db"])
         try:
             until(lambda: host1.listens(5432), 5, "the service on host1's loopback")
-            ask = "echo hi | socat -T2 - TCP4:10.0.2.2:5432,connect-timeout=2"
+            ask = "echo hi | socat -t2 -T2 - TCP4:10.0.2.2:5432,connect-timeout=2"
             assert dev.cmd(ask).strip() == "host-db"  # --nat-localhostreachable1 on
             assert "host-db" not in plain.cmd(ask)  # off: VirtualBox 7's default
         finally:

@@ -76,8 +76,10 @@ def loopback_service(lab):
 
 
 def ask_gateway(vm):
-    """What vm1 gets from the gateway's address at the service's port, over TCP and UDP."""
-    return {proto: vm.cmd("echo hi | socat -T2 - %s4:10.0.2.2:%d%s" % (
+    """What vm1 gets from the gateway's address at the service's port, over TCP and UDP
+    (socat -t2: the answer may take more than socat's 0.5 s after the request's end, while
+    the service forks its echo on a loaded machine)."""
+    return {proto: vm.cmd("echo hi | socat -t2 -T2 - %s4:10.0.2.2:%d%s" % (
         proto, LOOPBACK_PORT, ",connect-timeout=2" if proto == "TCP" else "")).strip()
         for proto in ("TCP", "UDP")}
 
@@ -109,7 +111,7 @@ def test_by_default_the_hosts_loopback_is_out_of_reach(switched_lab):
     services = loopback_service(switched_lab)
     try:
         answers = ask_gateway(switched_lab.get("vm1"))
-        itself = switched_lab.get("host1").cmd("echo hi | socat -T2 - TCP4:127.0.0.1:%d"
+        itself = switched_lab.get("host1").cmd("echo hi | socat -t2 -T2 - TCP4:127.0.0.1:%d"
                                                % LOOPBACK_PORT)
     finally:
         stop(services)

@@ -24,7 +24,7 @@ def test_a_guest_reaches_the_hosts_loopback_service_at_dot_2(natnet):
     services = loopback_service(natnet)
     try:
         vm1 = natnet.get("vm1")
-        answers = {proto: vm1.cmd("echo hi | socat -T2 - %s4:10.0.2.2:%d%s" % (
+        answers = {proto: vm1.cmd("echo hi | socat -t2 -T2 - %s4:10.0.2.2:%d%s" % (
             proto, LOOPBACK_PORT, ",connect-timeout=2" if proto == "TCP" else "")).strip()
             for proto in ("TCP", "UDP")}
     finally:
@@ -39,7 +39,7 @@ def test_the_gateway_is_dot_1_and_the_loopback_mapping_is_not_the_gateway(natnet
     # .1 is no host loopback: a TCP port only host1's 127.0.0.1 serves is not at .1
     services = loopback_service(natnet)
     try:
-        at_gateway = vm1.cmd("echo hi | socat -T2 - TCP4:10.0.2.1:%d,connect-timeout=2"
+        at_gateway = vm1.cmd("echo hi | socat -t2 -T2 - TCP4:10.0.2.1:%d,connect-timeout=2"
                              % LOOPBACK_PORT)
     finally:
         stop(services)
