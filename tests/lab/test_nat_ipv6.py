@@ -29,6 +29,12 @@ def test_the_guests_ipv6_reaches_inet_as_host1s_own_address(lab):
         for proto, result in probe.exchange(lab.get(vm), "2001:db8:203::10",
                                             ("tcp", "udp")).items():
             assert result.ok and "from=%s " % host1[0] in result.detail, (vm, proto, result)
+    # natmap shows them: host1's own tracker holds the translations
+    from topos.tools.natmap import natmap_rows
+
+    shown = [r for r in natmap_rows(lab) if r["router"] == "host1" and r["proto"] == "udp"]
+    assert any(r["inside"].startswith("[fd17:625c:f037:2:") and
+               r["remote"] == "[2001:db8:203::10]:7002" for r in shown), shown
 
 
 def test_the_router_answers_a_ping_at_its_prefix_and_link_local_addresses(lab):

@@ -123,3 +123,25 @@ def test_natmap_shows_the_caps_and_the_trackers_own_count():
          "refused": None}]).splitlines()
     assert shown[1].split() == ["host1", "vm", "10.0.2.15", "4096", "4096", "20"]
     assert shown[2].split()[-3:] == ["16384", "3", "-"]
+
+
+def test_natmap_reads_the_ipv6_a_host_sends_on_for_its_nat_network():
+    from ipaddress import ip_network
+
+    from topos.tools.natmap import conntrack6_rows
+
+    text = "\n".join([
+        "ipv6     10 tcp      6 119 TIME_WAIT src=fd17:625c:f037:0002:0a00:27ff:fe00:0001 "
+        "dst=2001:0db8:0203:0000:0000:0000:0000:0010 sport=40680 dport=7001 "
+        "src=2001:0db8:0203:0000:0000:0000:0000:0010 dst=2001:0db8:0001:0001:0000:c0ff:fea8:010a"
+        " sport=7001 dport=40680 [ASSURED] mark=0 zone=0 use=2",
+        "ipv6     10 icmpv6   58 29 src=fd17:625c:f037:0002:0a00:27ff:fe00:0001 "
+        "dst=2001:0db8:0203:0000:0000:0000:0000:0010 type=128 code=0 id=22803 "
+        "src=2001:0db8:0203:0000:0000:0000:0000:0010 dst=2001:0db8:0001:0001:0000:c0ff:fea8:010a"
+        " type=129 code=0 id=22803 mark=0 zone=0 use=2",
+        "ipv6     10 udp      17 29 src=2001:0db8:0001:0001:0000:c0ff:fea8:010a "  # host1's own
+        "dst=2001:0db8:0203:0000:0000:0000:0000:0010 sport=1 dport=2 src=x dst=y sport=2 dport=1"])
+    rows = conntrack6_rows(text, "host1", [ip_network("fd17:625c:f037:2::/64")])
+    assert [(r["proto"], r["inside"], r["outside_port"], r["remote"]) for r in rows] == [
+        ("tcp", "[fd17:625c:f037:2:a00:27ff:fe00:1]:40680", 40680, "[2001:db8:203::10]:7001"),
+        ("icmp6", "[fd17:625c:f037:2:a00:27ff:fe00:1]:22803", 22803, "2001:db8:203::10")]

@@ -184,10 +184,15 @@ class LabNode(Owned, Host):
 
     def ipv6_addresses(self, intf, scope="global"):
         """The node's IPv6 addresses of `scope` (global, link) on `intf` the kernel sends from:
-        optimistic ones too (config), not one found a duplicate."""
+        past duplicate detection, or optimistic (config; a node that forwards, a host PC
+        for its NAT network, has no optimistic ones), not one found a duplicate."""
         out = self.cmd("ip -6 -o addr show dev %s scope %s -dadfailed" % (intf, scope))
-        return [w.split("/")[0] for line in out.splitlines()
-                for k, w in zip(line.split(), line.split()[1:]) if k == "inet6"]
+        found = []
+        for line in out.splitlines():
+            words = line.split()
+            if "inet6" in words and ("tentative" not in words or "optimistic" in words):
+                found.append(words[words.index("inet6") + 1].split("/")[0])
+        return found
 
     # --- processes, kept by PID ---
     def spawn(self, argv, log, env=None):

@@ -2,6 +2,7 @@
 controller into the run folder) with idle times read off the switches, and every lease."""
 
 import glob
+import ipaddress
 import json
 import os
 import re
@@ -13,8 +14,9 @@ from topos.run.dhcp import read_lease
 
 
 def natmap_rows(lab):
-    """Every NAT mapping of every virtual router, with its idle time read off the switch."""
-    rows = []
+    """Every NAT mapping of every virtual router, with its idle time read off the switch;
+    then the IPv6 its host PCs send on for their NAT networks (ipv6_rows)."""
+    rows = ipv6_rows(lab)
     for path in sorted(glob.glob(os.path.join(lab.rundir, "natmap-*.json"))):
         with open(path) as f:
             state = json.load(f)
@@ -65,6 +67,44 @@ def conntrack_rows(dump, outside_ip):
             continue
         rows.append({"proto": proto, "inside": inside, "outside_port": outside,
                      "remote": remote, "cookie": None, "idle_s": None, "forward": forward})
+    return rows
+
+
+CONNTRACK6 = re.compile(r"^ipv6\s+\d+\s+(\w+)\s+\d+\s+(\d+)\s.*?src=(\S+) dst=(\S+) "
+                        r"(?:sport=(\d+) dport=(\d+)|type=\d+ code=\d+ id=(\d+)).*?"
+                        r"src=\S+ dst=\S+ (?:sport=\d+ dport=(\d+)|type=\d+ code=\d+ id=(\d+))")
+
+
+def ipv6_rows(lab):
+    """A NAT network's IPv6 leaves as its host PC's own (topos.run.host_sockets): the host's
+    own connection tracker holds those translations, read from its /proc/net/nf_conntrack
+    (its namespace's). Rows as natmap shows them, the host PC as the router."""
+    rows = []
+    for node in lab.hosts:
+        sockets = getattr(node, "host_sockets", None)
+        if not sockets or not sockets.ipv6:
+            continue
+        prefixes = [ipaddress.ip_network(net.prefix) for net in sockets.ipv6]
+        rows += conntrack6_rows(node.cmd("cat /proc/net/nf_conntrack 2>/dev/null"), node.name,
+                                prefixes)
+    return rows
+
+
+def conntrack6_rows(text, host, prefixes):
+    rows = []
+    for line in text.splitlines():
+        m = CONNTRACK6.match(line.strip())
+        if not m or not any(ipaddress.ip_address(m.group(3)) in p for p in prefixes):
+            continue
+        proto, timeout = m.group(1), int(m.group(2))
+        src, dst = (str(ipaddress.ip_address(a)) for a in (m.group(3), m.group(4)))
+        icmp = m.group(7) is not None
+        inside = "[%s]:%s" % (src, m.group(7) if icmp else m.group(5))
+        remote = dst if icmp else "[%s]:%s" % (dst, m.group(6))
+        rows.append({"router": host, "proto": "icmp6" if icmp else proto, "inside": inside,
+                     "outside_port": int(m.group(9) if icmp else m.group(8)),
+                     "remote": remote, "cookie": None, "idle_s": None, "forward": False,
+                     "expires_s": timeout})
     return rows
 
 
