@@ -84,6 +84,18 @@ def ask_gateway(vm):
         for proto in ("TCP", "UDP")}
 
 
+def asked_until_answered(vm, want, deadline=15):
+    """ask_gateway again until it gives `want`, within a deadline: a lost first SYN on a
+    loaded machine is no verdict. The answers of every try, the last one last."""
+    asked = []
+    try:
+        until(lambda: asked.append(ask_gateway(vm)) or asked[-1] == want, deadline,
+              "%s to reach host1's loopback" % vm.name)
+    except LabError:
+        pass  # the answers say what was missing
+    return asked
+
+
 def stop(processes):
     for p in processes:
         p.terminate()
@@ -92,15 +104,10 @@ def stop(processes):
 
 @pytest.mark.switch("localhostreachable=on")
 def test_with_localhostreachable_the_gateway_reaches_the_hosts_loopback(switched_lab):
-    services, asked = loopback_service(switched_lab), []
-    try:  # asked again until answered, within a deadline: a lost first SYN is no verdict
-        want = {"TCP": "loopback-TCP", "UDP": "loopback-UDP"}
-        vm1 = switched_lab.get("vm1")
-        try:
-            until(lambda: asked.append(ask_gateway(vm1)) or asked[-1] == want, 15,
-                  "vm1 to reach host1's loopback at the gateway")
-        except LabError:
-            pass  # the answers say what was missing
+    services = loopback_service(switched_lab)
+    want = {"TCP": "loopback-TCP", "UDP": "loopback-UDP"}
+    try:
+        asked = asked_until_answered(switched_lab.get("vm1"), want)
     finally:
         stop(services)
     assert asked[-1] == want, asked
