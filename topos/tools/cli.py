@@ -225,7 +225,7 @@ def parser():
     t = sub.add_parser("trace", help="one exchange, seen at every interface it crosses")
     t.add_argument("mode", help="a mode or a lab file")
     t.add_argument("src", help="the node that starts the exchange")
-    t.add_argument("dst", help="a node or an IPv4 address (with --proto dns: a name)")
+    t.add_argument("dst", help="a node or an IPv4 or IPv6 address (with --proto dns: a name)")
     t.add_argument("params", nargs="*", help="topology parameters, name=value")
     t.add_argument("--proto", choices=["icmp", "tcp", "udp", "dns"], default="icmp",
                    help="dns: SRC looks DST up with its own resolver; every query and answer")

@@ -35,7 +35,9 @@ class Hop:
 
 def endpoints(seen):
     def end(ip, port):
-        return ip if port is None else "%s:%d" % (ip, port)
+        if port is None:
+            return ip
+        return ("[%s]:%d" if ":" in ip else "%s:%d") % (ip, port)  # IPv6's in brackets
 
     return (seen.src_mac, seen.dst_mac, end(seen.src_ip, seen.src_port),
             end(seen.dst_ip, seen.dst_port))
