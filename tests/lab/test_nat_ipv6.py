@@ -49,3 +49,15 @@ def test_a_guest_with_only_a_ula_resolves_both_and_connects_over_ipv4_first(lab)
     order, answer = lab.get("vm1").cmd(CONNECT_BY_NAME).strip().splitlines()[-2:]
     assert order.split() == ["203.0.113.10", "2001:db8:203::10"], order
     assert answer.startswith("from=203.0.113.1 "), answer
+
+
+def test_a_trace_shows_host1_sending_the_guests_ipv6_on_as_its_own(lab):
+    from topos.tools.trace import trace
+
+    request, reply, result = trace(lab, "vm1", "2001:db8:203::10", "tcp")
+    assert result.ok, result
+    host1 = lab.get("host1").ipv6_addresses("eth0")[0]
+    seen = [(h.where, h.seen.src_ip) for h in request]
+    assert ("vm1:eth0", lab.get("vm1").ipv6_addresses("eth0")[0]) in seen, seen
+    assert ("inet:eth0", host1) in seen, seen
+    assert reply and reply[-1].where == "vm1:eth0"
