@@ -47,7 +47,9 @@ def kill_owner(proc):
 
 
 def own_lines(rundir):
-    return inventory.read(rundir)
+    """The record of the lab (the default one) whose run folder is `rundir`."""
+    lab = next((lab for lab in inventory.registered() if lab["rundir"] == rundir), None)
+    return inventory.read(inventory.record_of(lab) if lab else inventory.record_path(""))
 
 
 def clean_and_compare(before, rundir):
@@ -88,6 +90,25 @@ def test_a_lab_killed_while_(when, tmp_path):
                 assert proc.poll() is None, proc.stderr.read()
     finally:
         kill_owner(proc)
+    said = clean_and_compare(before, rundir)
+    assert "switch lan" in said
+
+
+def test_a_killed_lab_whose_run_folder_was_removed_is_undone_all_the_same(tmp_path):
+    """The record is the registry's, not the run folder's: a run folder removed by hand (or
+    by pytest's rotation of its temporary folders) once left the lab's servers running."""
+    import shutil
+
+    before = machine()
+    rundir = str(tmp_path / "run")
+    proc = subprocess.Popen([sys.executable, OWNER, rundir, "ready"], cwd=ROOT,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        while proc.stdout.readline().strip() != "ready":
+            assert proc.poll() is None, proc.stderr.read()
+    finally:
+        kill_owner(proc)
+    shutil.rmtree(rundir)
     said = clean_and_compare(before, rundir)
     assert "switch lan" in said
 

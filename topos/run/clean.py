@@ -1,6 +1,6 @@
 """`vmnet clean`: undo labs whose owning process died (kill -9, OOM, a closed terminal).
 
-Only what a dead lab wrote into its inventory (topos.run.inventory) is removed: its
+Only what a dead lab wrote into its record (topos.run.inventory) is removed: its
 processes by PID and start time, its bridges when Open vSwitch still carries the
 lab's tag on them, its root-namespace interfaces by name. Nothing is killed by name;
 labs whose owner still runs, and anything else on the machine, are left alone.
@@ -70,9 +70,10 @@ def delete_bridges(names):
     return names
 
 
-def undo(lab_dir, lab_id, say):
-    """Remove what the dead lab recorded in `lab_dir`; return how many things were removed."""
-    record = inventory.read(lab_dir)
+def undo(lab, say):
+    """Remove what the dead lab (its registry entry) recorded; return how many things were
+    removed."""
+    record, lab_id = inventory.read(inventory.record_of(lab)), lab["id"]
     removed = 0
     for pid, _start, what in stop_processes(record["processes"]):
         say("  process %d (%s)" % (pid, what))
@@ -107,9 +108,9 @@ def clean(say=print, name=None):
             continue
         say("%s of process %d died (run folder %s); removing:" % (called, lab["owner"],
                                                                  lab["rundir"]))
-        count += undo(lab["rundir"], lab["id"], say)
+        count += undo(lab, say)
         shutil.rmtree(lab["rundir"], ignore_errors=True)  # kept only because its owner died
-        os.unlink(lab["entry"])
+        inventory.forget(lab["entry"], inventory.record_of(lab))
         say("  run folder %s" % lab["rundir"])
     # Bridges whose lab left no registry entry (it was removed, or never written)
     orphans = [b for b, tag in ovs_bridges().items()

@@ -1,11 +1,13 @@
 """What a lab created, written down as it creates it, so that a crash can be undone.
 
-Each lab appends one JSON line per thing it makes to `inventory.jsonl` in its run
-folder: its processes (PID with the kernel's start time, so that a reused PID is never
-taken for ours), its Open vSwitch bridges (also tagged in OVS with the lab's id in
-`external_ids:vmnetlab-lab`) and the interfaces its links put in the root namespace.
-A small file in REGISTRY points at the run folder while the lab lives; `vmnet clean`
-(topos.run.clean) reads those of labs whose owning process is gone.
+Each lab appends one JSON line per thing it makes to its record, `NAME.jsonl` in REGISTRY
+beside its entry `NAME.json`: its processes (PID with the kernel's start time, so that a
+reused PID is never taken for ours), its Open vSwitch bridges (also tagged in OVS with the
+lab's id in `external_ids:vmnetlab-lab`) and the interfaces its links put in the root
+namespace. Both live while the lab does; `vmnet clean` (topos.run.clean) reads those of
+labs whose owning process is gone. The record is not in the run folder: a run folder
+removed by hand, or by pytest's rotation of its temporary folders, took the record with it,
+and `vmnet clean` then found nothing to stop.
 
 Processes the lab starts from its main thread also get a parent-death signal, so a
 lab killed hard takes most of them with it (the kernel arranges it, nobody is killed
@@ -23,7 +25,7 @@ import threading
 from topos.run.errors import LabError
 
 REGISTRY = os.environ.get("VMNET_REGISTRY", "/run/vmnetlab")
-FILE = "inventory.jsonl"
+FILE = "inventory.jsonl"  # where a lab of an earlier version kept its record: its run folder
 OVS_TAG = "vmnetlab-lab"  # external_ids key on the lab's bridges
 
 
@@ -76,6 +78,15 @@ def entry_path(name):
     return os.path.join(REGISTRY, "%s.json" % (name or "default"))
 
 
+def record_path(name):
+    return os.path.join(REGISTRY, "%s.jsonl" % (name or "default"))
+
+
+def record_of(lab):
+    """The record of a registered lab (its entry, from registered())."""
+    return lab.get("record") or os.path.join(lab["rundir"], FILE)
+
+
 def free_slot(name, most):
     """The slot a new lab named `name` takes (0 for the default lab, else 1..most): its
     controller's port and its conntrack zones (topos.run.lab_names). Call it under
@@ -112,15 +123,17 @@ class Inventory:
         self.owner_start = start_time(self.owner)
         self.id = "%d-%d" % (self.owner, self.owner_start or 0)
         self.name, self.slot, self.port = name, slot, port
-        self.path = os.path.join(self.rundir, FILE)
+        self.path = record_path(name)
         self.entry = entry_path(name)
         os.makedirs(self.rundir, exist_ok=True)
-        self._write(owner=self.owner, start=self.owner_start, id=self.id, name=name)
         os.makedirs(REGISTRY, exist_ok=True)
+        with open(self.path, "w") as f:  # a new record (free_slot: no lab of the name left one)
+            f.write(json.dumps(dict(owner=self.owner, start=self.owner_start, id=self.id,
+                                    name=name)) + "\n")
         with open(self.entry, "w") as f:
             json.dump({"owner": self.owner, "start": self.owner_start, "id": self.id,
-                       "rundir": self.rundir, "name": name, "slot": slot, "port": port,
-                       "what": what, "nodes": nodes}, f)
+                       "rundir": self.rundir, "record": self.path, "name": name,
+                       "slot": slot, "port": port, "what": what, "nodes": nodes}, f)
 
     def _write(self, **entry):
         with open(self.path, "a") as f:
@@ -137,10 +150,7 @@ class Inventory:
 
     def close(self):
         """The lab is gone, taken down by itself: nothing is left for `vmnet clean`."""
-        try:
-            os.unlink(self.entry)
-        except FileNotFoundError:
-            pass
+        forget(self.entry, self.path)
 
     def popen_options(self):
         """Popen options for a process this lab starts (see die_with_parent)."""
@@ -167,11 +177,20 @@ class Owned:
         return proc
 
 
-def read(rundir):
-    """{'processes': [(pid, start, what)], 'bridges': [...], 'links': [...], 'id': ...}."""
+def forget(*paths):
+    for path in paths:
+        try:
+            os.unlink(path)
+        except FileNotFoundError:
+            pass
+
+
+def read(path):
+    """{'processes': [(pid, start, what)], 'bridges': [...], 'links': [...], 'id': ...} of the
+    record at `path` (record_path, record_of)."""
     found = {"processes": [], "bridges": [], "links": [], "id": None}
     try:
-        with open(os.path.join(rundir, FILE)) as f:
+        with open(path) as f:
             lines = f.readlines()
     except FileNotFoundError:
         return found
@@ -200,7 +219,7 @@ def registered():
         return labs
     for name in names:
         if not name.endswith(".json"):
-            continue  # the lock
+            continue  # the lock, the labs' records
         path = os.path.join(REGISTRY, name)
         try:
             with open(path) as f:

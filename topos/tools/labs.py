@@ -30,7 +30,7 @@ def described(lab):
     """{name, what, age_s, nodes, controller, memory_mib, alive, rundir} of a registered lab:
     its memory is its own processes' (node shells, servers, controller; not Open vSwitch's,
     which every lab shares)."""
-    record = inventory.read(lab["rundir"])
+    record = inventory.read(inventory.record_of(lab))
     living = [(pid, what) for pid, start, what in record["processes"]
               if inventory.alive(pid, start)]
     controller = next((pid for pid, what in living if what == "the controller"), None)
