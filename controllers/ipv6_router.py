@@ -20,11 +20,10 @@ import ipaddress
 import struct
 
 from controllers.checksum import l4_checksum
-from controllers.frame_ipv6 import ECHO_REPLY, ECHO_REQUEST, NS, RS
+from controllers.frame_ipv6 import ECHO_REPLY, ECHO_REQUEST, ETH_IPV6, ICMPV6, NA, NS, RA, RS
 from controllers.rules import CONTROLLER, DecTtl, Flow, Output, PacketOut, SetField
+from plan.addressing import link_local
 
-ETH_IPV6, ICMPV6 = 0x86DD, 58
-RA, NA = 134, 136
 ALL_NODES, ALL_NODES_MAC = "ff02::1", "33:33:00:00:00:01"
 ROUTER_LIFETIME = 1200  # seconds, with --ipv6-default on (proxy_rtadvd.c)
 RA_SCHEDULE = (3.0, 16.0, 16.0)  # seconds before the first advertisements; then RA_EVERY
@@ -34,12 +33,6 @@ PRIO_IPV6 = 4  # above the host PC's own pass-through, below the ARP copy
 COOKIE_IPV6 = 0xB6 << 56  # the owner byte of the flows this module installs
 IDLE = 60  # seconds a forwarding flow lives without traffic
 ASK_EVERY = 2.0  # seconds between solicitations for a forward's guest nobody holds yet
-
-
-def eui64(mac, prefix="fe80::/64"):
-    octets = bytes.fromhex(mac.replace(":", ""))
-    interface = bytes([octets[0] ^ 0x02]) + octets[1:3] + b"\xff\xfe" + octets[3:]
-    return str(ipaddress.ip_network(prefix).network_address + int.from_bytes(interface, "big"))
 
 
 def _mac(text):
@@ -61,7 +54,7 @@ class Ipv6Router:
         self.gate = gate  # controllers.ipv6_gate.Ipv6Gate: which VM port holds an address
         self.mac_of = mac_of  # VM port -> its MAC
         self.prefix = ipaddress.ip_network(cfg.ipv6_prefix)
-        self.link_local = eui64(cfg.gateway_mac)
+        self.link_local = link_local(cfg.gateway_mac)
         self.address = str(self.prefix.network_address + 1)
         self.own = {self.link_local, self.address}
         gate.own |= self.own

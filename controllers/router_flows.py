@@ -5,16 +5,15 @@ Below them the table-miss sends the rest to the controller; above them each engi
 its own (controllers.openflow_nat, controllers.conntrack_nat).
 """
 
+from controllers.frame_ipv6 import ETH_IPV6, ICMPV6, RS
 from controllers.packets import ICMP_DEST_UNREACH, ICMP_TIME_EXCEEDED
 from controllers.rules import CONTROLLER, Flow, Output
 
-ETH_IP, ETH_ARP, ETH_IPV6 = 0x0800, 0x0806, 0x86DD
-ICMPV6 = 58
+ETH_IP, ETH_ARP = 0x0800, 0x0806
 # A guest's IPv6 chatter nobody on the VMs' side answers: router solicitations (the router
 # advertises nothing; a VM may not, controllers.ipv6_gate) and multicast listener reports
 # (no switch here snoops them). Linux solicits a router for ever, backing off; each would
 # cost a packet-in.
-RS = 133
 UNANSWERED_ICMPV6 = (RS, 131, 143)
 ICMP_ECHO_REPLY, ICMP_ECHO_REQUEST = 0, 8
 ICMP_ERRORS = (ICMP_DEST_UNREACH, ICMP_TIME_EXCEEDED)  # they quote the packet they are about

@@ -54,7 +54,8 @@ MISTAKES = [
     (NET + '--port-forward-6 "a:tcp:[]:80:[]:80"\n', 3, "names its guest's address"),
     (NET + '--port-forward-6 "a:tcp:[]:80:[10.9.0.4]:80"\n', 3, "not an IPv6 address"),
     (NET + '--port-forward-6 "a:tcp:[]:80:[fd17:625c:f037:2::4]:80" '
-     '--port-forward-6 "b:tcp:[]:80:[fd17:625c:f037:2::5]:22"\n', 3, "that name or host port"),
+     '--port-forward-6 "b:tcp:[]:80:[fd17:625c:f037:2::5]:22"\n', 3,
+     "A NAT rule for this host port and this host IP already exists"),
     (NET + '--port-forward-6 "a:tcp:[]:80:[fd17:625c:f037:2::4]:80"\n'
      "VBoxManage natnetwork modify --netname n --ipv6-prefix fd00::\n", 4,
      "keeps its prefix fd17:625c:f037:2::/64 without a word"),

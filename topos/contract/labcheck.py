@@ -14,7 +14,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 from topos.contract.check import Observation
 from topos.contract.probe import PROTOCOLS, Result, exchange
-from topos.labfile.predict import forward6_entry, questions, questions6_forwards
+from topos.labfile.predict import questions, questions6_forwards
 from topos.run.errors import LabError
 
 
@@ -95,7 +95,7 @@ def prove6(lab, source, target, protocols):
 def prove_forward6(lab, source, host, rule, vm):
     model6 = lab.topo.model6
     predicted = model6.reach_forward(source, host, rule, vm)
-    address = forward6_entry(model6, host, rule)
+    address = model6.forward_entry(host, rule)
     r = exchange(lab.get(source), address, [rule.proto], {rule.proto: rule.host_port})[
         rule.proto]
     text = "%s -> %s:%d (IPv6 forward %s to %s:%d)" % (source, host, rule.host_port, rule.name,

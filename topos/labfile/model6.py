@@ -104,6 +104,21 @@ class Ipv6Model:
     def globals(self, node):
         return [a for a in self.addresses.get(node, ()) if not a.link]
 
+    def owner(self, address, key=None):
+        """The node whose global address (on network `key`, if given) `address` is."""
+        return next((a.node for addresses in self.addresses.values() for a in addresses
+                     if not a.link and a.address.split("/")[0] == address
+                     and key in (None, a.key)), None)
+
+    def owner_address(self, node, address):
+        """The Address6 of `node` that is `address`, or None."""
+        return next((a for a in self.globals(node) if a.address.split("/")[0] == address), None)
+
+    def forward_entry(self, host, rule):
+        """Where an IPv6 forward is asked: its host IP, else the host's LAN address."""
+        return rule.host_ip or next(a for a in self.globals(host)
+                                    if a.key == LAN).address.split("/")[0]
+
     # --- what is asked ---
     def questions(self):
         """[(source, Address6)]: every global address from every source, a link-local one
@@ -147,8 +162,7 @@ class Ipv6Model:
             return result(on.reached, "through the NAT network, then as %s: %s" % (
                 host, on.reason))
         gateway = way[2]
-        owner = next((a.node for addresses in self.addresses.values() for a in addresses
-                      if not a.link and a.address.split("/")[0] == gateway), None)
+        owner = self.owner(gateway)
         if owner is not None and owner == target.node:
             return result(True, "through its gateway %s, the target's own address" % gateway)
         return result(False, "its gateway %s routes no IPv6 (%s)" % (
@@ -162,11 +176,7 @@ class Ipv6Model:
                 if not (net.ipv6 and net.enabled):
                     continue
                 key = ("natnetwork", host.name, name)
-                for f in net.forwards6:
-                    holder = next((a.node for addresses in self.addresses.values()
-                                   for a in addresses if a.key == key and not a.link
-                                   and a.address.split("/")[0] == f.guest_ip), None)
-                    found.append((host.name, f, holder))
+                found += [(host.name, f, self.owner(f.guest_ip, key)) for f in net.forwards6]
         return found
 
     def reach_forward(self, source, host, rule, vm):
@@ -174,7 +184,10 @@ class Ipv6Model:
             return Prediction(source, host, False, "no VM holds %s" % rule.guest_ip)
         if source == host:
             return Prediction(source, vm, True, "IPv6 port forward, from the host itself")
-        entry = next(a for a in self.globals(host) if a.key == LAN)
+        entry = self.owner_address(host, self.forward_entry(host, rule))
+        if entry is None:
+            return Prediction(source, vm, False, "%s has no address %s to listen on" % (
+                host, rule.host_ip))
         on = self.reach(source, entry)
         if not on.reached:
             return Prediction(source, vm, False, "%s: %s" % (host, on.reason))

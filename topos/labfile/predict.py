@@ -86,7 +86,7 @@ def answers6(model6):
                             p.reached, p.reason))
     for source, host, rule, vm in questions6_forwards(model6):
         p = model6.reach_forward(source, host, rule, vm)
-        entry = forward6_entry(model6, host, rule)
+        entry = model6.forward_entry(host, rule)
         found.append(Answer(source, "%s:%d/%s" % (host, rule.host_port, rule.proto),
                             "[%s]:%d" % (entry, rule.host_port), p.reached, p.reason))
     return found
@@ -97,11 +97,6 @@ def questions6_forwards(model6):
     return [(s, host, rule, vm) for host, rule, vm in model6.forwards()
             for s in sources(model6.model) if s != vm]
 
-
-def forward6_entry(model6, host, rule):
-    """Where an IPv6 forward is asked: its host IP, else the host's LAN address."""
-    return rule.host_ip or next(a.address.split("/")[0] for a in model6.globals(host)
-                                if a.key == LAN)
 
 
 def table(rows):

@@ -13,9 +13,8 @@ VirtualBox's words where it has them:
 """
 
 import ipaddress
-import re
 
-from topos.labfile.vbox_values import forward, on_off
+from topos.labfile.vbox_values import add_rule, forward, natnetwork_rule_parts, on_off
 
 NATNETWORK_OPTIONS = ("ipv6", "ipv6-enable", "ipv6-default", "ipv6-prefix", "port-forward-6")
 HOSTONLY_OPTIONS = ("ipv6", "netmasklengthv6")
@@ -77,14 +76,7 @@ def natnetwork_options(net, given):
             net.ipv6_default = on_off(option, value)
     for option, value in given:
         if option == "port-forward-6":
-            rule = natnetwork_rule6(value)
-            clash = next((f for f in net.forwards6 if f.name == rule.name or (
-                f.proto, f.host_ip, f.host_port) == (rule.proto, rule.host_ip, rule.host_port)),
-                None)
-            if clash:
-                raise ValueError("--port-forward-6 %s: the rule %s has that name or host port "
-                                 "(NATNetwork::addPortForwardRule)" % (value, clash.name))
-            net.forwards6.append(rule)
+            add_rule(net.forwards6, natnetwork_rule6(value))
 
 
 def ipv6_prefix(text):
@@ -109,16 +101,8 @@ def ipv6_prefix(text):
 
 
 def natnetwork_rule6(text):
-    """--port-forward-6 "name:tcp:[hostip]:hostport:[guestip]:guestport": IPv6 addresses in
-    brackets (they hold colons), the guest's named."""
-    parts = re.fullmatch(r"([^:]*):([^:]*):\[([^\]]*)\]:([^:]*):\[([^\]]*)\]:([^:]*)", text)
-    if not parts:
-        raise ValueError("port forward %r: write name:tcp|udp:[hostip]:hostport:[guestip]:"
-                         "guestport" % text)
-    name, proto, host_ip, host_port, guest_ip, guest_port = parts.groups()
-    if not guest_ip:
-        raise ValueError("port forward %r: a NAT network's forward names its guest's address"
-                         % text)
+    """--port-forward-6 "name:tcp:[hostip]:hostport:[guestip]:guestport", both IPv6."""
+    name, proto, host_ip, host_port, guest_ip, guest_port = natnetwork_rule_parts(text)
     host_ip = address6("port forward %s" % text, host_ip) if host_ip else ""
     guest_ip = address6("port forward %s" % text, guest_ip)
     rule = forward([name, proto, "", host_port, "", guest_port], text)

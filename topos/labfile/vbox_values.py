@@ -64,17 +64,22 @@ def nat_rule(text):
     return forward(parts, text)
 
 
-def natnetwork_rule(text):
-    """--port-forward-4 "name:tcp:[hostip]:hostport:[guestip]:guestport"."""
+def natnetwork_rule_parts(text):
+    """A NAT network's rule, "name:tcp:[hostip]:hostport:[guestip]:guestport" (either family:
+    the brackets hold an IPv6 address's colons), in its six parts; the guest's named."""
     parts = re.fullmatch(r"([^:]*):([^:]*):\[([^\]]*)\]:([^:]*):\[([^\]]*)\]:([^:]*)", text)
     if not parts:
         raise ValueError("port forward %r: write name:tcp|udp:[hostip]:hostport:[guestip]:"
                          "guestport" % text)
-    forward_ = forward(list(parts.groups()), text)
-    if not forward_.guest_ip:
+    if not parts.group(5):
         raise ValueError("port forward %r: a NAT network's forward names its guest's address"
                          % text)
-    return forward_
+    return list(parts.groups())
+
+
+def natnetwork_rule(text):
+    """--port-forward-4 "name:tcp:[hostip]:hostport:[guestip]:guestport"."""
+    return forward(natnetwork_rule_parts(text), text)
 
 
 def forward(parts, text):

@@ -30,7 +30,7 @@ class Bridged(World):
         # network card becomes a port of the bridge.
         index = int(name[-1])
         bridge = self.switch("br0-%s" % name, DPID_BRIDGE + index)
-        self.node(name, dhcp=["br0"], slaac=["br0"], role="host PC (bridged)")
+        self.node(name, dhcp=["br0"], role="host PC (bridged)")
         self.plug(name, "br0", bridge, mac)
         # switch to switch: an OVS patch port, no veth in between
         self.addLink(lan, bridge, cls=OVSLink, intfName1="%s-eth0" % name,

@@ -193,7 +193,7 @@ class Nat(World):
             routers = [(self.switch("vr-%s" % name, DPID_ROUTER + int(name[-1])),
                         "vr-%s" % name)]
         tftp = TftpServer(pc_ip(name), tuple("vm%d.pxe" % n for n in self.numbers_on(name)))
-        self.node(name, dhcp=["eth0"], slaac=["eth0"], role="host PC (runs the virtual router)",
+        self.node(name, dhcp=["eth0"], role="host PC (runs the virtual router)",
                   name_server=relays(pc_ip(name), [self.dns]),
                   tftp_server=tftp if self.per_vm else None,
                   # a NAT network maps the host's 127.0.0.1 at .2 always; plain NAT's gateway

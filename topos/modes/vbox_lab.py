@@ -131,7 +131,7 @@ class VboxLab(World):
         adapters = [a for vm in host.vms.values() for a in vm.attached() if a.kind == "nat"]
         boot = tuple(boot_file(vm, a) for vm in host.vms.values() for a in vm.attached()
                      if a.kind == "nat")
-        self.node(name, dhcp=["eth0"], addresses=addresses, dhcp_server=servers, slaac=["eth0"],
+        self.node(name, dhcp=["eth0"], addresses=addresses, dhcp_server=servers,
                   addresses6={i: h.address6 for i, h in host.hostonly.items() if h.address6},
                   role="host PC", name_server=relays(pc_ip(name), [dns_mode(a) for a in adapters]),
                   tftp_server=TftpServer(pc_ip(name), boot) if boot else None,

@@ -155,6 +155,8 @@ class World(Topo):
     def node(self, name, **params):
         if name == "host1":  # a name only its own /etc/hosts knows (a VPN's, a hand-written one)
             params.setdefault("hosts", [HOST1_ONLY])
+        if name in PCS:  # on the LAN, however a mode attaches it: r1 advertises its prefix
+            params.setdefault("slaac", list(params.get("dhcp", ()))[:1])
         return self.addHost(name, cls=LabNode, ip=None, **params)
 
     def plug(self, node, intf, switch, mac, port_name=None, port=None):
@@ -202,8 +204,7 @@ class World(Topo):
 
     def add_pc(self, name, mac, lan):
         """A PC with its network card on the LAN (a mode may attach host PCs otherwise)."""
-        self.node(name, dhcp=["eth0"], slaac=["eth0"],
-                  role="PC on the LAN" if name == "pc1" else "host PC")
+        self.node(name, dhcp=["eth0"], role="PC on the LAN" if name == "pc1" else "host PC")
         self.plug(name, "eth0", lan, mac)
 
 

@@ -31,7 +31,7 @@ are dropped, the contract's claim 5).
 from dataclasses import dataclass
 from typing import Tuple
 
-from controllers.ipv6_router import eui64
+from plan.addressing import link_local
 
 LOOPBACK_NET = "127.0.0.0/8"
 
@@ -155,7 +155,7 @@ def of_host(routers, outside="eth0", host_only=()):
     forwards = tuple(HostForward(f.proto, f.outside_port, r.gateway_ip, r.loopback_address,
                                  not f.from_lan) for r in routers for f in r.forwards)
     gateways = tuple(sorted({r.gateway_ip for r in routers}))
-    ipv6 = tuple(HostIpv6(r.ipv6_prefix, eui64(r.gateway_mac), r.gateway_mac)
+    ipv6 = tuple(HostIpv6(r.ipv6_prefix, link_local(r.gateway_mac), r.gateway_mac)
                  for r in routers if r.ipv6_prefix)
     forwards6 = tuple(f for r in routers if r.ipv6_prefix for f in r.ipv6_forwards)
     return HostSockets(outside, forwards, tuple(host_only), routers[0].gateway_mac, gateways,

@@ -157,30 +157,22 @@ class LabNode(Owned, Host):
         return body
 
     def firewall(self, outside):
-        """A home router: masquerade out through `outside`, nothing new in through it."""
-        rules = [
-            "-t nat -A POSTROUTING -o {o} -j MASQUERADE",
+        """A home router: masquerade out through `outside`, nothing new in through it. IPv6
+        is routed, not translated: RFC 6092's simple security, as home routers ship it, the
+        same rules but for Neighbor Discovery, which still comes in."""
+        stateful = [
             "-P FORWARD DROP",
             "-A FORWARD -m conntrack --ctstate ESTABLISHED,RELATED -j ACCEPT",
             "-A FORWARD ! -i {o} -o {o} -j ACCEPT",
             "-A INPUT -i {o} -m conntrack --ctstate ESTABLISHED,RELATED -j ACCEPT",
-            "-A INPUT -i {o} -j DROP",
         ]
-        for rule in rules:
-            self.check("iptables " + rule.format(o=outside))
-        # IPv6 is routed, not translated: RFC 6092's simple security, as home routers ship
-        # it. Out and back is allowed, nothing new comes in; Neighbor Discovery still does
-        rules6 = [
-            "-P FORWARD DROP",
-            "-A FORWARD -m conntrack --ctstate ESTABLISHED,RELATED -j ACCEPT",
-            "-A FORWARD ! -i {o} -o {o} -j ACCEPT",
-            "-A INPUT -i {o} -m conntrack --ctstate ESTABLISHED,RELATED -j ACCEPT",
-            "-A INPUT -i {o} -p ipv6-icmp --icmpv6-type neighbour-solicitation -j ACCEPT",
-            "-A INPUT -i {o} -p ipv6-icmp --icmpv6-type neighbour-advertisement -j ACCEPT",
-            "-A INPUT -i {o} -j DROP",
-        ]
-        for rule in rules6:
-            self.check("ip6tables " + rule.format(o=outside))
+        neighbours = ["-A INPUT -i {o} -p ipv6-icmp --icmpv6-type neighbour-%s -j ACCEPT" % kind
+                      for kind in ("solicitation", "advertisement")]
+        for tool, rules in (
+                ("iptables", ["-t nat -A POSTROUTING -o {o} -j MASQUERADE"] + stateful),
+                ("ip6tables", stateful + neighbours)):
+            for rule in rules + ["-A INPUT -i {o} -j DROP"]:
+                self.check("%s %s" % (tool, rule.format(o=outside)))
 
     def ipv6_addresses(self, intf, scope="global"):
         """The node's IPv6 addresses of `scope` (global, link) on `intf` the kernel sends from:
