@@ -115,12 +115,17 @@ def test_with_localhostreachable_the_gateway_reaches_the_hosts_loopback(switched
 
 @pytest.mark.switch("localhostreachable=off")
 def test_by_default_the_hosts_loopback_is_out_of_reach(switched_lab):
-    services = loopback_service(switched_lab)
+    services, itself = loopback_service(switched_lab), []
     try:
         answers = ask_gateway(switched_lab.get("vm1"))
-        itself = switched_lab.get("host1").cmd("echo hi | socat -t2 -T2 - TCP4:127.0.0.1:%d"
-                                               % LOOPBACK_PORT)
+        host1 = switched_lab.get("host1")
+        try:  # asked until answered within a deadline: its fork can be slow on a loaded machine
+            until(lambda: itself.append(host1.cmd(
+                "echo hi | socat -t2 -T2 - TCP4:127.0.0.1:%d" % LOOPBACK_PORT)) or (
+                    "loopback-TCP" in itself[-1]), 15, "host1 to reach its own service")
+        except LabError:
+            pass  # the answers say what was missing
     finally:
         stop(services)
-    assert "loopback-TCP" in itself  # the service runs, for host1 itself
+    assert "loopback-TCP" in itself[-1], itself  # the service runs, for host1 itself
     assert "loopback" not in answers["TCP"] + answers["UDP"], answers
