@@ -97,19 +97,18 @@ class LabNode(Owned, Host):
     def config(self, **params):
         result = super().config(**params)
         # dual-stack, as every guest and PC brings IPv6 up by itself; addresses formed from
-        # the MAC (no temporary ones), so that each is known before the lab runs
-        for conf in ("all", "default"):
-            self.sysctl("net.ipv6.conf.%s.disable_ipv6" % conf, 0)
-            self.sysctl("net.ipv6.conf.%s.use_tempaddr" % conf, 0)
-            # a router solicitation sent before r1's dnsmasq listened is asked again after
-            # 1 s, not Linux's 4 s, as the DHCP clients ask (topos.run.dhcp: -T 1)
-            self.sysctl("net.ipv6.conf.%s.router_solicitation_interval" % conf, 1)
-            # an address is used while its duplicate detection runs (RFC 4429's optimistic
-            # addresses, as a source too): the detection still runs, the lab does not wait
-            self.sysctl("net.ipv6.conf.%s.optimistic_dad" % conf, 1)
-            self.sysctl("net.ipv6.conf.%s.use_optimistic" % conf, 1)
-        self.sysctl("net.ipv6.conf.all.forwarding", 1 if self.routes_ipv6 else 0)
-        self.sysctl("net.ipv4.ip_forward", 1 if self.forwarding else 0)
+        # the MAC (no temporary ones), so that each is known before the lab runs. A router
+        # solicitation sent before r1's dnsmasq listened is asked again after 1 s, not
+        # Linux's 4 s, as the DHCP clients ask (topos.run.dhcp: -T 1). An address is used
+        # while its duplicate detection runs (RFC 4429's optimistic addresses, as a source
+        # too): the detection still runs, the lab does not wait. One command for them all:
+        # each is a round trip through the node's shell.
+        ipv6 = {"disable_ipv6": 0, "use_tempaddr": 0, "router_solicitation_interval": 1,
+                "optimistic_dad": 1, "use_optimistic": 1}
+        self.sysctl(*[("net.ipv6.conf.%s.%s" % (conf, key), value)
+                      for conf in ("all", "default") for key, value in ipv6.items()],
+                    ("net.ipv6.conf.all.forwarding", 1 if self.routes_ipv6 else 0),
+                    ("net.ipv4.ip_forward", 1 if self.forwarding else 0))
         if self.masquerade:
             self.firewall(self.masquerade)  # rules name interfaces; they need not exist yet
         return result
@@ -131,13 +130,12 @@ class LabNode(Owned, Host):
         if self.gateway6:
             self.check("ip -6 route replace default via %s" % self.gateway6)
         for intf in self.loopback_from:
-            self.sysctl("net.ipv4.conf.%s.route_localnet" % intf, 1)
+            self.sysctl(("net.ipv4.conf.%s.route_localnet" % intf, 1))
             # an answer from 127.0.0.1 must not ask for its next hop's MAC as 127.0.0.1 (r1
             # would ignore that ARP request): ask with the card's own address
-            self.sysctl("net.ipv4.conf.%s.arp_announce" % intf, 2)
+            self.sysctl(("net.ipv4.conf.%s.arp_announce" % intf, 2))
         if self.host_sockets:
-            for key, value in self.host_sockets.sysctls():
-                self.sysctl(key, value)
+            self.sysctl(*self.host_sockets.sysctls())
             for rule in self.host_sockets.iptables():
                 self.check("iptables " + rule)
             for command in self.host_sockets.commands():
@@ -145,8 +143,9 @@ class LabNode(Owned, Host):
             for rule in self.host_sockets.ip6tables():
                 self.check("ip6tables " + rule)
 
-    def sysctl(self, key, value):
-        self.check("sysctl -qw %s=%s" % (key, value))
+    def sysctl(self, *settings):
+        """Set (key, value) pairs, in one command."""
+        self.check("sysctl -qw " + " ".join("%s=%s" % pair for pair in settings))
 
     def check(self, command):
         """Run a configuration command in the node; fail loudly if it fails."""
